@@ -1,0 +1,5 @@
+//! The `lanready-agent` command line.
+
+fn main() {
+    println!("lanready-agent");
+}

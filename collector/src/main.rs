@@ -1,0 +1,5 @@
+//! The `lanready-collector` command line.
+
+fn main() {
+    println!("lanready-collector");
+}

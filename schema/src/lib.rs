@@ -1,0 +1,8 @@
+//! lanready-schema: the JSON shapes lanready writes and reads between its parts.
+//!
+//! **Architecture invariant:** every document carries a `schema` string with its version;
+//! this crate is the only place that derives `Serialize`/`Deserialize` for the wire formats.
+
+pub mod snapshot;
+
+pub use snapshot::*;

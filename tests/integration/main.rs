@@ -1,0 +1,1 @@
+//! Integration tests: real SNMP over UDP on loopback to snmpsim, real recordings.
