@@ -68,7 +68,10 @@ impl FromStr for Oid {
         }
         let arcs = t
             .split('.')
-            .map(|a| a.parse::<u32>().map_err(|_| err("an arc is not a number 0..2^32")))
+            .map(|a| {
+                a.parse::<u32>()
+                    .map_err(|_| err("an arc is not a number 0..2^32"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Oid(arcs))
     }
@@ -116,7 +119,10 @@ mod tests {
     #[test]
     fn suffix_gives_the_index() {
         let o: Oid = "1.3.6.1.2.1.105.1.1.1.3.2.17".parse().unwrap();
-        assert_eq!(o.suffix(&[1, 3, 6, 1, 2, 1, 105, 1, 1, 1, 3]), Some(&[2, 17][..]));
+        assert_eq!(
+            o.suffix(&[1, 3, 6, 1, 2, 1, 105, 1, 1, 1, 3]),
+            Some(&[2, 17][..])
+        );
         assert_eq!(o.suffix(&[1, 3, 6, 1, 4]), None);
     }
 }

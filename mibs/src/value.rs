@@ -102,7 +102,13 @@ mod tests {
 
     #[test]
     fn text_drops_trailing_nuls_and_survives_latin1() {
-        assert_eq!(Value::OctetString(b"Gi1/0/1\0".to_vec()).as_text().unwrap(), "Gi1/0/1");
-        assert_eq!(Value::OctetString(vec![0x22, 0xe9]).as_text().unwrap(), "\"é");
+        assert_eq!(
+            Value::OctetString(b"Gi1/0/1\0".to_vec()).as_text().unwrap(),
+            "Gi1/0/1"
+        );
+        assert_eq!(
+            Value::OctetString(vec![0x22, 0xe9]).as_text().unwrap(),
+            "\"é"
+        );
     }
 }

@@ -29,7 +29,10 @@ pub struct SnmprecError {
 
 impl Walk {
     /// The varbinds under `prefix`, in order, with the index arcs after the prefix.
-    pub fn subtree<'a>(&'a self, prefix: &'a [u32]) -> impl Iterator<Item = (&'a [u32], &'a Value)> + 'a {
+    pub fn subtree<'a>(
+        &'a self,
+        prefix: &'a [u32],
+    ) -> impl Iterator<Item = (&'a [u32], &'a Value)> + 'a {
         subtree(&self.values, prefix)
     }
 
@@ -52,9 +55,13 @@ impl Walk {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let err = |reason: String| SnmprecError { line: n + 1, reason };
+            let err = |reason: String| SnmprecError {
+                line: n + 1,
+                reason,
+            };
             let mut parts = line.splitn(3, '|');
-            let (Some(oid), Some(tag), Some(val)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(oid), Some(tag), Some(val)) = (parts.next(), parts.next(), parts.next())
+            else {
                 return Err(err("expected OID|TYPE|VALUE".into()));
             };
             let oid: Oid = oid.parse().map_err(|e| err(format!("{e}")))?;
@@ -114,10 +121,11 @@ fn write_snmprec(values: &BTreeMap<Oid, Value>) -> String {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().fold(String::with_capacity(b.len() * 2), |mut s, c| {
-        let _ = write!(s, "{c:02x}");
-        s
-    })
+    b.iter()
+        .fold(String::with_capacity(b.len() * 2), |mut s, c| {
+            let _ = write!(s, "{c:02x}");
+            s
+        })
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>, String> {
@@ -215,7 +223,13 @@ mod tests {
 ";
         let walk = Walk::from_snmprec(text).unwrap();
         assert_eq!(walk.values.len(), 9);
-        assert_eq!(walk.get(&[1, 3, 6, 1, 2, 1, 1, 5, 0]).unwrap().as_text().unwrap(), "\"some");
+        assert_eq!(
+            walk.get(&[1, 3, 6, 1, 2, 1, 1, 5, 0])
+                .unwrap()
+                .as_text()
+                .unwrap(),
+            "\"some"
+        );
         let again = Walk::from_snmprec(&walk.to_snmprec()).unwrap();
         assert_eq!(again, walk);
     }
@@ -223,17 +237,31 @@ mod tests {
     #[test]
     fn reads_hex_ip_and_rejects_bad_lines_with_their_number() {
         let w = Walk::from_snmprec("1.3.6.1.2.1.3.1.1.3.2.1.10.1.100.1|64x|0a016401\n").unwrap();
-        assert_eq!(w.values.values().next(), Some(&Value::IpAddress([10, 1, 100, 1])));
+        assert_eq!(
+            w.values.values().next(),
+            Some(&Value::IpAddress([10, 1, 100, 1]))
+        );
         let e = Walk::from_snmprec("# c\n\n1.3.6|2|x\n").unwrap_err();
         assert_eq!(e.line, 3);
-        assert!(Walk::from_snmprec("1.3.6|99|1\n").unwrap_err().reason.contains("unknown type"));
+        assert!(
+            Walk::from_snmprec("1.3.6|99|1\n")
+                .unwrap_err()
+                .reason
+                .contains("unknown type")
+        );
         assert!(Walk::from_snmprec("1.3.6|65|4294967296\n").is_err());
     }
 
     #[test]
     fn subtree_yields_index_arcs_in_numeric_order() {
-        let w = Walk::from_snmprec("1.3.6.1.2.1.2.2.1.1.10|2|10\n1.3.6.1.2.1.2.2.1.1.9|2|9\n1.3.6.1.2.1.2.2.1.2.1|4|x\n").unwrap();
-        let idx: Vec<_> = w.subtree(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 1]).map(|(i, _)| i.to_vec()).collect();
+        let w = Walk::from_snmprec(
+            "1.3.6.1.2.1.2.2.1.1.10|2|10\n1.3.6.1.2.1.2.2.1.1.9|2|9\n1.3.6.1.2.1.2.2.1.2.1|4|x\n",
+        )
+        .unwrap();
+        let idx: Vec<_> = w
+            .subtree(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 1])
+            .map(|(i, _)| i.to_vec())
+            .collect();
         assert_eq!(idx, vec![vec![9], vec![10]]);
     }
 }
