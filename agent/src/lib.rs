@@ -1,2 +1,4 @@
 //! lanready-agent: polls a station's Cisco switches over SNMP, evaluates readiness checks
-//! and reports. The binary in `main.rs` is thin: it parses the CLI and calls in here.
+//! and reports. The binary in `main.rs` is thin: it parses the CLI and calls `cmd::run`.
+
+pub mod cmd;

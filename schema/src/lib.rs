@@ -3,6 +3,8 @@
 //! **Architecture invariant:** every document carries a `schema` string with its version;
 //! this crate is the only place that derives `Serialize`/`Deserialize` for the wire formats.
 
+pub mod report;
 pub mod snapshot;
 
+pub use report::*;
 pub use snapshot::*;

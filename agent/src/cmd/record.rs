@@ -1,0 +1,8 @@
+//! `lanready-agent record` (not written yet).
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub async fn run(_args: Args) -> anyhow::Result<u8> {
+    anyhow::bail!("`record` is not implemented yet")
+}
