@@ -2,3 +2,5 @@
 //! and reports. The binary in `main.rs` is thin: it parses the CLI and calls `cmd::run`.
 
 pub mod cmd;
+pub mod secret;
+pub mod snmp;

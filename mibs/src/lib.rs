@@ -4,6 +4,7 @@
 //! **Architecture invariant:** this crate does no I/O. It is handed a [`Walk`] (what the
 //! poller or an `.snmprec` file produced) and returns data.
 
+pub mod decode;
 pub mod oid;
 pub mod poll;
 pub mod value;
