@@ -1,1 +1,3 @@
 //! Integration tests: real SNMP over UDP on loopback to snmpsim, real recordings.
+
+mod harness;
