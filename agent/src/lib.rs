@@ -2,5 +2,6 @@
 //! and reports. The binary in `main.rs` is thin: it parses the CLI and calls `cmd::run`.
 
 pub mod cmd;
+pub mod plan;
 pub mod secret;
 pub mod snmp;

@@ -1,0 +1,855 @@
+//! The site plan: a TOML file naming each site's switches (addresses or subnets to sweep),
+//! SNMP credentials, voice VLAN, user-facing ports, phones and thresholds. Loading validates
+//! everything and resolves secrets, so a plan that loads can be scanned; every error names
+//! the file, the line and the reason.
+
+mod phones;
+mod raw;
+pub mod sweep;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use ipnetwork::IpNetwork;
+use toml::Spanned;
+
+pub use phones::{CLASS_PSE_MW, MODELS, PhoneModel, class_mw, find_model};
+
+use crate::secret::Secret;
+use crate::snmp::{AuthProto, Credentials, PollOptions, PrivProto, V3Credentials};
+use raw::{
+    RawPhones, RawPlan, RawPorts, RawSite, RawSnmp, RawSwitch, RawThresholds, RawV3, SwitchEntry,
+};
+
+/// Ports whose names match these are not user-facing unless the plan says otherwise: the
+/// out-of-band management port of Catalyst 9000 (`Gi0/0`) and 2960-X (`Fa0`).
+pub const DEFAULT_EXCLUDE: &[&str] = &["Gi0/0", "Fa0"];
+/// Ports at or above this speed are uplinks, not user-facing (Te, Twe, Fo, Hu).
+pub const DEFAULT_UPLINK_SPEED_MBPS: u64 = 10_000;
+/// What a phone costs when the plan names no model, class or wattage: class 3 / 0 (15.4 W).
+pub const DEFAULT_PHONE_MW: u32 = 15_400;
+
+/// A plan file that could not be used: the file, the line (1-based) and why.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("reading the plan {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {reason}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+}
+
+/// A validated plan.
+#[derive(Debug)]
+pub struct Plan {
+    pub path: PathBuf,
+    /// The agent's name in reports, when the plan sets one.
+    pub agent: Option<String>,
+    /// Switches polled at once.
+    pub concurrency: usize,
+    pub sites: Vec<SitePlan>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SitePlan {
+    pub name: String,
+    pub voice_vlan: u16,
+    /// The data VLAN user ports should be in, when the plan says.
+    pub data_vlan: Option<u16>,
+    pub switches: Vec<SwitchSpec>,
+    pub ports: PortSelection,
+    pub phones: Phones,
+    pub thresholds: Thresholds,
+    /// Hosts probed at once when sweeping a subnet.
+    pub sweep_concurrency: usize,
+}
+
+/// One `switches` entry: a switch, or a subnet whose SNMP responders are switches.
+#[derive(Debug, Clone)]
+pub struct SwitchSpec {
+    pub target: TargetSpec,
+    pub credentials: Credentials,
+    pub poll: PollOptions,
+    /// Phones planned on this switch (each switch found, for a subnet), when the plan says.
+    pub phones: Option<u32>,
+    /// The line of the entry in the plan.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// `host:port` (port 161 added when the plan gave none).
+    Address(String),
+    /// A subnet to sweep, and the UDP port to probe.
+    Subnet { network: IpNetwork, port: u16 },
+}
+
+impl TargetSpec {
+    /// The address or `subnet` as written in reports.
+    pub fn label(&self) -> String {
+        match self {
+            TargetSpec::Address(a) => a.clone(),
+            TargetSpec::Subnet { network, port } if *port == 161 => network.to_string(),
+            TargetSpec::Subnet { network, port } => format!("{network} port {port}"),
+        }
+    }
+}
+
+/// Which ports are user-facing (sockets a phone may be plugged into).
+#[derive(Debug, Clone)]
+pub struct PortSelection {
+    /// When non-empty, only ports whose names match one of these globs.
+    pub include: Vec<String>,
+    /// Ports whose names match one of these globs are never user-facing.
+    pub exclude: Vec<String>,
+    pub uplink_speed_mbps: u64,
+    include_set: GlobSet,
+    exclude_set: GlobSet,
+}
+
+impl PortSelection {
+    /// Builds a selection from glob patterns (`Gi1/0/*`, `Gi?/0/4[78]`).
+    pub fn new(
+        include: Vec<String>,
+        exclude: Vec<String>,
+        uplink_speed_mbps: u64,
+    ) -> Result<Self, globset::Error> {
+        let include_set = glob_set(&include)?;
+        let exclude_set = glob_set(&exclude)?;
+        Ok(PortSelection {
+            include,
+            exclude,
+            uplink_speed_mbps,
+            include_set,
+            exclude_set,
+        })
+    }
+
+    /// Whether the name passes the include and exclude patterns.
+    pub fn selects(&self, name: &str) -> bool {
+        (self.include.is_empty() || self.include_set.is_match(name))
+            && !self.exclude_set.is_match(name)
+    }
+}
+
+impl Default for PortSelection {
+    fn default() -> Self {
+        PortSelection::new(
+            vec![],
+            DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect(),
+            DEFAULT_UPLINK_SPEED_MBPS,
+        )
+        .expect("the default patterns are valid globs")
+    }
+}
+
+fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        b.add(Glob::new(p)?);
+    }
+    b.build()
+}
+
+/// The phones to budget for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phones {
+    /// What the switch budgets per phone, milliwatts.
+    pub budget_mw: u32,
+    /// Where the figure came from (`class 2`, `cisco-7965 (class 3)`, `9.6 W`).
+    pub source: String,
+    /// Phones for the whole site; None means one on every user-facing port.
+    pub count: Option<u32>,
+    /// False when phones are powered locally and PoE is not needed.
+    pub poe: bool,
+}
+
+impl Default for Phones {
+    fn default() -> Self {
+        Phones {
+            budget_mw: DEFAULT_PHONE_MW,
+            source: "default (class 3, 15.4 W)".into(),
+            count: None,
+            poe: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thresholds {
+    /// Percent of each PSE's budget kept free after the planned phones.
+    pub poe_headroom_pct: u8,
+    /// Input, FCS and late-collision errors per day of uptime above which a port is flagged.
+    pub max_errors_per_day: u64,
+    /// Score at or above which a site with no failed warning is ready.
+    pub ready_score: u8,
+    /// Score below which a site is not ready even without a blocker.
+    pub at_risk_score: u8,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            poe_headroom_pct: 10,
+            max_errors_per_day: 100,
+            ready_score: 90,
+            at_risk_score: 60,
+        }
+    }
+}
+
+/// What the checks of one switch are evaluated against.
+#[derive(Debug, Clone)]
+pub struct SwitchPlan {
+    /// The address polled.
+    pub address: String,
+    pub voice_vlan: u16,
+    pub data_vlan: Option<u16>,
+    pub ports: PortSelection,
+    /// PSE power per phone, milliwatts.
+    pub phone_budget_mw: u32,
+    /// Phones planned on this switch; None means one on every user-facing port.
+    pub phone_count: Option<u32>,
+    /// False when phones are powered locally.
+    pub poe_required: bool,
+    pub thresholds: Thresholds,
+}
+
+impl SitePlan {
+    /// The plan one switch of this site is checked against. `phone_count` is the switch's
+    /// share of the site's phones (see [`SitePlan::share_phones`]).
+    pub fn switch_plan(&self, address: &str, phone_count: Option<u32>) -> SwitchPlan {
+        SwitchPlan {
+            address: address.to_string(),
+            voice_vlan: self.voice_vlan,
+            data_vlan: self.data_vlan,
+            ports: self.ports.clone(),
+            phone_budget_mw: self.phones.budget_mw,
+            phone_count,
+            poe_required: self.phones.poe,
+            thresholds: self.thresholds.clone(),
+        }
+    }
+
+    /// Shares the site's phone count among switches that have no count of their own, in
+    /// proportion to their user-facing ports (largest remainder, ties to the earlier
+    /// switch). `own` is each switch's own count, `ports` its user-facing ports. Without a
+    /// site count, switches without their own get None (a phone on every user port).
+    pub fn share_phones(&self, own: &[Option<u32>], ports: &[u32]) -> Vec<Option<u32>> {
+        let Some(total) = self.phones.count else {
+            return own.to_vec();
+        };
+        let fixed: u32 = own.iter().flatten().sum();
+        let rest = total.saturating_sub(fixed);
+        let open: Vec<usize> = (0..own.len()).filter(|&i| own[i].is_none()).collect();
+        let open_ports: u64 = open.iter().map(|&i| u64::from(ports[i])).sum();
+        let mut out = own.to_vec();
+        if open.is_empty() {
+            return out;
+        }
+        let mut given = 0u32;
+        let mut remainders = Vec::new();
+        for &i in &open {
+            let (share, rem) = if open_ports == 0 {
+                // No ports anywhere: share evenly.
+                let n = open.len() as u64;
+                (u64::from(rest) / n, u64::from(rest) % n)
+            } else {
+                let num = u64::from(rest) * u64::from(ports[i]);
+                (num / open_ports, num % open_ports)
+            };
+            out[i] = Some(share as u32);
+            given += share as u32;
+            remainders.push((rem, i));
+        }
+        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, i) in remainders.into_iter().take((rest - given) as usize) {
+            out[i] = out[i].map(|n| n + 1);
+        }
+        out
+    }
+}
+
+impl Plan {
+    /// Reads and validates a plan file, resolving secrets from the environment and files.
+    pub fn load(path: &Path) -> Result<Plan, PlanError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Plan::parse(&text, path)
+    }
+
+    /// Validates a plan's text; `path` is only for messages (and relative secret files).
+    pub fn parse(text: &str, path: &Path) -> Result<Plan, PlanError> {
+        let v = Validator { text, path };
+        let raw: RawPlan = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| v.line(&s)).unwrap_or(1);
+            v.err_at(line, e.message().trim_end().to_string())
+        })?;
+        v.plan(raw)
+    }
+
+    /// The site with this name.
+    pub fn site(&self, name: &str) -> Option<&SitePlan> {
+        self.sites.iter().find(|s| s.name == name)
+    }
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Validator<'_> {
+    fn line(&self, span: &Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text[..end].bytes().filter(|&b| b == b'\n').count() + 1
+    }
+
+    fn err_at(&self, line: usize, reason: impl Into<String>) -> PlanError {
+        PlanError::Invalid {
+            path: self.path.to_path_buf(),
+            line,
+            reason: reason.into(),
+        }
+    }
+
+    fn err<T>(&self, at: &Spanned<T>, reason: impl Into<String>) -> PlanError {
+        self.err_at(self.line(&at.span()), reason)
+    }
+
+    fn plan(&self, raw: RawPlan) -> Result<Plan, PlanError> {
+        if raw.sites.is_empty() {
+            return Err(self.err_at(1, "the plan has no [[sites]]"));
+        }
+        let concurrency = match &raw.concurrency {
+            Some(c) if *c.get_ref() == 0 => {
+                return Err(self.err(c, "concurrency must be at least 1"));
+            }
+            Some(c) => *c.get_ref() as usize,
+            None => 16,
+        };
+        let mut sites: Vec<SitePlan> = Vec::new();
+        for s in &raw.sites {
+            let site = self.site(s.get_ref())?;
+            if sites.iter().any(|x| x.name == site.name) {
+                return Err(self.err(
+                    &s.get_ref().name,
+                    format!("site {:?} is named twice", site.name),
+                ));
+            }
+            sites.push(site);
+        }
+        Ok(Plan {
+            path: self.path.to_path_buf(),
+            agent: raw.agent,
+            concurrency,
+            sites,
+        })
+    }
+
+    fn site(&self, s: &RawSite) -> Result<SitePlan, PlanError> {
+        let name = s.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            return Err(self.err(&s.name, "a site needs a name"));
+        }
+        let voice_vlan = self.vlan(&s.voice_vlan, "voice_vlan")?;
+        let data_vlan = s
+            .data_vlan
+            .as_ref()
+            .map(|d| self.vlan(d, "data_vlan"))
+            .transpose()?;
+        if data_vlan == Some(voice_vlan) {
+            let d = s.data_vlan.as_ref().expect("checked above");
+            return Err(self.err(
+                d,
+                format!("data_vlan must differ from voice_vlan ({voice_vlan})"),
+            ));
+        }
+        let site_snmp = s.snmp();
+        if s.switches.get_ref().is_empty() {
+            return Err(self.err(&s.switches, format!("site {name:?} has no switches")));
+        }
+        let mut switches: Vec<SwitchSpec> = Vec::new();
+        for entry in s.switches.get_ref() {
+            let sw = self.switch(entry, &site_snmp)?;
+            if switches.iter().any(|x| x.target == sw.target) {
+                return Err(self.err(
+                    entry,
+                    format!("switch {} is listed twice", sw.target.label()),
+                ));
+            }
+            switches.push(sw);
+        }
+        let sweep_concurrency = match &s.sweep_concurrency {
+            Some(c) if *c.get_ref() == 0 => {
+                return Err(self.err(c, "sweep_concurrency must be at least 1"));
+            }
+            Some(c) => *c.get_ref() as usize,
+            None => 32,
+        };
+        Ok(SitePlan {
+            name,
+            voice_vlan,
+            data_vlan,
+            switches,
+            ports: self.ports(&s.ports)?,
+            phones: self.phones(&s.phones)?,
+            thresholds: self.thresholds(&s.thresholds)?,
+            sweep_concurrency,
+        })
+    }
+
+    fn vlan(&self, v: &Spanned<i64>, what: &str) -> Result<u16, PlanError> {
+        match *v.get_ref() {
+            n @ 1..=4094 => Ok(n as u16),
+            n => Err(self.err(
+                v,
+                format!("{what} must be a VLAN id from 1 to 4094, not {n}"),
+            )),
+        }
+    }
+
+    fn switch(
+        &self,
+        entry: &Spanned<SwitchEntry>,
+        site: &RawSnmp,
+    ) -> Result<SwitchSpec, PlanError> {
+        let line = self.line(&entry.span());
+        let owned;
+        let raw: &RawSwitch = match entry.get_ref() {
+            SwitchEntry::Address(s) => {
+                owned = RawSwitch {
+                    address: Spanned::new(entry.span(), s.clone()),
+                    port: None,
+                    phones: None,
+                    community: None,
+                    community_env: None,
+                    community_file: None,
+                    v3: None,
+                    timeout_ms: None,
+                    retries: None,
+                    max_repetitions: None,
+                    vlan_contexts: None,
+                };
+                &owned
+            }
+            SwitchEntry::Table(t) => t,
+        };
+        let target = self.target(raw)?;
+        let snmp = raw.snmp();
+        let credentials = self.credentials(&snmp, site, line)?;
+        let poll = self.poll_options(&snmp, site)?;
+        Ok(SwitchSpec {
+            target,
+            credentials,
+            poll,
+            phones: raw.phones.as_ref().map(|p| *p.get_ref()),
+            line,
+        })
+    }
+
+    fn target(&self, raw: &RawSwitch) -> Result<TargetSpec, PlanError> {
+        let a = raw.address.get_ref().trim();
+        if a.is_empty() {
+            return Err(self.err(&raw.address, "a switch address is empty"));
+        }
+        let port = match &raw.port {
+            Some(p) => match u16::try_from(*p.get_ref()) {
+                Ok(n) if n > 0 => Some(n),
+                _ => return Err(self.err(p, format!("port must be 1-65535, not {}", p.get_ref()))),
+            },
+            None => None,
+        };
+        if a.contains('/') {
+            let network: IpNetwork = a
+                .parse()
+                .map_err(|e| self.err(&raw.address, format!("{a:?} is not a CIDR subnet: {e}")))?;
+            sweep::check_size(&network).map_err(|e| self.err(&raw.address, e))?;
+            return Ok(TargetSpec::Subnet {
+                network,
+                port: port.unwrap_or(161),
+            });
+        }
+        let address = match (split_port(a), port) {
+            (Some(_), Some(_)) => {
+                return Err(self.err(
+                    &raw.address,
+                    format!("{a:?} has a port, and `port` is set too"),
+                ));
+            }
+            (Some((host, p)), None) => {
+                let n: u16 = p.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                    self.err(&raw.address, format!("{a:?}: port {p:?} is not 1-65535"))
+                })?;
+                format_addr(host, n)
+            }
+            (None, p) => format_addr(
+                a.trim_start_matches('[').trim_end_matches(']'),
+                p.unwrap_or(161),
+            ),
+        };
+        Ok(TargetSpec::Address(address))
+    }
+
+    fn credentials(
+        &self,
+        sw: &RawSnmp,
+        site: &RawSnmp,
+        line: usize,
+    ) -> Result<Credentials, PlanError> {
+        let sw_has = sw.community.is_some()
+            || sw.community_env.is_some()
+            || sw.community_file.is_some()
+            || sw.v3.is_some();
+        let from = if sw_has { sw } else { site };
+        let community = self.secret(
+            "community",
+            from.community,
+            from.community_env,
+            from.community_file,
+        )?;
+        match (community, from.v3) {
+            (Some(_), Some(v3)) => Err(self.err(v3, "set either a community (v2c) or v3, not both")),
+            (Some(c), None) => Ok(Credentials::V2c { community: c }),
+            (None, Some(v3)) => Ok(Credentials::V3(self.v3(v3)?)),
+            (None, None) => Err(self.err_at(
+                line,
+                "no credentials: set community, community_env, community_file or v3 on the switch or its site",
+            )),
+        }
+    }
+
+    /// A secret from exactly one of: the value, an environment variable, a file.
+    fn secret(
+        &self,
+        what: &str,
+        value: Option<&Spanned<String>>,
+        env: Option<&Spanned<String>>,
+        file: Option<&Spanned<String>>,
+    ) -> Result<Option<Secret>, PlanError> {
+        let given = [value.is_some(), env.is_some(), file.is_some()];
+        if given.iter().filter(|&&b| b).count() > 1 {
+            let at = value.or(env).or(file).expect("one is set");
+            return Err(self.err(
+                at,
+                format!("set only one of {what}, {what}_env and {what}_file"),
+            ));
+        }
+        let secret = if let Some(v) = value {
+            Some((v, v.get_ref().clone()))
+        } else if let Some(e) = env {
+            let name = e.get_ref();
+            let val = std::env::var(name).map_err(|_| {
+                self.err(
+                    e,
+                    format!("{what}_env: the environment variable {name} is not set"),
+                )
+            })?;
+            Some((e, val))
+        } else if let Some(f) = file {
+            let p = self.relative(f.get_ref());
+            let val = std::fs::read_to_string(&p).map_err(|err| {
+                self.err(f, format!("{what}_file: reading {}: {err}", p.display()))
+            })?;
+            Some((f, val.trim_end_matches(['\n', '\r']).to_string()))
+        } else {
+            None
+        };
+        match secret {
+            Some((at, s)) if s.is_empty() => Err(self.err(at, format!("{what} is empty"))),
+            Some((_, s)) => Ok(Some(Secret::new(s))),
+            None => Ok(None),
+        }
+    }
+
+    fn relative(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.path.parent().unwrap_or(Path::new(".")).join(p)
+        }
+    }
+
+    fn v3(&self, v3: &Spanned<RawV3>) -> Result<V3Credentials, PlanError> {
+        let r = v3.get_ref();
+        if r.user.get_ref().is_empty() {
+            return Err(self.err(&r.user, "v3 user is empty"));
+        }
+        let auth_key = self.secret(
+            "auth_key",
+            r.auth_key.as_ref(),
+            r.auth_key_env.as_ref(),
+            r.auth_key_file.as_ref(),
+        )?;
+        let priv_key = self.secret(
+            "priv_key",
+            r.priv_key.as_ref(),
+            r.priv_key_env.as_ref(),
+            r.priv_key_file.as_ref(),
+        )?;
+        let auth =
+            match (&r.auth_protocol, auth_key) {
+                (Some(p), Some(k)) => Some((self.auth_proto(p)?, k)),
+                (None, None) => None,
+                (Some(p), None) => {
+                    return Err(self.err(
+                        p,
+                        "auth_protocol needs auth_key, auth_key_env or auth_key_file",
+                    ));
+                }
+                (None, Some(_)) => return Err(self.err(
+                    v3,
+                    "an auth key needs auth_protocol (md5, sha, sha224, sha256, sha384, sha512)",
+                )),
+            };
+        let privacy = match (&r.priv_protocol, priv_key) {
+            (Some(p), Some(k)) => Some((self.priv_proto(p)?, k)),
+            (None, None) => None,
+            (Some(p), None) => {
+                return Err(self.err(
+                    p,
+                    "priv_protocol needs priv_key, priv_key_env or priv_key_file",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(self.err(
+                    v3,
+                    "a privacy key needs priv_protocol (des, aes, aes192, aes256)",
+                ));
+            }
+        };
+        if privacy.is_some() && auth.is_none() {
+            return Err(self.err(v3, "privacy (authPriv) needs authentication too"));
+        }
+        Ok(V3Credentials {
+            user: r.user.get_ref().clone(),
+            auth,
+            privacy,
+            context: r.context.clone(),
+        })
+    }
+
+    fn auth_proto(&self, p: &Spanned<String>) -> Result<AuthProto, PlanError> {
+        Ok(match p.get_ref().to_ascii_lowercase().as_str() {
+            "md5" => AuthProto::Md5,
+            "sha" | "sha1" => AuthProto::Sha,
+            "sha224" => AuthProto::Sha224,
+            "sha256" => AuthProto::Sha256,
+            "sha384" => AuthProto::Sha384,
+            "sha512" => AuthProto::Sha512,
+            other => {
+                return Err(self.err(
+                    p,
+                    format!(
+                        "auth_protocol {other:?} is not md5, sha, sha224, sha256, sha384 or sha512"
+                    ),
+                ));
+            }
+        })
+    }
+
+    fn priv_proto(&self, p: &Spanned<String>) -> Result<PrivProto, PlanError> {
+        Ok(match p.get_ref().to_ascii_lowercase().as_str() {
+            "des" => PrivProto::Des,
+            "aes" | "aes128" => PrivProto::Aes,
+            "aes192" => PrivProto::Aes192,
+            "aes256" => PrivProto::Aes256,
+            other => {
+                return Err(self.err(
+                    p,
+                    format!("priv_protocol {other:?} is not des, aes, aes192 or aes256"),
+                ));
+            }
+        })
+    }
+
+    fn poll_options(&self, sw: &RawSnmp, site: &RawSnmp) -> Result<PollOptions, PlanError> {
+        let mut o = PollOptions::default();
+        if let Some(t) = sw.timeout_ms.or(site.timeout_ms) {
+            if !(1..=60_000).contains(t.get_ref()) {
+                return Err(self.err(t, "timeout_ms must be 1-60000"));
+            }
+            o.timeout = Duration::from_millis(*t.get_ref());
+        }
+        if let Some(r) = sw.retries.or(site.retries) {
+            if *r.get_ref() > 10 {
+                return Err(self.err(r, "retries must be 0-10"));
+            }
+            o.retries = *r.get_ref();
+        }
+        if let Some(m) = sw.max_repetitions.or(site.max_repetitions) {
+            if !(1..=100).contains(m.get_ref()) {
+                return Err(self.err(m, "max_repetitions must be 1-100"));
+            }
+            o.max_repetitions = *m.get_ref();
+        }
+        if let Some(v) = sw.vlan_contexts.or(site.vlan_contexts) {
+            o.vlan_contexts = v;
+        }
+        Ok(o)
+    }
+
+    fn ports(&self, p: &RawPorts) -> Result<PortSelection, PlanError> {
+        let globs = |list: &Option<Vec<Spanned<String>>>,
+                     default: &[&str]|
+         -> Result<Vec<String>, PlanError> {
+            match list {
+                None => Ok(default.iter().map(|s| s.to_string()).collect()),
+                Some(l) => l
+                    .iter()
+                    .map(|g| {
+                        Glob::new(g.get_ref())
+                            .map(|_| g.get_ref().clone())
+                            .map_err(|e| {
+                                self.err(
+                                    g,
+                                    format!("bad port pattern {:?}: {}", g.get_ref(), e.kind()),
+                                )
+                            })
+                    })
+                    .collect(),
+            }
+        };
+        let uplink = match &p.uplink_speed_mbps {
+            Some(s) if *s.get_ref() == 0 => {
+                return Err(self.err(s, "uplink_speed_mbps must be above 0"));
+            }
+            Some(s) => *s.get_ref(),
+            None => DEFAULT_UPLINK_SPEED_MBPS,
+        };
+        PortSelection::new(
+            globs(&p.include, &[])?,
+            globs(&p.exclude, DEFAULT_EXCLUDE)?,
+            uplink,
+        )
+        .map_err(|e| self.err_at(1, format!("port patterns: {e}")))
+    }
+
+    fn phones(&self, p: &RawPhones) -> Result<Phones, PlanError> {
+        let named = [p.model.is_some(), p.class.is_some(), p.watts.is_some()];
+        if named.iter().filter(|&&b| b).count() > 1 {
+            let line = [
+                p.model.as_ref().map(|s| self.line(&s.span())),
+                p.class.as_ref().map(|s| self.line(&s.span())),
+                p.watts.as_ref().map(|s| self.line(&s.span())),
+            ]
+            .into_iter()
+            .flatten()
+            .next()
+            .unwrap_or(1);
+            return Err(self.err_at(line, "phones: set one of model, class or watts"));
+        }
+        let mut phones = Phones::default();
+        if let Some(m) = &p.model {
+            let model = find_model(m.get_ref()).ok_or_else(|| {
+                let known: Vec<&str> = MODELS.iter().map(|m| m.name).collect();
+                self.err(
+                    m,
+                    format!(
+                        "unknown phone model {:?}; known: {}; or give class or watts",
+                        m.get_ref(),
+                        known.join(", ")
+                    ),
+                )
+            })?;
+            phones.budget_mw = model.budget_mw;
+            phones.source = match model.class {
+                Some(c) => format!("{} (class {c})", model.name),
+                None => format!("{} ({} W)", model.name, watts(model.budget_mw)),
+            };
+        }
+        if let Some(c) = &p.class {
+            let class = u8::try_from(*c.get_ref()).ok().filter(|&c| c <= 8);
+            let class = class
+                .ok_or_else(|| self.err(c, format!("class must be 0-8, not {}", c.get_ref())))?;
+            phones.budget_mw = class_mw(class).expect("0-8");
+            phones.source = format!("class {class}");
+        }
+        if let Some(w) = &p.watts {
+            let v = *w.get_ref();
+            if !(0.1..=100.0).contains(&v) {
+                return Err(self.err(w, format!("watts must be between 0.1 and 100, not {v}")));
+            }
+            phones.budget_mw = (v * 1000.0).round() as u32;
+            phones.source = format!("{} W", watts(phones.budget_mw));
+        }
+        phones.count = p.count.as_ref().map(|c| *c.get_ref());
+        phones.poe = p.poe.unwrap_or(true);
+        Ok(phones)
+    }
+
+    fn thresholds(&self, t: &RawThresholds) -> Result<Thresholds, PlanError> {
+        let mut out = Thresholds::default();
+        let pct = |v: &Spanned<i64>, what: &str, max: i64| -> Result<u8, PlanError> {
+            match *v.get_ref() {
+                n if (0..=max).contains(&n) => Ok(n as u8),
+                n => Err(self.err(v, format!("{what} must be 0-{max}, not {n}"))),
+            }
+        };
+        if let Some(h) = &t.poe_headroom_pct {
+            out.poe_headroom_pct = pct(h, "poe_headroom_pct", 90)?;
+        }
+        if let Some(e) = &t.max_errors_per_day {
+            out.max_errors_per_day = *e.get_ref();
+        }
+        if let Some(r) = &t.ready_score {
+            out.ready_score = pct(r, "ready_score", 100)?;
+        }
+        if let Some(a) = &t.at_risk_score {
+            out.at_risk_score = pct(a, "at_risk_score", 100)?;
+        }
+        if out.at_risk_score > out.ready_score {
+            let at = t
+                .at_risk_score
+                .as_ref()
+                .or(t.ready_score.as_ref())
+                .expect("one was set");
+            return Err(self.err(at, "at_risk_score must not be above ready_score"));
+        }
+        Ok(out)
+    }
+}
+
+/// Splits `host:port` / `[v6]:port`; None when there is no port.
+fn split_port(a: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = a.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        return after.strip_prefix(':').map(|p| (host, p));
+    }
+    match a.matches(':').count() {
+        1 => a.split_once(':'),
+        _ => None,
+    }
+}
+
+fn format_addr(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Milliwatts as watts for people (`15.4`, `30`).
+pub fn watts(mw: u32) -> String {
+    if mw % 1000 == 0 {
+        format!("{}", mw / 1000)
+    } else {
+        let s = format!("{:.3}", f64::from(mw) / 1000.0);
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests;
