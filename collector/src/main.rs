@@ -1,5 +1,360 @@
-//! The `lanready-collector` command line.
+//! The `lanready-collector` command line: `serve`, `token add|revoke|list`, `prune` and
+//! `gate`. Flags become validated settings here; the work is in the library.
 
-fn main() {
-    println!("lanready-collector");
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use lanready_collector::aggregate::Staleness;
+use lanready_collector::auth::{SiteScope, Token, TokenKind};
+use lanready_collector::clock::{Clock, SystemClock};
+use lanready_collector::gate::{self, Criteria, GateOptions};
+use lanready_collector::store::Store;
+use lanready_collector::{AppState, Settings, validate};
+
+/// Receives lanready site reports, keeps history, serves the dashboard and answers the
+/// cutover gate.
+#[derive(Debug, Parser)]
+#[command(name = "lanready-collector", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API and dashboard.
+    Serve(ServeArgs),
+    /// Manage bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Delete history older than --retention-days now (each site's latest report is kept).
+    Prune {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        retention_days: u32,
+    },
+    /// Ask a collector whether a site may cut over. Exit 0 ready, 1 not ready (or stale, or
+    /// below --min-score), 2 error. The token comes from --token-file or LANREADY_TOKEN.
+    Gate(GateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// The SQLite database file (created and migrated if needed).
+    #[arg(long)]
+    db: PathBuf,
+    /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free one). The bound address
+    /// is printed on stdout as `listening on http://ADDR`.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Largest report body accepted, bytes (suffixes KiB, MiB allowed).
+    #[arg(long, default_value = "2MiB", value_parser = parse_size)]
+    body_limit: usize,
+    /// Keep this many days of history (each site's latest report is always kept). Without
+    /// it history is kept forever.
+    #[arg(long)]
+    retention_days: Option<u32>,
+    /// A site whose latest scan is older than this is stale (`26h`, `90m`, `2d`).
+    #[arg(long, default_value = "26h", value_parser = parse_duration)]
+    stale_after: Duration,
+    /// Per-site stale interval, `SITE=DURATION`; repeatable.
+    #[arg(long = "stale-after-site", value_parser = parse_site_duration)]
+    stale_after_site: Vec<(String, Duration)>,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Make a token and print it (only) on stdout. It is stored as a SHA-256 hash and cannot
+    /// be shown again.
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        /// The token's name (the agent's name); unique among active tokens.
+        #[arg(long)]
+        name: String,
+        /// Sites the token covers, comma-separated. Required for an agent token; a
+        /// read-only token without it reads every site.
+        #[arg(long, value_delimiter = ',')]
+        sites: Vec<String>,
+        /// A token that reads (API, dashboard, metrics, gate) but may not post reports.
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// Revoke the active token with this name.
+    Revoke {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (names, kinds, sites; never the tokens).
+    List {
+        #[arg(long)]
+        db: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct GateArgs {
+    /// The collector's base URL.
+    #[arg(long)]
+    url: String,
+    #[arg(long)]
+    site: String,
+    /// Fail when the score is below this (0-100).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+    min_score: Option<u8>,
+    /// Fail when the latest scan is older than this (`24h`); the collector's own
+    /// stale-after always applies too.
+    #[arg(long, value_parser = parse_duration)]
+    max_age: Option<Duration>,
+    /// Write JUnit XML here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Read the bearer token from this file (else from LANREADY_TOKEN).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Also fail an at_risk verdict and failing warnings.
+    #[arg(long)]
+    strict: bool,
+    /// HTTP timeout.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    timeout: Duration,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{s:?} is not a duration like 26h, 90m or 2d: {e}"))?;
+    if d.is_zero() {
+        return Err("duration must be above zero".into());
+    }
+    Ok(d)
+}
+
+fn parse_site_duration(s: &str) -> Result<(String, Duration), String> {
+    let (site, d) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not SITE=DURATION"))?;
+    validate::site_name(site)?;
+    Ok((site.to_string(), parse_duration(d)?))
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (num, mult) = if let Some(n) = s.strip_suffix("MiB") {
+        (n, 1024 * 1024)
+    } else if let Some(n) = s.strip_suffix("KiB") {
+        (n, 1024)
+    } else {
+        (s, 1)
+    };
+    let n: usize = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 2097152, 512KiB or 2MiB"))?;
+    n.checked_mul(mult)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("{s:?} is not a usable size"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("lanready-collector: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    let clock = SystemClock;
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Token(TokenCommand::Add {
+            db,
+            name,
+            sites,
+            read_only,
+        }) => {
+            if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+                bail!("--name must be 1-100 printable characters");
+            }
+            for s in &sites {
+                validate::site_name(s).map_err(|e| anyhow::anyhow!("--sites: {e}: {s:?}"))?;
+            }
+            let kind = if read_only {
+                TokenKind::ReadOnly
+            } else {
+                TokenKind::Agent
+            };
+            let scope = if sites.is_empty() {
+                if kind == TokenKind::Agent {
+                    bail!("an agent token needs --sites S1,S2 (or use --read-only)");
+                }
+                SiteScope::All
+            } else {
+                SiteScope::Only(sites)
+            };
+            let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let token = Token::generate();
+            store.add_token(&name, kind, &scope, &token.hash(), clock.now())?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", token.expose()).context("printing the token")?;
+            eprintln!(
+                "token {name:?} ({}) added; it is shown only this once",
+                kind.as_str()
+            );
+            Ok(0)
+        }
+        Command::Token(TokenCommand::Revoke { db, name }) => {
+            let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            if !store.revoke_token(&name, clock.now())? {
+                bail!("no active token named {name:?}");
+            }
+            eprintln!("token {name:?} revoked");
+            Ok(0)
+        }
+        Command::Token(TokenCommand::List { db }) => {
+            let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let mut out = std::io::stdout().lock();
+            for t in store.list_tokens()? {
+                let sites = match &t.scope {
+                    SiteScope::All => "*".to_string(),
+                    SiteScope::Only(s) => s.join(","),
+                };
+                let state = match t.revoked_at {
+                    Some(at) => format!("revoked {}", lanready_collector::aggregate::rfc3339(at)),
+                    None => "active".into(),
+                };
+                writeln!(out, "{}\t{}\t{}\t{}", t.name, t.kind.as_str(), sites, state)?;
+            }
+            Ok(0)
+        }
+        Command::Prune { db, retention_days } => {
+            let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let cutoff = clock.now() - Duration::from_secs(u64::from(retention_days) * 86_400);
+            let n = store.prune(cutoff)?;
+            eprintln!(
+                "deleted {n} report(s) scanned before {}",
+                lanready_collector::aggregate::rfc3339(cutoff)
+            );
+            Ok(0)
+        }
+        Command::Gate(args) => gate_cmd(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<u8> {
+    if args.body_limit < 1024 {
+        bail!("--body-limit must be at least 1KiB");
+    }
+    let mut staleness = Staleness::new(args.stale_after);
+    staleness.per_site = args
+        .stale_after_site
+        .into_iter()
+        .collect::<BTreeMap<_, _>>();
+    let settings = Settings {
+        body_limit: args.body_limit,
+        staleness,
+    };
+    let retention = args
+        .retention_days
+        .map(|d| Duration::from_secs(u64::from(d) * 86_400));
+    let store = Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let state = AppState::new(store, Arc::new(SystemClock), settings);
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        println!("listening on http://{addr}");
+        std::io::stdout().flush().ok();
+        tracing::info!(message = "Collector serving.", %addr, db = %args.db.display());
+        lanready_collector::serve(listener, state, retention, shutdown_signal())
+            .await
+            .context("serving HTTP")?;
+        tracing::info!(message = "Collector stopped.");
+        Ok(0)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+fn read_token(file: Option<&PathBuf>) -> anyhow::Result<Token> {
+    let raw = match file {
+        Some(p) => std::fs::read_to_string(p)
+            .with_context(|| format!("reading the token file {}", p.display()))?,
+        None => std::env::var("LANREADY_TOKEN").map_err(|_| {
+            anyhow::anyhow!("no token: give --token-file FILE or set LANREADY_TOKEN")
+        })?,
+    };
+    let t = raw.trim();
+    if t.is_empty() {
+        bail!("the token is empty");
+    }
+    Ok(Token::new(t))
+}
+
+fn gate_cmd(args: GateArgs) -> anyhow::Result<u8> {
+    let token = read_token(args.token_file.as_ref())?;
+    let opts = GateOptions {
+        url: args.url,
+        site: args.site,
+        token,
+        criteria: Criteria {
+            min_score: args.min_score,
+            max_age: args.max_age,
+            strict: args.strict,
+        },
+        junit: args.junit,
+        timeout: args.timeout,
+    };
+    let code = runtime()?.block_on(async {
+        let mut out = std::io::stdout().lock();
+        gate::run(&opts, &mut out).await
+    })?;
+    Ok(code)
 }

@@ -1,0 +1,414 @@
+//! Pure aggregation: from stored reports and trends to the read API's documents. No I/O and
+//! no clock of its own: `now` is passed in.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use lanready_schema::{Report, Severity, Status, Verdict};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::store::{self, ReportMeta, StoredReport};
+use crate::view::{
+    BlockerGroup, DASHBOARD_SCHEMA, Dashboard, DashboardSite, Estate, PoeBar, SITE_SCHEMA,
+    SITES_SCHEMA, SiteDetail, SiteRow, SitesResponse, TrendPoint,
+};
+
+/// How many blocker groups a dashboard row shows.
+pub const TOP_BLOCKERS: usize = 5;
+
+/// When a site counts as stale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Staleness {
+    pub default: Duration,
+    /// Per-site intervals that replace the default.
+    pub per_site: BTreeMap<String, Duration>,
+}
+
+impl Staleness {
+    pub fn new(default: Duration) -> Self {
+        Staleness {
+            default,
+            per_site: BTreeMap::new(),
+        }
+    }
+
+    pub fn interval(&self, site: &str) -> Duration {
+        self.per_site.get(site).copied().unwrap_or(self.default)
+    }
+}
+
+/// Freshness of one site at `now`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Freshness {
+    pub age_seconds: i64,
+    pub stale: bool,
+    pub stale_after_seconds: u64,
+}
+
+pub fn freshness(
+    site: &str,
+    last_scan: OffsetDateTime,
+    now: OffsetDateTime,
+    staleness: &Staleness,
+) -> Freshness {
+    let age_seconds = (now - last_scan).whole_seconds().max(0);
+    let interval = staleness.interval(site).as_secs();
+    Freshness {
+        age_seconds,
+        stale: age_seconds as u64 > interval,
+        stale_after_seconds: interval,
+    }
+}
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+/// Orders worst first: not_ready, at_risk, ready; then lower score; then name.
+pub fn worst_first(a: (Verdict, u8, &str), b: (Verdict, u8, &str)) -> std::cmp::Ordering {
+    // Verdict's declaration order is Ready < AtRisk < NotReady.
+    b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(b.2))
+}
+
+pub fn trend_points(points: &[store::TrendPoint]) -> Vec<TrendPoint> {
+    points
+        .iter()
+        .map(|p| TrendPoint {
+            at: rfc3339(p.generated_at),
+            score: p.score,
+            verdict: p.verdict,
+            blockers: p.blockers,
+        })
+        .collect()
+}
+
+pub fn poe_bars(report: &Report) -> Vec<PoeBar> {
+    report
+        .switches
+        .iter()
+        .flat_map(|sw| {
+            sw.poe.iter().map(move |p| PoeBar {
+                switch: sw.address.clone(),
+                switch_name: sw.name.clone(),
+                group: p.group,
+                stack_member: p.stack_member,
+                budget_w: p.budget_w,
+                consumed_w: p.consumed_w,
+                planned_w: p.planned_w,
+            })
+        })
+        .collect()
+}
+
+/// Failing blocker findings grouped by check, most frequent first, then by check id.
+pub fn top_blockers(report: &Report, limit: usize) -> Vec<BlockerGroup> {
+    let mut groups: Vec<BlockerGroup> = Vec::new();
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Blocker && f.status == Status::Fail)
+    {
+        match groups.iter_mut().find(|g| g.check == f.check) {
+            Some(g) => g.count += 1,
+            None => groups.push(BlockerGroup {
+                check: f.check.clone(),
+                count: 1,
+                message: f.message.clone(),
+                switch: f.switch.clone(),
+                port: f.port.clone(),
+            }),
+        }
+    }
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.check.cmp(&b.check)));
+    groups.truncate(limit);
+    groups
+}
+
+fn user_ports(report: &Report) -> u32 {
+    report.switches.iter().map(|s| s.user_ports).sum()
+}
+
+pub fn sites(latest: &[StoredReport], now: OffsetDateTime, staleness: &Staleness) -> SitesResponse {
+    let mut rows: Vec<SiteRow> = latest
+        .iter()
+        .map(|s| {
+            let m: &ReportMeta = &s.meta;
+            let f = freshness(&m.site, m.generated_at, now, staleness);
+            SiteRow {
+                site: m.site.clone(),
+                score: m.score,
+                verdict: m.verdict,
+                blockers: s.report.counts.blockers,
+                warnings: s.report.counts.warnings,
+                last_scan: rfc3339(m.generated_at),
+                age_seconds: f.age_seconds,
+                stale: f.stale,
+                stale_after_seconds: f.stale_after_seconds,
+                report_id: m.report_id.clone(),
+                agent: m.agent.clone(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| worst_first((a.verdict, a.score, &a.site), (b.verdict, b.score, &b.site)));
+    SitesResponse {
+        schema: SITES_SCHEMA.into(),
+        as_of: rfc3339(now),
+        sites: rows,
+    }
+}
+
+pub fn site_detail(
+    latest: &StoredReport,
+    trend: &[store::TrendPoint],
+    now: OffsetDateTime,
+    staleness: &Staleness,
+) -> SiteDetail {
+    let m = &latest.meta;
+    let r = &latest.report;
+    let f = freshness(&m.site, m.generated_at, now, staleness);
+    SiteDetail {
+        schema: SITE_SCHEMA.into(),
+        as_of: rfc3339(now),
+        site: m.site.clone(),
+        score: r.score,
+        verdict: r.verdict,
+        counts: r.counts.clone(),
+        last_scan: rfc3339(m.generated_at),
+        received_at: rfc3339(m.received_at),
+        age_seconds: f.age_seconds,
+        stale: f.stale,
+        stale_after_seconds: f.stale_after_seconds,
+        report_id: m.report_id.clone(),
+        agent: r.agent.clone(),
+        agent_version: r.agent_version.clone(),
+        plan: r.plan.clone(),
+        switches: r.switches.clone(),
+        findings: r.findings.clone(),
+        poe: poe_bars(r),
+        trend: trend_points(trend),
+    }
+}
+
+/// Estate score: site scores weighted by user-facing ports; a plain mean when no site
+/// counted a port; None without sites.
+pub fn estate_score(sites: &[(u8, u32)]) -> Option<u8> {
+    if sites.is_empty() {
+        return None;
+    }
+    let ports: u64 = sites.iter().map(|&(_, p)| u64::from(p)).sum();
+    let (num, den) = if ports == 0 {
+        (
+            sites.iter().map(|&(s, _)| u64::from(s)).sum::<u64>(),
+            sites.len() as u64,
+        )
+    } else {
+        (
+            sites
+                .iter()
+                .map(|&(s, p)| u64::from(s) * u64::from(p))
+                .sum::<u64>(),
+            ports,
+        )
+    };
+    // Round half up.
+    Some(((num * 2 + den) / (den * 2)).min(100) as u8)
+}
+
+/// `latest` with each site's trend (oldest first).
+pub fn dashboard(
+    latest: &[(StoredReport, Vec<store::TrendPoint>)],
+    now: OffsetDateTime,
+    staleness: &Staleness,
+) -> Dashboard {
+    let mut rows: Vec<DashboardSite> = latest
+        .iter()
+        .map(|(s, trend)| {
+            let m = &s.meta;
+            let r = &s.report;
+            let f = freshness(&m.site, m.generated_at, now, staleness);
+            let score_delta = match trend.as_slice() {
+                [.., prev, last] => Some(i16::from(last.score) - i16::from(prev.score)),
+                _ => None,
+            };
+            DashboardSite {
+                rank: 0,
+                site: m.site.clone(),
+                score: r.score,
+                verdict: r.verdict,
+                counts: r.counts.clone(),
+                user_ports: user_ports(r),
+                last_scan: rfc3339(m.generated_at),
+                age_seconds: f.age_seconds,
+                stale: f.stale,
+                stale_after_seconds: f.stale_after_seconds,
+                score_delta,
+                top_blockers: top_blockers(r, TOP_BLOCKERS),
+                poe: poe_bars(r),
+                trend: trend_points(trend),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| worst_first((a.verdict, a.score, &a.site), (b.verdict, b.score, &b.site)));
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.rank = i as u32 + 1;
+    }
+    let count = |v: Verdict| rows.iter().filter(|r| r.verdict == v).count() as u32;
+    let estate = Estate {
+        sites: rows.len() as u32,
+        ready: count(Verdict::Ready),
+        at_risk: count(Verdict::AtRisk),
+        not_ready: count(Verdict::NotReady),
+        stale: rows.iter().filter(|r| r.stale).count() as u32,
+        blockers: rows.iter().map(|r| r.counts.blockers).sum(),
+        user_ports: rows.iter().map(|r| r.user_ports).sum(),
+        score: estate_score(
+            &rows
+                .iter()
+                .map(|r| (r.score, r.user_ports))
+                .collect::<Vec<_>>(),
+        ),
+    };
+    Dashboard {
+        schema: DASHBOARD_SCHEMA.into(),
+        as_of: rfc3339(now),
+        estate,
+        sites: rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{finding, report_with, stored, t};
+    use lanready_schema::Severity::*;
+    use lanready_schema::Status::*;
+
+    #[test]
+    fn staleness_uses_the_site_interval_and_never_a_negative_age() {
+        let mut s = Staleness::new(Duration::from_secs(3600));
+        s.per_site.insert("slow".into(), Duration::from_secs(7200));
+        let check = |site: &str, scan: i64, now: i64, stale: bool, age: i64| {
+            let f = freshness(site, t(scan), t(now), &s);
+            assert_eq!(
+                (f.stale, f.age_seconds),
+                (stale, age),
+                "{site} {scan} {now}"
+            );
+        };
+        check("a", 0, 3600, false, 3600);
+        check("a", 0, 3601, true, 3601);
+        check("slow", 0, 3601, false, 3601);
+        check("slow", 0, 7201, true, 7201);
+        check("a", 100, 0, false, 0);
+    }
+
+    #[test]
+    fn ranks_worst_first() {
+        let mk = |site: &str, score: u8, v: Verdict| {
+            let mut r = report_with(site, score);
+            r.verdict = v;
+            (stored(r, t(0)), vec![])
+        };
+        let latest = vec![
+            mk("ready-hi", 99, Verdict::Ready),
+            mk("risk", 85, Verdict::AtRisk),
+            mk("bad-b", 60, Verdict::NotReady),
+            mk("bad-a", 60, Verdict::NotReady),
+            mk("bad-low", 20, Verdict::NotReady),
+            mk("ready-lo", 90, Verdict::Ready),
+        ];
+        let d = dashboard(&latest, t(10), &Staleness::new(Duration::from_secs(60)));
+        let order: Vec<_> = d.sites.iter().map(|s| (s.rank, s.site.as_str())).collect();
+        assert_eq!(
+            order,
+            [
+                (1, "bad-low"),
+                (2, "bad-a"),
+                (3, "bad-b"),
+                (4, "risk"),
+                (5, "ready-lo"),
+                (6, "ready-hi")
+            ]
+        );
+        assert_eq!(
+            (
+                d.estate.sites,
+                d.estate.ready,
+                d.estate.at_risk,
+                d.estate.not_ready
+            ),
+            (6, 2, 1, 3)
+        );
+    }
+
+    #[test]
+    fn estate_score_weights_by_ports() {
+        assert_eq!(estate_score(&[]), None);
+        assert_eq!(estate_score(&[(100, 0), (50, 0)]), Some(75));
+        // 100 ports at 90, 300 ports at 50: (9000 + 15000) / 400 = 60.
+        assert_eq!(estate_score(&[(90, 100), (50, 300)]), Some(60));
+        // Rounds half up: (1*1 + 2*1) / 2 = 1.5 -> 2.
+        assert_eq!(estate_score(&[(1, 1), (2, 1)]), Some(2));
+    }
+
+    #[test]
+    fn top_blockers_groups_failing_blockers_by_check() {
+        let mut r = report_with("s", 40);
+        r.findings = vec![
+            finding("voice_vlan.port", Blocker, Fail, "sw1", Some("Gi1/0/1")),
+            finding("poe.budget", Blocker, Fail, "sw1", None),
+            finding("voice_vlan.port", Blocker, Fail, "sw1", Some("Gi1/0/2")),
+            finding("voice_vlan.port", Blocker, Fail, "sw2", Some("Gi1/0/3")),
+            finding("qos.trust", Blocker, Unknown, "sw1", Some("Gi1/0/1")),
+            finding("portfast", Warning, Fail, "sw1", Some("Gi1/0/1")),
+            finding("poe.port", Blocker, Pass, "sw1", Some("Gi1/0/1")),
+        ];
+        let g = top_blockers(&r, 5);
+        let got: Vec<_> = g.iter().map(|g| (g.check.as_str(), g.count)).collect();
+        assert_eq!(got, [("voice_vlan.port", 3), ("poe.budget", 1)]);
+        assert_eq!(g[0].port.as_deref(), Some("Gi1/0/1"));
+        assert_eq!(top_blockers(&r, 1).len(), 1);
+    }
+
+    #[test]
+    fn dashboard_row_has_delta_poe_and_stale() {
+        let mut r = report_with("s", 70);
+        r.switches[0].poe = vec![lanready_schema::PoeBudget {
+            group: 1,
+            stack_member: Some(1),
+            budget_w: 740,
+            consumed_w: 300,
+            planned_w: 200,
+        }];
+        let trend = vec![
+            store::TrendPoint {
+                generated_at: t(0),
+                score: 50,
+                verdict: Verdict::NotReady,
+                blockers: 3,
+            },
+            store::TrendPoint {
+                generated_at: t(100),
+                score: 70,
+                verdict: Verdict::NotReady,
+                blockers: 1,
+            },
+        ];
+        let d = dashboard(
+            &[(stored(r, t(100)), trend)],
+            t(200),
+            &Staleness::new(Duration::from_secs(50)),
+        );
+        let row = &d.sites[0];
+        assert_eq!(row.score_delta, Some(20));
+        assert!(row.stale);
+        assert_eq!(row.age_seconds, 100);
+        assert_eq!(d.estate.stale, 1);
+        assert_eq!(row.poe.len(), 1);
+        assert_eq!((row.poe[0].budget_w, row.poe[0].consumed_w), (740, 300));
+        assert_eq!(row.trend.len(), 2);
+    }
+}

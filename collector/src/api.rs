@@ -1,0 +1,528 @@
+//! The HTTP API: routes, the shared state, authentication, ingest and the read endpoints,
+//! and the one error type every handler answers with.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use lanready_schema::{REPORT_SCHEMA, Report};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::aggregate::{self, Staleness};
+use crate::auth::{self, Caller, TokenKind};
+use crate::clock::Clock;
+use crate::metrics::{self, IngestCounters, RejectReason};
+use crate::store::{Inserted, NewReport, ReportMeta, Store, StoreError};
+use crate::validate;
+use crate::view::{ErrorBody, IngestResponse};
+
+/// Default request body limit for `POST /api/v1/reports`: 2 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Default interval after which a site without a new scan is stale: 26 hours.
+pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(26 * 3600);
+/// A report dated further ahead of the collector's clock than this is refused.
+pub const MAX_FUTURE_SKEW: Duration = Duration::from_secs(15 * 60);
+/// Trend points in the dashboard's rows.
+pub const DASHBOARD_TREND_POINTS: u32 = 30;
+/// Default and largest trend for `GET /api/v1/sites/{site}`.
+pub const SITE_TREND_POINTS: u32 = 100;
+pub const MAX_SITE_TREND_POINTS: u32 = 1000;
+
+/// Validated serving settings.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub body_limit: usize,
+    pub staleness: Staleness,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            body_limit: DEFAULT_BODY_LIMIT,
+            staleness: Staleness::new(DEFAULT_STALE_AFTER),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    pub counters: Arc<IngestCounters>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        AppState {
+            store: Arc::new(store),
+            clock,
+            settings: Arc::new(settings),
+            counters: Arc::new(IngestCounters::default()),
+        }
+    }
+
+    /// Runs a store call off the async runtime.
+    async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))?
+            .map_err(ApiError::from)
+    }
+}
+
+/// The router.
+pub fn app(state: AppState) -> Router {
+    let limit = state.settings.body_limit;
+    Router::new()
+        .route("/", get(page))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/api/v1/reports",
+            post(ingest).layer(DefaultBodyLimit::max(limit)),
+        )
+        .route("/api/v1/sites", get(list_sites))
+        .route("/api/v1/sites/{site}", get(site_detail))
+        .route("/api/v1/dashboard", get(dashboard))
+        .route("/metrics", get(metrics_text))
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .with_state(state)
+}
+
+/// Every error answer. Client mistakes keep their 4xx and say what was wrong; internal
+/// failures are logged and answered with a bare 500.
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    Unauthorized(String),
+    Forbidden(String),
+    NotFound(String),
+    Conflict(String),
+    PayloadTooLarge(usize),
+    UnsupportedMediaType(String),
+    Unprocessable(String),
+    Internal(String),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn reject_reason(&self) -> RejectReason {
+        match self {
+            ApiError::BadRequest(_) => RejectReason::Malformed,
+            ApiError::Unauthorized(_) => RejectReason::Unauthorized,
+            ApiError::Forbidden(_) => RejectReason::Forbidden,
+            ApiError::NotFound(_) => RejectReason::Invalid,
+            ApiError::Conflict(_) => RejectReason::Conflict,
+            ApiError::PayloadTooLarge(_) => RejectReason::TooLarge,
+            ApiError::UnsupportedMediaType(_) => RejectReason::MediaType,
+            ApiError::Unprocessable(_) => RejectReason::Invalid,
+            ApiError::Internal(_) => RejectReason::Internal,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let mut msg = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            msg.push_str(": ");
+            msg.push_str(&s.to_string());
+            source = s.source();
+        }
+        ApiError::Internal(msg)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match self {
+            ApiError::Internal(detail) => {
+                tracing::error!(message = "Request failed.", error = %detail);
+                "internal error; see the collector's log".to_string()
+            }
+            ApiError::PayloadTooLarge(limit) => {
+                format!("request body is larger than the limit of {limit} bytes")
+            }
+            ApiError::BadRequest(m)
+            | ApiError::Unauthorized(m)
+            | ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::UnsupportedMediaType(m)
+            | ApiError::Unprocessable(m) => m,
+        };
+        let mut resp = (
+            status,
+            Json(ErrorBody {
+                error: message,
+                status: status.as_u16(),
+            }),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+/// A request whose bearer token matched an active token.
+pub struct Authed(pub Caller);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header =
+            match parts.headers.get(header::AUTHORIZATION) {
+                None => None,
+                Some(v) => Some(v.to_str().map_err(|_| {
+                    ApiError::Unauthorized("Authorization header is not ASCII".into())
+                })?),
+            };
+        let token = auth::parse_bearer(header).map_err(|m| ApiError::Unauthorized(m.into()))?;
+        let active = state.db(|s| s.active_tokens()).await?;
+        auth::match_token(&token, &active)
+            .map(Authed)
+            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))
+    }
+}
+
+/// Only the `schema` field, read before the whole report so an unknown version gets a
+/// message about the version rather than about fields it does not know.
+#[derive(Deserialize)]
+struct SchemaProbe {
+    schema: Option<serde_json::Value>,
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Err(ApiError::UnsupportedMediaType(
+            "missing Content-Type; send application/json".into(),
+        ));
+    };
+    let essence = ct
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type {essence:?} is not application/json"
+        )))
+    }
+}
+
+/// Parses and checks a report body. Every `Err` is a client mistake.
+fn parse_report(body: &[u8]) -> Result<Report, ApiError> {
+    let probe: SchemaProbe = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("report is not valid JSON: {e}")))?;
+    match probe.schema {
+        None => {
+            return Err(ApiError::BadRequest(format!(
+                "report has no \"schema\" field; expected \"{REPORT_SCHEMA}\""
+            )));
+        }
+        Some(serde_json::Value::String(s)) if s == REPORT_SCHEMA => {}
+        Some(other) => {
+            return Err(ApiError::Unprocessable(format!(
+                "unsupported report schema {other}; this collector accepts \"{REPORT_SCHEMA}\""
+            )));
+        }
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("report does not match {REPORT_SCHEMA}: {e}")))
+}
+
+/// Checks what the JSON shape cannot: names, time, ranges. Returns the scan time.
+fn check_report(r: &Report, now: OffsetDateTime) -> Result<OffsetDateTime, ApiError> {
+    let bad = |m: String| ApiError::Unprocessable(m);
+    validate::report_id(&r.id).map_err(bad)?;
+    validate::site_name(&r.site).map_err(|m| bad(format!("{m}: {:?}", r.site)))?;
+    let generated_at = OffsetDateTime::parse(&r.generated_at, &Rfc3339).map_err(|e| {
+        bad(format!(
+            "generated_at {:?} is not an RFC 3339 time: {e}",
+            r.generated_at
+        ))
+    })?;
+    if generated_at > now + MAX_FUTURE_SKEW {
+        return Err(bad(format!(
+            "generated_at {} is more than {} minutes ahead of the collector's clock ({}); check the agent's clock",
+            r.generated_at,
+            MAX_FUTURE_SKEW.as_secs() / 60,
+            aggregate::rfc3339(now)
+        )));
+    }
+    if r.score > 100 {
+        return Err(bad(format!("score {} is above 100", r.score)));
+    }
+    if let Some(sw) = r.switches.iter().find(|s| s.score > 100) {
+        return Err(bad(format!(
+            "switch {} has score {}, above 100",
+            sw.address, sw.score
+        )));
+    }
+    Ok(generated_at)
+}
+
+fn ingest_response(m: &ReportMeta) -> IngestResponse {
+    IngestResponse {
+        id: m.report_id.clone(),
+        site: m.site.clone(),
+        generated_at: aggregate::rfc3339(m.generated_at),
+        received_at: aggregate::rfc3339(m.received_at),
+        score: m.score,
+        verdict: m.verdict,
+    }
+}
+
+/// `POST /api/v1/reports`.
+async fn ingest(
+    State(state): State<AppState>,
+    authed: Result<Authed, ApiError>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match ingest_inner(&state, authed, &headers, body).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            state.counters.rejected(e.reject_reason());
+            if !matches!(e, ApiError::Internal(_)) {
+                tracing::info!(
+                    message = "Report refused.",
+                    status = e.status().as_u16(),
+                    reason = e.reject_reason().label()
+                );
+            }
+            e.into_response()
+        }
+    }
+}
+
+async fn ingest_inner(
+    state: &AppState,
+    authed: Result<Authed, ApiError>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let Authed(caller) = authed?;
+    if caller.kind != TokenKind::Agent {
+        return Err(ApiError::Forbidden(format!(
+            "token {:?} is read-only and may not post reports",
+            caller.name
+        )));
+    }
+    check_content_type(headers)?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(state.settings.body_limit)
+        } else {
+            ApiError::BadRequest(format!("reading the request body: {e}"))
+        }
+    })?;
+    let report = parse_report(&body)?;
+    if !caller.may_post(&report.site) {
+        return Err(ApiError::Forbidden(format!(
+            "token {:?} may not report for site {:?}",
+            caller.name, report.site
+        )));
+    }
+    let now = state.clock.now();
+    let generated_at = check_report(&report, now)?;
+    let stored_body = serde_json::to_string(&report)
+        .map_err(|e| ApiError::Internal(format!("serialising a report: {e}")))?;
+    let token_name = caller.name.clone();
+    let report = Arc::new(report);
+    let r = report.clone();
+    let outcome = state
+        .db(move |s| {
+            s.insert_report(&NewReport {
+                report: &r,
+                body: &stored_body,
+                generated_at,
+                received_at: now,
+                token_name: &token_name,
+            })
+        })
+        .await?;
+    let location = format!("/api/v1/sites/{}", report.site);
+    let (status, meta) = match outcome {
+        Inserted::New(meta) => {
+            state.counters.stored();
+            tracing::info!(message = "Report stored.", site = %meta.site, id = %meta.report_id, token = %caller.name);
+            (StatusCode::CREATED, meta)
+        }
+        Inserted::Duplicate(meta) => {
+            state.counters.duplicate();
+            tracing::info!(message = "Resent report; already stored.", site = %meta.site, id = %meta.report_id);
+            (StatusCode::OK, meta)
+        }
+        Inserted::Conflict(meta) => {
+            return Err(ApiError::Conflict(format!(
+                "report id {:?} was stored before (site {:?}, received {}) with different content; a new scan needs a new id",
+                meta.report_id,
+                meta.site,
+                aggregate::rfc3339(meta.received_at)
+            )));
+        }
+    };
+    let mut resp = (status, Json(ingest_response(&meta))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+async fn latest_for(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<crate::store::StoredReport>, ApiError> {
+    let mut latest = state.db(|s| s.latest_reports()).await?;
+    latest.retain(|r| caller.may_read(&r.meta.site));
+    Ok(latest)
+}
+
+/// `GET /api/v1/sites`.
+async fn list_sites(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+) -> Result<Response, ApiError> {
+    let latest = latest_for(&state, &caller).await?;
+    let view = aggregate::sites(&latest, state.clock.now(), &state.settings.staleness);
+    Ok(Json(view).into_response())
+}
+
+#[derive(Deserialize)]
+struct DetailQuery {
+    trend: Option<u32>,
+}
+
+/// `GET /api/v1/sites/{site}`.
+async fn site_detail(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(site): Path<String>,
+    query: Result<Query<DetailQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    validate::site_name(&site).map_err(|m| ApiError::BadRequest(format!("{m}: {site:?}")))?;
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(format!("bad query: {e}")))?;
+    let limit = q.trend.unwrap_or(SITE_TREND_POINTS);
+    if limit > MAX_SITE_TREND_POINTS {
+        return Err(ApiError::BadRequest(format!(
+            "trend={limit} is above the limit of {MAX_SITE_TREND_POINTS}"
+        )));
+    }
+    if !caller.may_read(&site) {
+        return Err(ApiError::Forbidden(format!(
+            "token {:?} may not read site {site:?}",
+            caller.name
+        )));
+    }
+    let s = site.clone();
+    let (latest, trend) = state
+        .db(move |st| Ok((st.latest_report(&s)?, st.trend(&s, limit)?)))
+        .await?;
+    let latest =
+        latest.ok_or_else(|| ApiError::NotFound(format!("no report for site {site:?}")))?;
+    let view = aggregate::site_detail(
+        &latest,
+        &trend,
+        state.clock.now(),
+        &state.settings.staleness,
+    );
+    Ok(Json(view).into_response())
+}
+
+/// `GET /api/v1/dashboard`.
+async fn dashboard(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+) -> Result<Response, ApiError> {
+    let latest = latest_for(&state, &caller).await?;
+    let rows = state
+        .db(move |st| {
+            latest
+                .into_iter()
+                .map(|r| {
+                    let trend = st.trend(&r.meta.site, DASHBOARD_TREND_POINTS)?;
+                    Ok((r, trend))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await?;
+    let view = aggregate::dashboard(&rows, state.clock.now(), &state.settings.staleness);
+    Ok(Json(view).into_response())
+}
+
+/// `GET /metrics`.
+async fn metrics_text(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+) -> Result<Response, ApiError> {
+    let latest = latest_for(&state, &caller).await?;
+    let sites = aggregate::sites(&latest, state.clock.now(), &state.settings.staleness);
+    let text = metrics::render(&sites, &state.counters);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+/// `GET /`: the dashboard page. It carries no data, so it needs no token; the page itself
+/// asks for one and sends it to the JSON API.
+async fn page() -> Response {
+    (
+        [
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+                 connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; \
+                 frame-ancestors 'none'",
+            ),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        Html(crate::DASHBOARD_HTML),
+    )
+        .into_response()
+}

@@ -1,0 +1,353 @@
+//! `lanready-collector gate`: asks a collector whether a site may cut over. Exit 0 when the
+//! latest report's verdict passes, it is fresh and its score is high enough; 1 when not;
+//! 2 when the question cannot be answered (the caller maps `Err` to 2).
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lanready_schema::{Finding, Severity, Status, Verdict};
+
+use crate::auth::Token;
+use crate::junit::{self, Case, Outcome};
+use crate::store::verdict_str;
+use crate::validate;
+use crate::view::{ErrorBody, SiteDetail};
+
+/// What makes a site pass.
+#[derive(Clone, Debug, Default)]
+pub struct Criteria {
+    pub min_score: Option<u8>,
+    /// Fail when the latest scan is older than this (besides the collector's own stale flag).
+    pub max_age: Option<Duration>,
+    /// Fail an at_risk verdict and failing warnings too.
+    pub strict: bool,
+}
+
+#[derive(Debug)]
+pub struct GateOptions {
+    /// The collector's base URL (`http://127.0.0.1:8080`).
+    pub url: String,
+    pub site: String,
+    pub token: Token,
+    pub criteria: Criteria,
+    pub junit: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    #[error("site {site:?} is not a valid site name: {reason}")]
+    BadSite { site: String, reason: String },
+    #[error("collector URL {url:?} is not an http(s) URL")]
+    BadUrl { url: String },
+    #[error("asking {url} for site {site:?}")]
+    Request {
+        url: String,
+        site: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("the collector answered {status} for site {site:?}: {message}")]
+    Status {
+        status: u16,
+        site: String,
+        message: String,
+    },
+    #[error("reading the collector's answer for site {site:?}")]
+    Decode {
+        site: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("writing the JUnit file {path}")]
+    Junit {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The gate's decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    pub ready: bool,
+    /// Why not, one sentence each; empty when ready.
+    pub reasons: Vec<String>,
+}
+
+fn human(secs: u64) -> String {
+    humantime::format_duration(Duration::from_secs(secs)).to_string()
+}
+
+/// Decides from the collector's view of the site.
+pub fn judge(d: &SiteDetail, c: &Criteria) -> Judgement {
+    let mut reasons = Vec::new();
+    match d.verdict {
+        Verdict::NotReady => reasons.push(format!(
+            "verdict is not_ready ({} blocker(s))",
+            d.counts.blockers
+        )),
+        Verdict::AtRisk if c.strict => reasons.push(format!(
+            "verdict is at_risk ({} warning(s)) and --strict is set",
+            d.counts.warnings
+        )),
+        _ => {}
+    }
+    if d.stale {
+        reasons.push(format!(
+            "the latest scan is stale: {} old, the collector expects one every {}",
+            human(d.age_seconds as u64),
+            human(d.stale_after_seconds)
+        ));
+    }
+    if let Some(max) = c.max_age
+        && d.age_seconds as u64 > max.as_secs()
+    {
+        reasons.push(format!(
+            "the latest scan is {} old, more than --max-age {}",
+            human(d.age_seconds as u64),
+            human(max.as_secs())
+        ));
+    }
+    if let Some(min) = c.min_score
+        && d.score < min
+    {
+        reasons.push(format!("score {} is below --min-score {min}", d.score));
+    }
+    Judgement {
+        ready: reasons.is_empty(),
+        reasons,
+    }
+}
+
+/// Findings grouped by switch, then port, each group in report order.
+fn grouped<'a>(
+    findings: impl Iterator<Item = &'a Finding>,
+) -> Vec<(&'a str, Vec<(Option<&'a str>, Vec<&'a Finding>)>)> {
+    let mut out: Vec<(&str, Vec<(Option<&str>, Vec<&Finding>)>)> = Vec::new();
+    for f in findings {
+        let idx = match out.iter().position(|(s, _)| *s == f.switch) {
+            Some(i) => i,
+            None => {
+                out.push((&f.switch, Vec::new()));
+                out.len() - 1
+            }
+        };
+        let ports = &mut out[idx].1;
+        match ports.iter_mut().find(|(p, _)| *p == f.port.as_deref()) {
+            Some((_, v)) => v.push(f),
+            None => ports.push((f.port.as_deref(), vec![f])),
+        }
+    }
+    out
+}
+
+fn section<'a>(out: &mut String, d: &SiteDetail, title: &str, findings: Vec<&'a Finding>) {
+    if findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{title} ({})", findings.len());
+    for (switch, ports) in grouped(findings.into_iter()) {
+        let name = d
+            .switches
+            .iter()
+            .find(|s| s.address == switch)
+            .and_then(|s| s.name.as_deref());
+        match name {
+            Some(n) => {
+                let _ = writeln!(out, "  switch {n} ({switch})");
+            }
+            None => {
+                let _ = writeln!(out, "  switch {switch}");
+            }
+        }
+        for (port, fs) in ports {
+            let _ = writeln!(out, "    {}", port.unwrap_or("(whole switch)"));
+            for f in fs {
+                let _ = writeln!(out, "      [{}] {}", f.check, f.message);
+                if let Some(fix) = &f.remediation {
+                    for l in fix.lines() {
+                        let _ = writeln!(out, "        | {l}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The gate's text: blockers first (grouped by switch and port), then warnings and
+/// unverified checks, then the decision and its reasons.
+pub fn render_text(d: &SiteDetail, c: &Criteria, j: &Judgement) -> String {
+    let mut out = String::new();
+    let pick = |sev: Severity, st: Status| -> Vec<&Finding> {
+        d.findings
+            .iter()
+            .filter(|f| f.severity == sev && f.status == st)
+            .collect()
+    };
+    section(
+        &mut out,
+        d,
+        "BLOCKERS",
+        pick(Severity::Blocker, Status::Fail),
+    );
+    section(
+        &mut out,
+        d,
+        "WARNINGS",
+        pick(Severity::Warning, Status::Fail),
+    );
+    let unknown: Vec<&Finding> = d
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Unknown && f.severity != Severity::Info)
+        .collect();
+    section(&mut out, d, "NOT VERIFIED", unknown);
+    let _ = writeln!(
+        out,
+        "site {}: {} (verdict {}, score {}{}, {} blocker(s), {} warning(s), last scan {} ({} ago), report {})",
+        d.site,
+        if j.ready { "READY" } else { "NOT READY" },
+        verdict_str(d.verdict),
+        d.score,
+        c.min_score
+            .map(|m| format!(" of min {m}"))
+            .unwrap_or_default(),
+        d.counts.blockers,
+        d.counts.warnings,
+        d.last_scan,
+        human(d.age_seconds as u64),
+        d.report_id,
+    );
+    for r in &j.reasons {
+        let _ = writeln!(out, "  - {r}");
+    }
+    out
+}
+
+/// The JUnit cases: each check and switch, then the site-level verdict, freshness and score.
+pub fn junit_cases(d: &SiteDetail, c: &Criteria) -> Vec<Case> {
+    let mut cases = junit::check_cases(d, c.strict);
+    let class = format!("lanready.{}", d.site);
+    let site_case = |name: &str, failure: Option<String>| Case {
+        name: name.into(),
+        classname: class.clone(),
+        outcome: match failure {
+            None => Outcome::Pass,
+            Some(m) => Outcome::Failure {
+                text: m.clone(),
+                message: m,
+            },
+        },
+        output: None,
+    };
+    let j = judge(
+        d,
+        &Criteria {
+            min_score: None,
+            max_age: None,
+            strict: c.strict,
+        },
+    );
+    let verdict_failure = j.reasons.iter().find(|r| r.starts_with("verdict")).cloned();
+    cases.push(site_case("site verdict", verdict_failure));
+    let fresh = judge(
+        d,
+        &Criteria {
+            min_score: None,
+            max_age: c.max_age,
+            strict: false,
+        },
+    );
+    let stale: Vec<&String> = fresh
+        .reasons
+        .iter()
+        .filter(|r| r.contains("scan"))
+        .collect();
+    cases.push(site_case(
+        "site freshness",
+        (!stale.is_empty()).then(|| {
+            stale
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        }),
+    ));
+    if let Some(min) = c.min_score {
+        cases.push(site_case(
+            "site min score",
+            (d.score < min).then(|| format!("score {} is below --min-score {min}", d.score)),
+        ));
+    }
+    cases
+}
+
+/// Fetches the site from the collector.
+pub async fn fetch(opts: &GateOptions) -> Result<SiteDetail, GateError> {
+    validate::site_name(&opts.site).map_err(|reason| GateError::BadSite {
+        site: opts.site.clone(),
+        reason,
+    })?;
+    let base = opts.url.trim_end_matches('/');
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(GateError::BadUrl {
+            url: opts.url.clone(),
+        });
+    }
+    let url = format!("{base}/api/v1/sites/{}", opts.site);
+    let client = reqwest::Client::builder()
+        .timeout(opts.timeout)
+        .build()
+        .map_err(|source| GateError::Request {
+            url: url.clone(),
+            site: opts.site.clone(),
+            source,
+        })?;
+    let resp = client
+        .get(&url)
+        .bearer_auth(opts.token.expose())
+        .send()
+        .await
+        .map_err(|source| GateError::Request {
+            url: url.clone(),
+            site: opts.site.clone(),
+            source,
+        })?;
+    let status = resp.status();
+    if !status.is_success() {
+        let text = resp.text().await.unwrap_or_default();
+        let message = serde_json::from_str::<ErrorBody>(&text)
+            .map(|b| b.error)
+            .unwrap_or_else(|_| text.chars().take(200).collect());
+        return Err(GateError::Status {
+            status: status.as_u16(),
+            site: opts.site.clone(),
+            message,
+        });
+    }
+    resp.json::<SiteDetail>()
+        .await
+        .map_err(|source| GateError::Decode {
+            site: opts.site.clone(),
+            source,
+        })
+}
+
+/// Runs the gate: fetches, judges, prints, writes JUnit. Returns the exit code, 0 or 1.
+pub async fn run(opts: &GateOptions, out: &mut dyn std::io::Write) -> Result<u8, GateError> {
+    let detail = fetch(opts).await?;
+    let j = judge(&detail, &opts.criteria);
+    let _ = out.write_all(render_text(&detail, &opts.criteria, &j).as_bytes());
+    if let Some(path) = &opts.junit {
+        let xml = junit::render(&detail.site, &junit_cases(&detail, &opts.criteria))
+            .and_then(|x| std::fs::write(path, x))
+            .map_err(|source| GateError::Junit {
+                path: path.clone(),
+                source,
+            });
+        xml?;
+    }
+    Ok(if j.ready { 0 } else { 1 })
+}

@@ -1,0 +1,266 @@
+//! `GET /metrics`: Prometheus text exposition format (0.0.4), written by hand: per-site
+//! gauges from the latest reports, and ingest counters kept since the process started.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lanready_schema::Verdict;
+
+use crate::view::SitesResponse;
+
+/// Why a POST was rejected; the `reason` label of `lanready_reports_rejected_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RejectReason {
+    Unauthorized,
+    Forbidden,
+    TooLarge,
+    MediaType,
+    Malformed,
+    Schema,
+    Invalid,
+    Conflict,
+    Internal,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 9] = [
+        RejectReason::Unauthorized,
+        RejectReason::Forbidden,
+        RejectReason::TooLarge,
+        RejectReason::MediaType,
+        RejectReason::Malformed,
+        RejectReason::Schema,
+        RejectReason::Invalid,
+        RejectReason::Conflict,
+        RejectReason::Internal,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RejectReason::Unauthorized => "unauthorized",
+            RejectReason::Forbidden => "forbidden",
+            RejectReason::TooLarge => "too_large",
+            RejectReason::MediaType => "media_type",
+            RejectReason::Malformed => "malformed",
+            RejectReason::Schema => "schema",
+            RejectReason::Invalid => "invalid",
+            RejectReason::Conflict => "conflict",
+            RejectReason::Internal => "internal",
+        }
+    }
+}
+
+/// Ingest counters.
+#[derive(Debug, Default)]
+pub struct IngestCounters {
+    ingested: AtomicU64,
+    duplicates: AtomicU64,
+    rejected: Mutex<BTreeMap<RejectReason, u64>>,
+}
+
+impl IngestCounters {
+    pub fn stored(&self) {
+        self.ingested.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn duplicate(&self) {
+        self.duplicates.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn rejected(&self, reason: RejectReason) {
+        *self
+            .rejected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(reason)
+            .or_default() += 1;
+    }
+
+    pub fn ingested_total(&self) -> u64 {
+        self.ingested.load(Ordering::Relaxed)
+    }
+
+    pub fn rejected_total(&self, reason: RejectReason) -> u64 {
+        self.rejected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&reason)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Escapes a label value: backslash, double quote and line feed, as the format requires.
+pub fn escape_label(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// The whole exposition.
+pub fn render(sites: &SitesResponse, counters: &IngestCounters) -> String {
+    let mut out = String::new();
+    type Gauge = (&'static str, &'static str, fn(&crate::view::SiteRow) -> i64);
+    let gauges: [Gauge; 5] = [
+        (
+            "lanready_site_score",
+            "Readiness score (0-100) of the site's latest report.",
+            |s| i64::from(s.score),
+        ),
+        (
+            "lanready_site_blockers",
+            "Blocker findings in the site's latest report.",
+            |s| i64::from(s.blockers),
+        ),
+        (
+            "lanready_site_ready",
+            "1 when the site's latest verdict is ready, else 0.",
+            |s| i64::from(s.verdict == Verdict::Ready),
+        ),
+        (
+            "lanready_site_stale",
+            "1 when the site's latest report is older than its stale-after interval.",
+            |s| i64::from(s.stale),
+        ),
+        (
+            "lanready_site_last_scan_age_seconds",
+            "Seconds since the site's latest scan.",
+            |s| s.age_seconds,
+        ),
+    ];
+    for (name, help, value) in gauges {
+        header(&mut out, name, "gauge", help);
+        for s in &sites.sites {
+            let _ = writeln!(
+                out,
+                "{name}{{site=\"{}\"}} {}",
+                escape_label(&s.site),
+                value(s)
+            );
+        }
+    }
+    header(
+        &mut out,
+        "lanready_reports_ingested_total",
+        "counter",
+        "Reports stored since the collector started.",
+    );
+    let _ = writeln!(
+        out,
+        "lanready_reports_ingested_total {}",
+        counters.ingested_total()
+    );
+    header(
+        &mut out,
+        "lanready_reports_duplicate_total",
+        "counter",
+        "Resent reports (an id already stored) answered without storing, since start.",
+    );
+    let _ = writeln!(
+        out,
+        "lanready_reports_duplicate_total {}",
+        counters.duplicates.load(Ordering::Relaxed)
+    );
+    header(
+        &mut out,
+        "lanready_reports_rejected_total",
+        "counter",
+        "Reports refused with a 4xx or 5xx since start, by reason.",
+    );
+    for reason in RejectReason::ALL {
+        let _ = writeln!(
+            out,
+            "lanready_reports_rejected_total{{reason=\"{}\"}} {}",
+            reason.label(),
+            counters.rejected_total(reason)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::SiteRow;
+
+    #[test]
+    fn escapes_label_values() {
+        let check = |input: &str, expected: &str| assert_eq!(escape_label(input), expected);
+        check("plain-site_1.a", "plain-site_1.a");
+        check(r#"a"b"#, r#"a\"b"#);
+        check(r"a\b", r"a\\b");
+        check("a\nb", r"a\nb");
+        check("\\\"\n", r#"\\\"\n"#);
+    }
+
+    #[test]
+    fn renders_site_gauges_and_counters() {
+        let row = |site: &str, score: u8, blockers: u32, stale: bool, verdict| SiteRow {
+            site: site.into(),
+            score,
+            verdict,
+            blockers,
+            warnings: 0,
+            last_scan: "2026-01-01T00:00:00Z".into(),
+            age_seconds: 60,
+            stale,
+            stale_after_seconds: 3600,
+            report_id: "r".into(),
+            agent: "a".into(),
+        };
+        let sites = SitesResponse {
+            schema: "lanready.sites/v1".into(),
+            as_of: "2026-01-01T00:01:00Z".into(),
+            sites: vec![
+                row("hq", 55, 3, false, Verdict::NotReady),
+                row("odd\"name", 100, 0, true, Verdict::Ready),
+            ],
+        };
+        let c = IngestCounters::default();
+        c.stored();
+        c.stored();
+        c.rejected(RejectReason::Unauthorized);
+        c.duplicate();
+        let text = render(&sites, &c);
+        for line in [
+            "# TYPE lanready_site_score gauge",
+            "lanready_site_score{site=\"hq\"} 55",
+            "lanready_site_blockers{site=\"hq\"} 3",
+            "lanready_site_ready{site=\"hq\"} 0",
+            "lanready_site_stale{site=\"hq\"} 0",
+            "lanready_site_score{site=\"odd\\\"name\"} 100",
+            "lanready_site_stale{site=\"odd\\\"name\"} 1",
+            "lanready_site_last_scan_age_seconds{site=\"hq\"} 60",
+            "# TYPE lanready_reports_ingested_total counter",
+            "lanready_reports_ingested_total 2",
+            "lanready_reports_duplicate_total 1",
+            "lanready_reports_rejected_total{reason=\"unauthorized\"} 1",
+            "lanready_reports_rejected_total{reason=\"too_large\"} 0",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+        // Every sample line is `name{labels} value` or `name value`, value an integer.
+        for l in text.lines().filter(|l| !l.starts_with('#')) {
+            let (_, v) = l.rsplit_once(' ').unwrap();
+            v.parse::<i64>()
+                .unwrap_or_else(|_| panic!("bad value in {l:?}"));
+        }
+    }
+}

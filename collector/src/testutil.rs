@@ -1,0 +1,98 @@
+//! Report builders and a fixed time base for the collector's unit tests.
+
+use lanready_schema::{
+    Counts, Evidence, Finding, PlanSummary, REPORT_SCHEMA, Report, Severity, Status, SwitchResult,
+    Verdict,
+};
+use time::OffsetDateTime;
+
+use crate::store::{ReportMeta, StoredReport};
+
+/// 2026-01-01T00:00:00Z plus `secs` seconds.
+pub fn t(secs: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_767_225_600 + secs).unwrap()
+}
+
+pub fn finding(
+    check: &str,
+    severity: Severity,
+    status: Status,
+    switch: &str,
+    port: Option<&str>,
+) -> Finding {
+    Finding {
+        check: check.into(),
+        severity,
+        status,
+        switch: switch.into(),
+        port: port.map(Into::into),
+        message: format!("{check} on {}", port.unwrap_or(switch)),
+        evidence: vec![Evidence {
+            object: "vmVoiceVlanId.10101".into(),
+            value: "4096".into(),
+        }],
+        remediation: None,
+    }
+}
+
+/// A report for `site` scanned at `generated_at` with one switch of 48 user ports.
+pub fn report(id: &str, site: &str, generated_at: &str, score: u8) -> Report {
+    Report {
+        schema: REPORT_SCHEMA.into(),
+        id: id.into(),
+        site: site.into(),
+        generated_at: generated_at.into(),
+        agent: "agent-1".into(),
+        agent_version: "0.1.0".into(),
+        plan: PlanSummary {
+            voice_vlan: 110,
+            phone_budget_mw: 7000,
+            poe_headroom_pct: 20,
+        },
+        switches: vec![SwitchResult {
+            address: "127.0.0.1:1161".into(),
+            name: Some("sw1".into()),
+            model: Some("C9300-48P".into()),
+            reachable: true,
+            error: None,
+            user_ports: 48,
+            score,
+            verdict: Verdict::Ready,
+            poe: vec![],
+        }],
+        findings: vec![],
+        score,
+        verdict: if score >= 90 {
+            Verdict::Ready
+        } else {
+            Verdict::NotReady
+        },
+        counts: Counts::default(),
+    }
+}
+
+pub fn report_with(site: &str, score: u8) -> Report {
+    report(
+        &format!("{site}-{score}"),
+        site,
+        "2026-01-01T00:00:00Z",
+        score,
+    )
+}
+
+pub fn stored(report: Report, generated_at: OffsetDateTime) -> StoredReport {
+    StoredReport {
+        meta: ReportMeta {
+            report_id: report.id.clone(),
+            site: report.site.clone(),
+            generated_at,
+            received_at: generated_at,
+            agent: report.agent.clone(),
+            token_name: "agent-1".into(),
+            score: report.score,
+            verdict: report.verdict,
+            blockers: report.counts.blockers,
+        },
+        report,
+    }
+}
