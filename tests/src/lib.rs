@@ -5,6 +5,8 @@
 //! (the path of `snmpsim-command-responder`). A missing snmpsim is a failure with a message
 //! saying how to install it, never a skipped test.
 
+pub mod responder;
+
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
