@@ -3,5 +3,6 @@
 
 pub mod cmd;
 pub mod plan;
+pub mod render;
 pub mod secret;
 pub mod snmp;

@@ -5,8 +5,15 @@
 use std::time::Duration;
 
 use lanready_mibs::Walk;
+use tracing::{Instrument, info, warn};
 
 use crate::secret::Secret;
+
+#[cfg(test)]
+mod fake;
+mod session;
+mod vlan;
+mod walker;
 
 /// One switch to poll.
 #[derive(Clone, Debug)]
@@ -98,11 +105,95 @@ pub enum PollError {
     Config { address: String, reason: String },
 }
 
+/// What a poll cost: requests sent (PDUs, including retries and SNMPv3 engine discovery),
+/// answers received, varbinds read, timeouts, sessions built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollStats {
+    pub requests: u64,
+    pub responses: u64,
+    pub varbinds: u64,
+    pub timeouts: u64,
+    pub sessions: u64,
+    /// Wall time of the whole poll.
+    pub elapsed: Duration,
+}
+
+impl PollStats {
+    pub(crate) fn add(&mut self, o: &PollStats) {
+        self.requests += o.requests;
+        self.responses += o.responses;
+        self.varbinds += o.varbinds;
+        self.timeouts += o.timeouts;
+        self.sessions += o.sessions;
+    }
+}
+
 /// Polls one switch: the poll plan's scalars and groups, then (when asked) BRIDGE-MIB in each
 /// VLAN context.
-pub async fn poll(target: &Target, _opts: &PollOptions) -> Result<Walk, PollError> {
-    Err(PollError::Protocol {
-        address: target.address.clone(),
-        reason: "the poller is not written yet".into(),
-    })
+pub async fn poll(target: &Target, opts: &PollOptions) -> Result<Walk, PollError> {
+    poll_with_stats(target, opts).await.map(|(w, _)| w)
+}
+
+/// [`poll`], also saying how many requests it took.
+pub async fn poll_with_stats(
+    target: &Target,
+    opts: &PollOptions,
+) -> Result<(Walk, PollStats), PollError> {
+    let span = tracing::info_span!("poll", target = %target.address);
+    run_poll(target, opts).instrument(span).await
+}
+
+async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStats), PollError> {
+    let started = tokio::time::Instant::now();
+    let address = target.address.as_str();
+    session::validate(address, &target.credentials)?;
+    if opts.timeout.is_zero() {
+        return Err(PollError::Config {
+            address: address.to_string(),
+            reason: "the timeout is zero".into(),
+        });
+    }
+    let addr = session::resolve(address).await?;
+    let login = session::Login::from_credentials(&target.credentials);
+    let mut client = session::Client::new(
+        address,
+        addr,
+        login.clone(),
+        opts.timeout,
+        opts.retries.saturating_add(1),
+    );
+    let mut walk = Walk::default();
+    let budget = opts.max_repetitions.max(1);
+    let result = async {
+        let mut sink = walker::Sink {
+            values: &mut walk.values,
+            problems: &mut walk.problems,
+        };
+        walker::scalars(&mut client, lanready_mibs::poll::SCALARS, &mut sink).await?;
+        for g in lanready_mibs::poll::GROUPS {
+            walker::group(&mut client, g, g.name, budget, &mut sink).await?;
+        }
+        Ok::<(), PollError>(())
+    }
+    .await;
+    let mut stats = client.stats;
+    if let Err(e) = result {
+        warn!(message = "Poll failed.", %e);
+        return Err(e);
+    }
+    if opts.vlan_contexts {
+        let vstats = vlan::walk_contexts(address, addr, &login, opts, &mut walk).await;
+        stats.add(&vstats);
+    }
+    stats.elapsed = started.elapsed();
+    info!(
+        values = walk.values.len(),
+        vlan_contexts = walk.vlan_contexts.len(),
+        problems = walk.problems.len(),
+        requests = stats.requests,
+        timeouts = stats.timeouts,
+        elapsed_ms = stats.elapsed.as_millis() as u64,
+        "Polled."
+    );
+    Ok((walk, stats))
 }

@@ -1,0 +1,1 @@
+//! A fake SNMPv2c agent on loopback for deterministic retry, timeout and walk tests.

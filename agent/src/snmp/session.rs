@@ -1,0 +1,689 @@
+//! One SNMP conversation partner: builds snmp2 sessions (v2c, v3 with engine discovery),
+//! sends one request at a time under a timeout, rebuilds the session after a timeout, resends
+//! after `AuthUpdated`, and copies every answer out of snmp2's buffer into owned values.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::Duration;
+
+use lanready_mibs::Value;
+use snmp2::AsyncSession;
+use snmp2::v3::{self, KeyExtension};
+use tokio::time::timeout;
+use tracing::{debug, trace};
+
+use super::{AuthProto, Credentials, PollError, PollStats, PrivProto, V3Credentials};
+use crate::secret::Secret;
+
+/// SNMP error-status tooBig.
+pub(crate) const TOO_BIG: u32 = 1;
+
+/// How many `AuthUpdated` answers in a row are resent before giving up.
+const MAX_AUTH_UPDATES: u32 = 4;
+
+/// The default SNMP port.
+const SNMP_PORT: u16 = 161;
+
+/// A request the walker sends.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Request<'a> {
+    /// GET of these OIDs.
+    Get(&'a [Vec<u32>]),
+    /// GETBULK with every OID a repeater (non-repeaters 0).
+    Bulk {
+        oids: &'a [Vec<u32>],
+        max_repetitions: u32,
+    },
+}
+
+impl Request<'_> {
+    fn oids(&self) -> &[Vec<u32>] {
+        match self {
+            Request::Get(o) => o,
+            Request::Bulk { oids, .. } => oids,
+        }
+    }
+}
+
+/// One varbind's value as received, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Item {
+    Value(Value),
+    EndOfMibView,
+    NoSuchObject,
+    NoSuchInstance,
+    /// A value snmp2 decoded but lanready has no use for (BOOLEAN, a constructed type, an
+    /// OID with an arc beyond 32 bits), by type name.
+    Unsupported(&'static str),
+}
+
+/// An answer, owned. `varbinds` may be shorter than what was asked for when snmp2 could
+/// not decode a varbind (its iterator stops there).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Response {
+    pub error_status: u32,
+    pub error_index: u32,
+    pub varbinds: Vec<(Vec<u32>, Item)>,
+}
+
+/// What a [`Client`] talks with.
+#[derive(Clone, Debug)]
+pub(crate) enum Login {
+    V2c { community: Secret },
+    V3 { creds: V3Credentials },
+}
+
+impl Login {
+    pub(crate) fn from_credentials(c: &Credentials) -> Login {
+        match c {
+            Credentials::V2c { community } => Login::V2c {
+                community: community.clone(),
+            },
+            Credentials::V3(v3) => Login::V3 { creds: v3.clone() },
+        }
+    }
+
+    /// The same login in one VLAN's context: `community@VLAN` (Cisco community-string
+    /// indexing) or SNMPv3 context `vlan-VLAN`.
+    pub(crate) fn for_vlan(&self, vlan: u16) -> Login {
+        match self {
+            Login::V2c { community } => Login::V2c {
+                community: Secret::new(format!("{}@{vlan}", community.expose())),
+            },
+            Login::V3 { creds } => Login::V3 {
+                creds: V3Credentials {
+                    context: format!("vlan-{vlan}"),
+                    ..creds.clone()
+                },
+            },
+        }
+    }
+
+    fn user(&self) -> Option<&str> {
+        match self {
+            Login::V2c { .. } => None,
+            Login::V3 { creds } => Some(&creds.user),
+        }
+    }
+}
+
+/// Checks credentials before anything is sent: snmp2 panics on an empty key, and net-snmp
+/// rejects keys under 8 characters.
+pub(crate) fn validate(address: &str, c: &Credentials) -> Result<(), PollError> {
+    let bad = |reason: String| PollError::Config {
+        address: address.to_string(),
+        reason,
+    };
+    match c {
+        Credentials::V2c { community } => {
+            if community.is_empty() {
+                return Err(bad("the SNMP community is empty".into()));
+            }
+            if community.expose().len() > 255 {
+                return Err(bad("the SNMP community is longer than 255 bytes".into()));
+            }
+        }
+        Credentials::V3(v3) => {
+            if v3.user.is_empty() {
+                return Err(bad("the SNMPv3 user name is empty".into()));
+            }
+            if v3.user.len() > 32 {
+                return Err(bad(format!(
+                    "the SNMPv3 user name {:?} is longer than 32 characters",
+                    v3.user
+                )));
+            }
+            if let Some((_, key)) = &v3.auth {
+                check_key(&bad, "authentication", key)?;
+            }
+            if let Some((_, key)) = &v3.privacy {
+                if v3.auth.is_none() {
+                    return Err(bad(
+                        "SNMPv3 privacy needs authentication too (authPriv): give an auth protocol and key"
+                            .into(),
+                    ));
+                }
+                check_key(&bad, "privacy", key)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_key(bad: &dyn Fn(String) -> PollError, what: &str, key: &Secret) -> Result<(), PollError> {
+    let n = key.expose().chars().count();
+    if n == 0 {
+        return Err(bad(format!("the SNMPv3 {what} key is empty")));
+    }
+    if n < 8 {
+        return Err(bad(format!(
+            "the SNMPv3 {what} key has {n} characters; SNMPv3 keys need at least 8"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses `host`, `host:port`, `a.b.c.d[:port]`, `[v6][:port]` or a bare IPv6 address, and
+/// resolves a host name. Port 161 when none is given.
+pub(crate) async fn resolve(address: &str) -> Result<SocketAddr, PollError> {
+    let bad = |reason: String| PollError::Config {
+        address: address.to_string(),
+        reason,
+    };
+    let a = address.trim();
+    if a.is_empty() {
+        return Err(bad("the target address is empty".into()));
+    }
+    if let Ok(sa) = a.parse::<SocketAddr>() {
+        if sa.port() == 0 {
+            return Err(bad("port 0 is not a valid SNMP port".into()));
+        }
+        return Ok(sa);
+    }
+    if let Ok(ip) = a.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, SNMP_PORT));
+    }
+    if let Some(inner) = a.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return inner
+            .parse::<IpAddr>()
+            .map(|ip| SocketAddr::new(ip, SNMP_PORT))
+            .map_err(|_| bad(format!("{inner:?} is not an IPv6 address")));
+    }
+    let (host, port) = match a.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => {
+            let port = p
+                .parse::<u16>()
+                .ok()
+                .filter(|&p| p != 0)
+                .ok_or_else(|| bad(format!("port {p:?} is not a number from 1 to 65535")))?;
+            (h, port)
+        }
+        Some(_) => {
+            return Err(bad(
+                "an IPv6 address with a port must be written [addr]:port".into(),
+            ));
+        }
+        None => (a, SNMP_PORT),
+    };
+    if host.is_empty() {
+        return Err(bad("the host name is empty".into()));
+    }
+    let unreachable = |reason: String| PollError::Unreachable {
+        address: address.to_string(),
+        reason,
+    };
+    match tokio::net::lookup_host((host, port)).await {
+        Ok(mut addrs) => addrs
+            .next()
+            .ok_or_else(|| unreachable(format!("host name {host:?} has no address"))),
+        Err(e) => Err(unreachable(format!(
+            "host name {host:?} does not resolve: {e}"
+        ))),
+    }
+}
+
+/// A fresh request id for each session, so a late answer never matches a new request.
+fn next_request_id() -> i32 {
+    static NEXT: AtomicI32 = AtomicI32::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as i32 & 0x3fff_ffff)
+        .unwrap_or(1);
+    let _ = NEXT.compare_exchange(0, seed.max(1), Ordering::Relaxed, Ordering::Relaxed);
+    NEXT.fetch_add(100_000, Ordering::Relaxed) & 0x3fff_ffff
+}
+
+/// Talks with one agent in one context: one request in flight, `attempts` tries of `timeout`
+/// each, a new session after every timeout.
+pub(crate) struct Client {
+    /// The address as given, for messages.
+    address: String,
+    addr: SocketAddr,
+    login: Login,
+    timeout: Duration,
+    attempts: u32,
+    session: Option<AsyncSession>,
+    /// For AES-192/256 with MD5/SHA-1: which key extension works (Reeder first).
+    key_extension: Option<KeyExtension>,
+    key_extension_switched: bool,
+    pub(crate) stats: PollStats,
+}
+
+impl Client {
+    pub(crate) fn new(
+        address: &str,
+        addr: SocketAddr,
+        login: Login,
+        timeout: Duration,
+        attempts: u32,
+    ) -> Client {
+        Client {
+            address: address.to_string(),
+            addr,
+            login,
+            timeout,
+            attempts: attempts.max(1),
+            session: None,
+            key_extension: None,
+            key_extension_switched: false,
+            stats: PollStats::default(),
+        }
+    }
+
+    fn timeout_error(&self) -> PollError {
+        PollError::Timeout {
+            address: self.address.clone(),
+            attempts: self.attempts,
+            timeout: self.timeout,
+        }
+    }
+
+    fn auth_failure(&self) -> PollError {
+        PollError::AuthFailure {
+            address: self.address.clone(),
+            user: self.login.user().unwrap_or_default().to_string(),
+        }
+    }
+
+    fn protocol(&self, reason: String) -> PollError {
+        PollError::Protocol {
+            address: self.address.clone(),
+            reason,
+        }
+    }
+
+    /// Maps an snmp2 error that retrying will not cure.
+    fn fatal(&self, e: &snmp2::Error) -> PollError {
+        use snmp2::Error as E;
+        match e {
+            E::Receive => PollError::Unreachable {
+                address: self.address.clone(),
+                reason: "nothing listens on that UDP port (the host refused the request with ICMP port unreachable)".into(),
+            },
+            E::Send => PollError::Unreachable {
+                address: self.address.clone(),
+                reason: "the request could not be sent (no route to the host?)".into(),
+            },
+            E::AuthFailure(_) | E::Crypto(_) => self.auth_failure(),
+            E::CommunityMismatch => {
+                self.protocol("the answer carried a different community than the request".into())
+            }
+            other => self.protocol(format!("could not read the switch's answer: {other}")),
+        }
+    }
+
+    /// Builds a session; for SNMPv3 runs engine discovery (one request).
+    async fn open(&mut self) -> Result<AsyncSession, snmp2::Error> {
+        self.stats.sessions += 1;
+        let id = next_request_id();
+        match &self.login {
+            Login::V2c { community } => {
+                AsyncSession::new_v2c(self.addr, community.expose().as_bytes(), id)
+                    .await
+                    .map_err(|e| snmp2::Error::Mib(format!("opening a UDP socket: {e}")))
+            }
+            Login::V3 { creds } => {
+                let security = security(creds, self.key_extension);
+                let mut s = AsyncSession::new_v3(self.addr, id, security)
+                    .await
+                    .map_err(|e| snmp2::Error::Mib(format!("opening a UDP socket: {e}")))?;
+                self.stats.requests += 1;
+                s.init().await?;
+                self.stats.responses += 1;
+                Ok(s)
+            }
+        }
+    }
+
+    /// Sends `req` and returns the owned answer, retrying on timeouts with a new session.
+    pub(crate) async fn request(&mut self, req: Request<'_>) -> Result<Response, PollError> {
+        let mut attempt = 0u32;
+        let mut auth_updates = 0u32;
+        loop {
+            if self.session.is_none() {
+                match timeout(self.timeout, self.open()).await {
+                    Err(_) => {
+                        self.stats.timeouts += 1;
+                        attempt += 1;
+                        debug!(attempt, "No answer to SNMPv3 engine discovery.");
+                        if attempt >= self.attempts {
+                            return Err(self.timeout_error());
+                        }
+                        continue;
+                    }
+                    Ok(Err(snmp2::Error::Mib(reason))) => return Err(self.protocol(reason)),
+                    Ok(Err(e)) => return Err(self.fatal(&e)),
+                    Ok(Ok(s)) => self.session = Some(s),
+                }
+            }
+            let Some(session) = self.session.as_mut() else {
+                continue;
+            };
+            self.stats.requests += 1;
+            trace!(?req, "Sending.");
+            match timeout(self.timeout, exchange(session, req)).await {
+                Err(_) => {
+                    // The late answer would stay queued in this socket: start afresh.
+                    self.session = None;
+                    self.stats.timeouts += 1;
+                    attempt += 1;
+                    debug!(attempt, "No answer; rebuilding the session.");
+                    if attempt >= self.attempts {
+                        return Err(self.timeout_error());
+                    }
+                }
+                Ok(Ok(resp)) => {
+                    self.stats.responses += 1;
+                    self.stats.varbinds += resp.varbinds.len() as u64;
+                    return Ok(resp);
+                }
+                Ok(Err(snmp2::Error::AuthUpdated)) => {
+                    self.stats.responses += 1;
+                    auth_updates += 1;
+                    if auth_updates > MAX_AUTH_UPDATES {
+                        return Err(self.protocol(
+                            "the SNMPv3 engine kept changing its boots/time; giving up".into(),
+                        ));
+                    }
+                }
+                Ok(Err(snmp2::Error::RequestIdMismatch)) => {
+                    self.stats.responses += 1;
+                    self.session = None;
+                    attempt += 1;
+                    debug!(
+                        attempt,
+                        "An answer to an older request; rebuilding the session."
+                    );
+                    if attempt >= self.attempts {
+                        return Err(self.protocol(
+                            "the switch kept answering with the wrong request id".into(),
+                        ));
+                    }
+                }
+                Ok(Err(e @ (snmp2::Error::AuthFailure(_) | snmp2::Error::Crypto(_)))) => {
+                    self.stats.responses += 1;
+                    if self.try_other_key_extension().await? {
+                        continue;
+                    }
+                    debug!(error = %e, "SNMPv3 authentication failed.");
+                    return Err(self.auth_failure());
+                }
+                Ok(Err(e)) => return Err(self.fatal(&e)),
+            }
+        }
+    }
+
+    /// For AES-192/256 keys derived with MD5/SHA-1 there are two extension methods in use:
+    /// after an authentication failure with Reeder (Cisco's), try Blumenthal once.
+    async fn try_other_key_extension(&mut self) -> Result<bool, PollError> {
+        let Login::V3 { creds } = &self.login else {
+            return Ok(false);
+        };
+        if self.key_extension_switched || !needs_key_extension(creds) {
+            return Ok(false);
+        }
+        self.key_extension_switched = true;
+        let Some(session) = self.session.as_mut() else {
+            return Ok(false);
+        };
+        self.stats.requests += 1;
+        match timeout(self.timeout, session.try_another_key_extension_method()).await {
+            Ok(Ok(Some(method))) => {
+                self.stats.responses += 1;
+                debug!(?method, "Trying the other AES key extension method.");
+                self.key_extension = Some(method);
+                Ok(true)
+            }
+            Ok(Ok(None)) => Ok(false),
+            Ok(Err(e)) => {
+                self.stats.responses += 1;
+                Err(self.fatal(&e))
+            }
+            Err(_) => {
+                self.stats.timeouts += 1;
+                self.session = None;
+                self.key_extension =
+                    Some(self.key_extension.unwrap_or(KeyExtension::Reeder).other());
+                Ok(true)
+            }
+        }
+    }
+}
+
+fn needs_key_extension(c: &V3Credentials) -> bool {
+    match (&c.auth, &c.privacy) {
+        (Some((a, _)), Some((p, _))) => cipher(*p).priv_key_needs_extension(&auth_protocol(*a)),
+        _ => false,
+    }
+}
+
+fn auth_protocol(p: AuthProto) -> v3::AuthProtocol {
+    match p {
+        AuthProto::Md5 => v3::AuthProtocol::Md5,
+        AuthProto::Sha => v3::AuthProtocol::Sha1,
+        AuthProto::Sha224 => v3::AuthProtocol::Sha224,
+        AuthProto::Sha256 => v3::AuthProtocol::Sha256,
+        AuthProto::Sha384 => v3::AuthProtocol::Sha384,
+        AuthProto::Sha512 => v3::AuthProtocol::Sha512,
+    }
+}
+
+fn cipher(p: PrivProto) -> v3::Cipher {
+    match p {
+        PrivProto::Des => v3::Cipher::Des,
+        PrivProto::Aes => v3::Cipher::Aes128,
+        PrivProto::Aes192 => v3::Cipher::Aes192,
+        PrivProto::Aes256 => v3::Cipher::Aes256,
+    }
+}
+
+/// snmp2's security settings for `c`. (Its `Debug` shows the keys: never log it.)
+fn security(c: &V3Credentials, extension: Option<KeyExtension>) -> v3::Security {
+    let auth_key = c.auth.as_ref().map(|(_, k)| k.expose()).unwrap_or("");
+    let mut s =
+        v3::Security::new(c.user.as_bytes(), auth_key.as_bytes()).with_context_name(&c.context);
+    s = match (&c.auth, &c.privacy) {
+        (None, _) => s.with_auth(v3::Auth::NoAuthNoPriv),
+        (Some((a, _)), None) => s
+            .with_auth_protocol(auth_protocol(*a))
+            .with_auth(v3::Auth::AuthNoPriv),
+        (Some((a, _)), Some((p, key))) => {
+            s.with_auth_protocol(auth_protocol(*a))
+                .with_auth(v3::Auth::AuthPriv {
+                    cipher: cipher(*p),
+                    privacy_password: key.expose().as_bytes().to_vec(),
+                })
+        }
+    };
+    if needs_key_extension(c) {
+        s = s.with_key_extension_method(extension.unwrap_or(KeyExtension::Reeder));
+    }
+    s
+}
+
+/// One request and its answer, copied out of the session's buffer.
+async fn exchange(session: &mut AsyncSession, req: Request<'_>) -> Result<Response, snmp2::Error> {
+    let oids = req
+        .oids()
+        .iter()
+        .map(|arcs| to_snmp_oid(arcs))
+        .collect::<Result<Vec<_>, _>>()?;
+    let refs: Vec<&snmp2::Oid<'_>> = oids.iter().collect();
+    let pdu = match req {
+        Request::Get(_) => session.get_many(&refs).await?,
+        Request::Bulk {
+            max_repetitions, ..
+        } => session.getbulk(&refs, 0, max_repetitions).await?,
+    };
+    Ok(own(&pdu))
+}
+
+fn to_snmp_oid(arcs: &[u32]) -> Result<snmp2::Oid<'static>, snmp2::Error> {
+    let wide: Vec<u64> = arcs.iter().map(|&a| u64::from(a)).collect();
+    snmp2::Oid::from(&wide).map_err(|_| {
+        snmp2::Error::Mib(format!(
+            "OID {} cannot be encoded",
+            lanready_mibs::Oid::new(arcs)
+        ))
+    })
+}
+
+fn oid_arcs(oid: &snmp2::Oid<'_>) -> Option<Vec<u32>> {
+    oid.iter()?.map(|a| u32::try_from(a).ok()).collect()
+}
+
+/// Copies an answer out of snmp2's borrowed buffer. Stops where snmp2's iterator stops.
+pub(crate) fn own(pdu: &snmp2::Pdu<'_>) -> Response {
+    let mut varbinds = Vec::new();
+    for (oid, value) in pdu.varbinds.clone() {
+        let Some(arcs) = oid_arcs(&oid) else {
+            break;
+        };
+        varbinds.push((arcs, item(value)));
+    }
+    Response {
+        error_status: pdu.error_status,
+        error_index: pdu.error_index,
+        varbinds,
+    }
+}
+
+fn item(v: snmp2::Value<'_>) -> Item {
+    use snmp2::Value as S;
+    match v {
+        S::Integer(i) => Item::Value(Value::Integer(i)),
+        S::OctetString(b) => Item::Value(Value::OctetString(b.to_vec())),
+        S::ObjectIdentifier(o) => match oid_arcs(&o) {
+            Some(arcs) => Item::Value(Value::ObjectId(lanready_mibs::Oid(arcs))),
+            None => Item::Unsupported("OBJECT IDENTIFIER with an arc beyond 32 bits"),
+        },
+        S::IpAddress(a) => Item::Value(Value::IpAddress(a)),
+        S::Counter32(u) => Item::Value(Value::Counter32(u)),
+        S::Unsigned32(u) => Item::Value(Value::Gauge32(u)),
+        S::Timeticks(u) => Item::Value(Value::TimeTicks(u)),
+        S::Opaque(b) => Item::Value(Value::Opaque(b.to_vec())),
+        S::Counter64(u) => Item::Value(Value::Counter64(u)),
+        S::Null => Item::Value(Value::Null),
+        S::EndOfMibView => Item::EndOfMibView,
+        S::NoSuchObject => Item::NoSuchObject,
+        S::NoSuchInstance => Item::NoSuchInstance,
+        S::Boolean(_) => Item::Unsupported("BOOLEAN"),
+        _ => Item::Unsupported("a constructed or PDU type"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v3(auth: Option<&str>, privacy: Option<&str>) -> Credentials {
+        Credentials::V3(V3Credentials {
+            user: "ops".into(),
+            auth: auth.map(|k| (AuthProto::Sha, Secret::new(k))),
+            privacy: privacy.map(|k| (PrivProto::Aes, Secret::new(k))),
+            context: String::new(),
+        })
+    }
+
+    #[test]
+    fn settings_are_checked_before_anything_is_sent() {
+        let check = |c: Credentials, expect: Option<&str>| {
+            let r = validate("sw1:161", &c);
+            match expect {
+                None => assert!(r.is_ok(), "{r:?}"),
+                Some(text) => {
+                    let msg = r.expect_err("should be rejected").to_string();
+                    assert!(msg.contains(text), "{msg:?} lacks {text:?}");
+                    assert!(msg.starts_with("sw1:161: invalid settings"), "{msg}");
+                }
+            }
+        };
+        check(v3(Some("longenough"), Some("alsolongenough")), None);
+        check(v3(None, None), None);
+        check(v3(Some(""), None), Some("authentication key is empty"));
+        check(v3(Some("short7!"), None), Some("7 characters"));
+        check(
+            v3(Some("longenough"), Some("")),
+            Some("privacy key is empty"),
+        );
+        check(v3(None, Some("longenough")), Some("needs authentication"));
+        check(
+            Credentials::V2c {
+                community: Secret::new(""),
+            },
+            Some("community is empty"),
+        );
+        // The rejected key never appears in the message.
+        let msg = validate("sw1", &v3(Some("sEcr3t"), None))
+            .unwrap_err()
+            .to_string();
+        assert!(!msg.contains("sEcr3t"), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn addresses_parse_with_default_port() {
+        let ok = |a: &str| async move { resolve(a).await.map(|s| s.to_string()) };
+        assert_eq!(ok("127.0.0.1").await.unwrap(), "127.0.0.1:161");
+        assert_eq!(ok("127.0.0.1:1161").await.unwrap(), "127.0.0.1:1161");
+        assert_eq!(ok("::1").await.unwrap(), "[::1]:161");
+        assert_eq!(ok("[::1]").await.unwrap(), "[::1]:161");
+        assert_eq!(ok("[::1]:1161").await.unwrap(), "[::1]:1161");
+        assert_eq!(
+            ok("localhost:1161")
+                .await
+                .unwrap()
+                .rsplit_once(':')
+                .unwrap()
+                .1,
+            "1161"
+        );
+        for bad in [
+            "",
+            "127.0.0.1:0",
+            "127.0.0.1:x",
+            "sw1:70000",
+            ":161",
+            "[zz]",
+        ] {
+            assert!(
+                matches!(resolve(bad).await, Err(PollError::Config { .. })),
+                "{bad:?} should be a settings error"
+            );
+        }
+    }
+
+    #[test]
+    fn vlan_logins_index_the_community_or_the_context() {
+        let l = Login::V2c {
+            community: Secret::new("pub"),
+        }
+        .for_vlan(20);
+        let Login::V2c { community } = l else {
+            panic!("v2c")
+        };
+        assert_eq!(community.expose(), "pub@20");
+        let Credentials::V3(c) = v3(Some("longenough"), None) else {
+            unreachable!()
+        };
+        let Login::V3 { creds } = (Login::V3 { creds: c }).for_vlan(7) else {
+            panic!("v3")
+        };
+        assert_eq!(creds.context, "vlan-7");
+    }
+
+    #[test]
+    fn aes256_with_sha1_needs_a_key_extension_and_sha256_does_not() {
+        let mut c = V3Credentials {
+            user: "u".into(),
+            auth: Some((AuthProto::Sha, Secret::new("12345678"))),
+            privacy: Some((PrivProto::Aes256, Secret::new("12345678"))),
+            context: String::new(),
+        };
+        assert!(needs_key_extension(&c));
+        c.auth = Some((AuthProto::Sha256, Secret::new("12345678")));
+        assert!(!needs_key_extension(&c));
+        c.privacy = Some((PrivProto::Aes, Secret::new("12345678")));
+        c.auth = Some((AuthProto::Md5, Secret::new("12345678")));
+        assert!(!needs_key_extension(&c));
+    }
+}

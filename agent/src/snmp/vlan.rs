@@ -1,0 +1,138 @@
+//! Cisco per-VLAN contexts: after the main walk, reads BRIDGE-MIB again in each operational
+//! VLAN's context (`community@VLAN`, or SNMPv3 context `vlan-VLAN`), one VLAN after another,
+//! one short attempt each, giving up early when the switch answers none of them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use lanready_mibs::Walk;
+use tracing::debug;
+
+use super::session::{Client, Login};
+use super::walker::{self, Sink};
+use super::{PollError, PollOptions, PollStats};
+
+/// vtpVlanState: 1.3.6.1.4.1.9.9.46.1.3.1.1.2.<domain>.<vlan>, operational(1).
+const VTP_VLAN_STATE: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 46, 1, 3, 1, 1, 2];
+const OPERATIONAL: i64 = 1;
+
+/// The longest a VLAN context may take to answer.
+const VLAN_TIMEOUT_CAP: Duration = Duration::from_secs(1);
+
+/// After this many VLAN contexts in a row fail with none answered before, the switch does
+/// not serve VLAN contexts to us: skip the rest.
+const GIVE_UP_AFTER: usize = 3;
+
+/// The VLANs whose contexts are read: operational in vtpVlanTable, not the FDDI/Token Ring
+/// defaults 1002-1005, and not VLAN 1, whose bridge the default context already shows.
+pub(crate) fn vlans_to_read(walk: &Walk) -> BTreeSet<u16> {
+    walk.subtree(VTP_VLAN_STATE)
+        .filter(|(_, v)| v.as_i64() == Some(OPERATIONAL))
+        .filter_map(|(idx, _)| match idx {
+            [_domain, vlan] => u16::try_from(*vlan).ok(),
+            _ => None,
+        })
+        .filter(|v| *v > 1 && *v < 4095 && !(1002..=1005).contains(v))
+        .collect()
+}
+
+/// Reads [`lanready_mibs::poll::PER_VLAN_GROUPS`] in each VLAN's context into
+/// `walk.vlan_contexts`; failures become lines in `walk.problems`.
+pub(crate) async fn walk_contexts(
+    address: &str,
+    addr: SocketAddr,
+    login: &Login,
+    opts: &PollOptions,
+    walk: &mut Walk,
+) -> PollStats {
+    let mut stats = PollStats::default();
+    let vlans = vlans_to_read(walk);
+    let timeout = opts.timeout.min(VLAN_TIMEOUT_CAP);
+    let budget = opts.max_repetitions.max(1);
+    let mut answered = 0usize;
+    let mut failed_in_a_row = 0usize;
+    for (n, &vlan) in vlans.iter().enumerate() {
+        if answered == 0 && failed_in_a_row >= GIVE_UP_AFTER {
+            let rest: Vec<String> = vlans.iter().skip(n).map(u16::to_string).collect();
+            walk.problems.push(format!(
+                "VLAN contexts: the first {GIVE_UP_AFTER} did not answer; skipped VLANs {}",
+                rest.join(",")
+            ));
+            break;
+        }
+        let mut client = Client::new(address, addr, login.for_vlan(vlan), timeout, 1);
+        let mut values = BTreeMap::new();
+        let mut problems = Vec::new();
+        let result = async {
+            let mut sink = Sink {
+                values: &mut values,
+                problems: &mut problems,
+            };
+            for g in lanready_mibs::poll::PER_VLAN_GROUPS {
+                let label = format!("VLAN {vlan} {}", g.name);
+                walker::group(&mut client, g, &label, budget, &mut sink).await?;
+            }
+            Ok::<(), PollError>(())
+        }
+        .await;
+        stats.add(&client.stats);
+        walk.problems.append(&mut problems);
+        match result {
+            Ok(()) => {
+                answered += 1;
+                failed_in_a_row = 0;
+                debug!(vlan, values = values.len(), "Read VLAN context.");
+                walk.vlan_contexts.insert(vlan, values);
+            }
+            Err(e) => {
+                failed_in_a_row += 1;
+                debug!(vlan, error = %e, "VLAN context failed.");
+                walk.problems.push(format!(
+                    "VLAN {vlan} context: skipped: {}",
+                    without_address(&e)
+                ));
+            }
+        }
+    }
+    stats
+}
+
+/// The error's words without the leading `address: ` (the snapshot already names the target).
+fn without_address(e: &PollError) -> String {
+    let text = e.to_string();
+    let address = match e {
+        PollError::Timeout { address, .. }
+        | PollError::Unreachable { address, .. }
+        | PollError::AuthFailure { address, .. }
+        | PollError::Protocol { address, .. }
+        | PollError::Config { address, .. } => address,
+    };
+    text.strip_prefix(&format!("{address}: "))
+        .map(str::to_string)
+        .unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_operational_vlans_except_1_and_1002_to_1005() {
+        let w = Walk::from_snmprec(
+            "1.3.6.1.4.1.9.9.46.1.3.1.1.2.1.1|2|1\n\
+             1.3.6.1.4.1.9.9.46.1.3.1.1.2.1.2|2|1\n\
+             1.3.6.1.4.1.9.9.46.1.3.1.1.2.1.3|2|2\n\
+             1.3.6.1.4.1.9.9.46.1.3.1.1.2.1.20|2|1\n\
+             1.3.6.1.4.1.9.9.46.1.3.1.1.2.2.20|2|1\n\
+             1.3.6.1.4.1.9.9.46.1.3.1.1.2.1.1002|2|1\n\
+             1.3.6.1.4.1.9.9.46.1.3.1.1.2.1.1005|2|1\n\
+             1.3.6.1.4.1.9.9.46.1.3.1.1.3.1.30|2|1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            vlans_to_read(&w).into_iter().collect::<Vec<_>>(),
+            vec![2, 20]
+        );
+    }
+}
