@@ -43,6 +43,9 @@ pub struct System {
     pub location: Option<String>,
     /// sysUpTime in hundredths of a second.
     pub uptime_centiseconds: Option<u64>,
+    /// cdpGlobalRun: true when CDP runs on the switch; None when not reported.
+    #[serde(default)]
+    pub cdp_enabled: Option<bool>,
 }
 
 /// Whether a table group was readable on this switch.
@@ -132,6 +135,28 @@ pub struct Interface {
     /// Per-port PoE where the switch has it, joined from (group, port) through
     /// ENTITY-MIB aliases, never by parsing names.
     pub poe: Option<PortPoe>,
+    /// cdpInterfaceEnable: true when CDP runs on this port (false too when cdpGlobalRun is
+    /// off); None when not reported.
+    #[serde(default)]
+    pub cdp_enabled: Option<bool>,
+    /// lldpPortConfigAdminStatus: `txOnly`, `rxOnly`, `txAndRx`, `disabled`; None when not
+    /// reported or the LLDP port could not be joined to this ifIndex.
+    #[serde(default)]
+    pub lldp_admin_status: Option<String>,
+    /// LLDP-MED network policy this switch advertises on the port for application type
+    /// voice (lldpXMedLocMediaPolicyVlanID): VLAN id, 0 meaning priority-tagged; None when
+    /// no voice policy is reported.
+    #[serde(default)]
+    pub lldp_med_voice_vlan: Option<u16>,
+    /// The same policy's 802.1p priority (0-7, lldpXMedLocMediaPolicyPriority).
+    #[serde(default)]
+    pub lldp_med_voice_priority: Option<u8>,
+    /// The same policy's DSCP (0-63, lldpXMedLocMediaPolicyDscp).
+    #[serde(default)]
+    pub lldp_med_voice_dscp: Option<u8>,
+    /// The same policy's tagged flag (lldpXMedLocMediaPolicyTagged).
+    #[serde(default)]
+    pub lldp_med_voice_tagged: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -202,6 +227,13 @@ pub struct Qos {
     /// `mqc` when class-based QoS policies were read, `absent` when the switch exposes
     /// cbQoS but no policy is attached, `unknown` when nothing about QoS is readable
     /// over SNMP (mls-qos platforms): verify by hand.
+    ///
+    /// Precisely: `mqc` when at least one service policy is attached to an interface
+    /// (a control-plane policy alone does not count); `absent` when some cbQoS table
+    /// answered but no interface has a policy; `trust` when no cbQoS table answered but
+    /// csqIfTrustState did (mls-qos platforms that expose port trust: see
+    /// `Interface::qos_trust`); `unknown` otherwise. A switch with no policies at all
+    /// usually answers nothing under cbQoS, so it reads as `unknown`, not `absent`.
     pub status: String,
     pub policies: Vec<QosPolicy>,
 }
@@ -246,4 +278,8 @@ pub struct Neighbour {
     pub voice_vlan: Option<u16>,
     /// Power the neighbour says it draws (cdpCachePowerConsumption), milliwatts.
     pub power_mw: Option<u32>,
+    /// The neighbour's native VLAN (cdpCacheNativeVLAN, 1-4094); None for LLDP or when
+    /// not reported.
+    #[serde(default)]
+    pub native_vlan: Option<u16>,
 }

@@ -1,0 +1,1 @@
+//! Decodes the real-device recordings in `../shared/corpus` (when present).

@@ -1,0 +1,1 @@
+//! Decodes the project's fixtures in `tests/fixtures/snmprec` (when present).
