@@ -121,11 +121,12 @@ pub fn judge(d: &SiteDetail, c: &Criteria) -> Judgement {
     }
 }
 
+/// One switch's findings by port (None: the whole switch), in report order.
+type SwitchGroup<'a> = (&'a str, Vec<(Option<&'a str>, Vec<&'a Finding>)>);
+
 /// Findings grouped by switch, then port, each group in report order.
-fn grouped<'a>(
-    findings: impl Iterator<Item = &'a Finding>,
-) -> Vec<(&'a str, Vec<(Option<&'a str>, Vec<&'a Finding>)>)> {
-    let mut out: Vec<(&str, Vec<(Option<&str>, Vec<&Finding>)>)> = Vec::new();
+fn grouped<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<SwitchGroup<'a>> {
+    let mut out: Vec<SwitchGroup<'a>> = Vec::new();
     for f in findings {
         let idx = match out.iter().position(|(s, _)| *s == f.switch) {
             Some(i) => i,
@@ -143,7 +144,7 @@ fn grouped<'a>(
     out
 }
 
-fn section<'a>(out: &mut String, d: &SiteDetail, title: &str, findings: Vec<&'a Finding>) {
+fn section(out: &mut String, d: &SiteDetail, title: &str, findings: Vec<&Finding>) {
     if findings.is_empty() {
         return;
     }

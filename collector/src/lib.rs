@@ -19,6 +19,8 @@ pub mod validate;
 pub mod view;
 
 #[cfg(test)]
+mod api_tests;
+#[cfg(test)]
 mod testutil;
 
 use std::future::Future;
