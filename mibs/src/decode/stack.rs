@@ -73,9 +73,9 @@ mib_enum! {
 
 /// The stack members, keyed by the entPhysicalIndex of each member's chassis.
 ///
-/// The member number is cswSwitchNumCurrent. Some IOS releases (the 2960-X recording) omit
-/// that column; then the chassis's entPhysicalName is used when it is exactly the number
-/// (`2`) or `Switch 2`, which is how IOS names stack chassis. Otherwise the number is 0 and
+/// The member number is cswSwitchNumCurrent. Some IOS releases (every recording in the
+/// corpus) omit that column; then the chassis's entPhysicalName is used when it is exactly
+/// the number (`2`), `Switch 2` or `Switch 2 Chassis`, which is how IOS names stack chassis. Otherwise the number is 0 and
 /// a problem line says so.
 pub fn decode_stack(
     values: &BTreeMap<Oid, Value>,
@@ -116,10 +116,12 @@ pub fn decode_stack(
     out
 }
 
-/// `2` or `Switch 2`: a stack chassis's entPhysicalName on IOS and IOS-XE.
+/// `2`, `Switch 2` or `Switch 2 Chassis`: a stack chassis's entPhysicalName on IOS
+/// (2960-X), IOS-XE StackWise (9200) and StackWise Virtual (9400, 9500).
 fn number_from_name(name: &str) -> Option<u32> {
     let n = name.trim();
     let n = n.strip_prefix("Switch ").unwrap_or(n);
+    let n = n.strip_suffix(" Chassis").unwrap_or(n);
     if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
         n.parse().ok()
     } else {
@@ -260,6 +262,8 @@ mod tests {
         assert_eq!(member_of(2013, &e, &s), Some(2));
         assert!(lines.is_empty(), "{lines:?}");
         assert_eq!(number_from_name("3"), Some(3));
+        assert_eq!(number_from_name("Switch 2 Chassis"), Some(2));
+        assert_eq!(number_from_name("Switch 1 Slot 1 Linecard"), None);
         assert_eq!(number_from_name("Switch 1 - Power Supply A"), None);
         assert_eq!(number_from_name("Switch "), None);
     }
