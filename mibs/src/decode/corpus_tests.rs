@@ -121,7 +121,6 @@ fn differences(s: &Snapshot, exp: &serde_json::Value) -> Vec<String> {
         if let Some(n) = port["ifName"].as_str().filter(|n| ours.name != *n) {
             out.push(format!("port {i}: name {} vs {n}", ours.name));
         }
-        }
         let trunk = !port["ifTrunk"].is_null();
         if trunk != ours.trunk {
             out.push(format!(
