@@ -1,1 +1,588 @@
-//! A fake SNMPv2c agent on loopback for deterministic retry, timeout and walk tests.
+//! A fake SNMPv2c agent on loopback for deterministic retry, timeout and walk tests: answers
+//! GET and GETBULK from a table of values, and can stay silent, answer late, return OIDs out
+//! of order, send an undecodable value or refuse big answers with tooBig.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+
+/// A value the fake serves.
+#[derive(Clone, Debug)]
+pub(crate) enum FakeValue {
+    Int(i64),
+    Str(&'static str),
+    /// A raw BER tag and body (an unknown tag makes snmp2 stop decoding there).
+    Raw(u8, Vec<u8>),
+}
+
+/// What the fake does besides answering.
+#[derive(Clone, Debug)]
+pub(crate) struct Behaviour {
+    pub community: &'static str,
+    /// Requests dropped without an answer, counted from the first.
+    pub ignore_first: usize,
+    /// The next this many requests are answered after `late_by`.
+    pub late_first: usize,
+    pub late_by: Duration,
+    /// After OID `.0`, GETBULK/GETNEXT return `.1` (which may go backwards).
+    pub next_override: Vec<(Vec<u32>, Vec<u32>)>,
+    /// Answer tooBig when a GETBULK would return more varbinds than this.
+    pub too_big_above: Option<usize>,
+    /// Per-VLAN data served to `community@VLAN`.
+    pub vlans: BTreeMap<u16, BTreeMap<Vec<u32>, FakeValue>>,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            community: "public",
+            ignore_first: 0,
+            late_first: 0,
+            late_by: Duration::ZERO,
+            next_override: Vec::new(),
+            too_big_above: None,
+            vlans: BTreeMap::new(),
+        }
+    }
+}
+
+/// One request the fake saw.
+#[derive(Clone, Debug)]
+pub(crate) struct Seen {
+    pub community: String,
+    pub bulk: bool,
+    pub oids: Vec<Vec<u32>>,
+    pub max_repetitions: u32,
+}
+
+pub(crate) struct FakeAgent {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeAgent {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub(crate) fn oid(s: &str) -> Vec<u32> {
+    s.split('.').map(|a| a.parse().unwrap()).collect()
+}
+
+impl FakeAgent {
+    pub(crate) async fn start(data: BTreeMap<Vec<u32>, FakeValue>, b: Behaviour) -> FakeAgent {
+        let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = sock.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        let sock = Arc::new(sock);
+        let task = tokio::spawn(async move {
+            let mut buf = vec![0u8; 65_535];
+            let mut n = 0usize;
+            loop {
+                let Ok((len, peer)) = sock.recv_from(&mut buf).await else {
+                    continue;
+                };
+                let Some((seen_req, req_id)) = parse(&buf[..len]) else {
+                    continue;
+                };
+                seen2.lock().unwrap().push(seen_req.clone());
+                let k = n;
+                n += 1;
+                if k < b.ignore_first {
+                    continue;
+                }
+                let table = if seen_req.community == b.community {
+                    &data
+                } else {
+                    let vlan = seen_req
+                        .community
+                        .strip_prefix(b.community)
+                        .and_then(|r| r.strip_prefix('@'))
+                        .and_then(|v| v.parse::<u16>().ok());
+                    match vlan.and_then(|v| b.vlans.get(&v)) {
+                        Some(t) => t,
+                        None => continue, // unknown community: silence, like snmpsim
+                    }
+                };
+                let reply = answer(table, &b, &seen_req, req_id);
+                if k < b.ignore_first + b.late_first {
+                    let sock = sock.clone();
+                    let delay = b.late_by;
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        let _ = sock.send_to(&reply, peer).await;
+                    });
+                } else {
+                    let _ = sock.send_to(&reply, peer).await;
+                }
+            }
+        });
+        FakeAgent { addr, seen, task }
+    }
+
+    pub(crate) fn requests(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+}
+
+fn parse(bytes: &[u8]) -> Option<(Seen, i32)> {
+    let pdu = snmp2::Pdu::from_bytes(bytes).ok()?;
+    let bulk = pdu.message_type == snmp2::MessageType::GetBulkRequest;
+    let oids = pdu
+        .varbinds
+        .clone()
+        .map(|(o, _)| o.iter().unwrap().map(|a| a as u32).collect())
+        .collect();
+    Some((
+        Seen {
+            community: String::from_utf8_lossy(pdu.community).into_owned(),
+            bulk,
+            oids,
+            max_repetitions: if bulk { pdu.error_index } else { 0 },
+        },
+        pdu.req_id,
+    ))
+}
+
+enum Out {
+    Value(FakeValue),
+    EndOfMibView,
+    NoSuchObject,
+}
+
+fn answer(
+    table: &BTreeMap<Vec<u32>, FakeValue>,
+    b: &Behaviour,
+    req: &Seen,
+    req_id: i32,
+) -> Vec<u8> {
+    let mut vbs: Vec<(Vec<u32>, Out)> = Vec::new();
+    if !req.bulk {
+        for o in &req.oids {
+            match table.get(o) {
+                Some(v) => vbs.push((o.clone(), Out::Value(v.clone()))),
+                None => vbs.push((o.clone(), Out::NoSuchObject)),
+            }
+        }
+        return encode(req_id, &req.community, 0, &vbs);
+    }
+    let mut cur = req.oids.clone();
+    'reps: for _ in 0..req.max_repetitions {
+        for c in cur.iter_mut() {
+            if vbs.len() >= 64 {
+                break 'reps;
+            }
+            let next = b
+                .next_override
+                .iter()
+                .find(|(after, _)| after == c)
+                .map(|(_, to)| to.clone())
+                .or_else(|| {
+                    table
+                        .range::<Vec<u32>, _>((
+                            std::ops::Bound::Excluded(c.clone()),
+                            std::ops::Bound::Unbounded,
+                        ))
+                        .next()
+                        .map(|(k, _)| k.clone())
+                });
+            match next {
+                Some(k) => {
+                    let v = table.get(&k).cloned().unwrap_or(FakeValue::Int(0));
+                    vbs.push((k.clone(), Out::Value(v)));
+                    *c = k;
+                }
+                None => vbs.push((c.clone(), Out::EndOfMibView)),
+            }
+        }
+    }
+    if b.too_big_above.is_some_and(|max| vbs.len() > max) {
+        return encode(req_id, &req.community, 1, &[]);
+    }
+    encode(req_id, &req.community, 0, &vbs)
+}
+
+fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let n = body.len();
+    if n < 128 {
+        v.push(n as u8);
+    } else if n < 256 {
+        v.extend_from_slice(&[0x81, n as u8]);
+    } else {
+        v.push(0x82);
+        v.extend_from_slice(&(n as u16).to_be_bytes());
+    }
+    v.extend_from_slice(body);
+    v
+}
+
+fn int(i: i64) -> Vec<u8> {
+    let bytes = i.to_be_bytes();
+    let mut start = 0;
+    while start < 7
+        && ((bytes[start] == 0 && bytes[start + 1] & 0x80 == 0)
+            || (bytes[start] == 0xff && bytes[start + 1] & 0x80 != 0))
+    {
+        start += 1;
+    }
+    tlv(0x02, &bytes[start..])
+}
+
+fn oid_ber(arcs: &[u32]) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut push = |mut a: u32| {
+        let mut tmp = vec![(a & 0x7f) as u8];
+        a >>= 7;
+        while a > 0 {
+            tmp.push(((a & 0x7f) as u8) | 0x80);
+            a >>= 7;
+        }
+        tmp.reverse();
+        body.extend(tmp);
+    };
+    push(arcs[0] * 40 + arcs[1]);
+    for &a in &arcs[2..] {
+        push(a);
+    }
+    tlv(0x06, &body)
+}
+
+fn encode(req_id: i32, community: &str, error_status: i64, vbs: &[(Vec<u32>, Out)]) -> Vec<u8> {
+    let mut list = Vec::new();
+    for (o, v) in vbs {
+        let val = match v {
+            Out::Value(FakeValue::Int(i)) => int(*i),
+            Out::Value(FakeValue::Str(s)) => tlv(0x04, s.as_bytes()),
+            Out::Value(FakeValue::Raw(tag, body)) => tlv(*tag, body),
+            Out::EndOfMibView => vec![0x82, 0],
+            Out::NoSuchObject => vec![0x80, 0],
+        };
+        list.extend(tlv(0x30, &[oid_ber(o), val].concat()));
+    }
+    let pdu = tlv(
+        0xa2,
+        &[
+            int(i64::from(req_id)),
+            int(error_status),
+            int(0),
+            tlv(0x30, &list),
+        ]
+        .concat(),
+    );
+    tlv(
+        0x30,
+        &[int(1), tlv(0x04, community.as_bytes()), pdu].concat(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+    use crate::snmp::{Credentials, PollError, PollOptions, Target, poll_with_stats};
+    use lanready_mibs::{Oid, Value};
+
+    const SYS_NAME: &str = "1.3.6.1.2.1.1.5.0";
+    const IF_DESCR: &str = "1.3.6.1.2.1.2.2.1.2";
+    const IF_TYPE: &str = "1.3.6.1.2.1.2.2.1.3";
+
+    /// sysName and three rows of ifDescr and ifType.
+    fn data() -> BTreeMap<Vec<u32>, FakeValue> {
+        let mut d = BTreeMap::new();
+        d.insert(oid(SYS_NAME), FakeValue::Str("fake-sw"));
+        for i in 1..=3u32 {
+            d.insert(oid(&format!("{IF_DESCR}.{i}")), FakeValue::Str("Gi1/0/x"));
+            d.insert(oid(&format!("{IF_TYPE}.{i}")), FakeValue::Int(6));
+        }
+        d
+    }
+
+    fn target(a: &FakeAgent, community: &str) -> Target {
+        Target {
+            address: a.addr.to_string(),
+            credentials: Credentials::V2c {
+                community: Secret::new(community),
+            },
+        }
+    }
+
+    fn opts() -> PollOptions {
+        PollOptions {
+            timeout: Duration::from_secs(2),
+            retries: 2,
+            max_repetitions: 25,
+            vlan_contexts: false,
+        }
+    }
+
+    fn has(w: &lanready_mibs::Walk, o: &str) -> bool {
+        w.values.contains_key(&Oid(oid(o)))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reads_everything_and_an_absent_group_costs_one_request() {
+        let agent = FakeAgent::start(data(), Behaviour::default()).await;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap();
+        assert_eq!(walk.values.len(), 7, "{walk:?}");
+        assert_eq!(
+            walk.get(&oid(SYS_NAME)),
+            Some(&Value::OctetString(b"fake-sw".to_vec()))
+        );
+        assert_eq!(
+            walk.get(&oid(&format!("{IF_TYPE}.3"))),
+            Some(&Value::Integer(6))
+        );
+        assert!(walk.problems.is_empty(), "{:?}", walk.problems);
+        // 1 GET; ifTable: rows 1-3, then the end; every other group: one request.
+        let groups = lanready_mibs::poll::GROUPS.len() as u64;
+        assert_eq!(stats.requests, 1 + 2 + (groups - 1));
+        assert_eq!(stats.requests as usize, agent.requests());
+        assert_eq!(stats.timeouts, 0);
+        // ifTable's 7 columns share the budget of 25: 3 repetitions each.
+        let seen = agent.seen.lock().unwrap();
+        assert!(seen[1].bulk);
+        assert_eq!((seen[1].oids.len(), seen[1].max_repetitions), (7, 3));
+        // Its second request continues each unfinished column from its last OID; the five
+        // columns the agent lacks ended in the first answer.
+        assert_eq!(
+            seen[2].oids,
+            vec![oid(&format!("{IF_DESCR}.3")), oid(&format!("{IF_TYPE}.3"))]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_agent_times_out_after_each_attempt() {
+        let b = Behaviour {
+            ignore_first: usize::MAX,
+            ..Behaviour::default()
+        };
+        let agent = FakeAgent::start(data(), b).await;
+        let start = tokio::time::Instant::now();
+        let err = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, PollError::Timeout { attempts: 3, .. }),
+            "{err:?}"
+        );
+        assert_eq!(start.elapsed(), Duration::from_secs(6));
+        assert_eq!(agent.requests(), 3);
+        let msg = err.to_string();
+        assert!(
+            msg.contains("3 attempts") && msg.contains("community"),
+            "{msg}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_answer_never_mixes_with_the_retry() {
+        // The first GET is answered after 2.5 s, past the 2 s timeout: the retry goes out on
+        // a new session, so the stale answer cannot be taken for the next request's.
+        let b = Behaviour {
+            late_first: 1,
+            late_by: Duration::from_millis(2500),
+            ..Behaviour::default()
+        };
+        let agent = FakeAgent::start(data(), b).await;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap();
+        assert_eq!(walk.values.len(), 7);
+        assert!(walk.problems.is_empty(), "{:?}", walk.problems);
+        assert_eq!((stats.timeouts, stats.sessions), (1, 2));
+        assert_eq!(stats.requests as usize, agent.requests());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_lost_request_is_retried() {
+        let b = Behaviour {
+            ignore_first: 1,
+            ..Behaviour::default()
+        };
+        let agent = FakeAgent::start(data(), b).await;
+        let mut o = opts();
+        o.retries = 1;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &o)
+            .await
+            .unwrap();
+        assert_eq!(walk.values.len(), 7);
+        assert_eq!(stats.timeouts, 1);
+        o.retries = 0;
+        let agent = FakeAgent::start(
+            data(),
+            Behaviour {
+                ignore_first: 1,
+                ..Behaviour::default()
+            },
+        )
+        .await;
+        let err = poll_with_stats(&target(&agent, "public"), &o)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, PollError::Timeout { attempts: 1, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_non_increasing_oid_is_a_problem_not_a_loop() {
+        let b = Behaviour {
+            next_override: vec![(oid(&format!("{IF_DESCR}.2")), oid(&format!("{IF_DESCR}.1")))],
+            ..Behaviour::default()
+        };
+        let agent = FakeAgent::start(data(), b).await;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap();
+        assert!(has(&walk, &format!("{IF_DESCR}.2")));
+        assert!(!has(&walk, &format!("{IF_DESCR}.3")));
+        assert!(has(&walk, &format!("{IF_TYPE}.3")), "other columns go on");
+        assert_eq!(walk.problems.len(), 1, "{:?}", walk.problems);
+        let p = &walk.problems[0];
+        assert!(
+            p.starts_with("ifTable: ") && p.contains("must increase"),
+            "{p}"
+        );
+        assert!(stats.requests < 50, "{stats:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_undecodable_value_cuts_its_column_short_and_says_so() {
+        let mut d = data();
+        d.insert(oid(&format!("{IF_DESCR}.2")), FakeValue::Raw(0x47, vec![1]));
+        let agent = FakeAgent::start(d, Behaviour::default()).await;
+        let (walk, _) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap();
+        assert!(has(&walk, &format!("{IF_DESCR}.1")));
+        assert!(!has(&walk, &format!("{IF_DESCR}.2")));
+        assert!(has(&walk, &format!("{IF_TYPE}.3")), "other columns go on");
+        assert_eq!(walk.problems.len(), 1, "{:?}", walk.problems);
+        assert!(
+            walk.problems[0].contains("could not be decoded"),
+            "{:?}",
+            walk.problems
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn too_big_answers_shrink_the_request_and_lose_nothing() {
+        let reference = FakeAgent::start(data(), Behaviour::default()).await;
+        let (want, _) = poll_with_stats(&target(&reference, "public"), &opts())
+            .await
+            .unwrap();
+        let b = Behaviour {
+            too_big_above: Some(4),
+            ..Behaviour::default()
+        };
+        let agent = FakeAgent::start(data(), b).await;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap();
+        assert_eq!(walk, want);
+        assert!(stats.requests > 40, "{stats:?}");
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_unreachable_at_once() {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = s.local_addr().unwrap();
+        drop(s);
+        let t = Target {
+            address: addr.to_string(),
+            credentials: Credentials::V2c {
+                community: Secret::new("public"),
+            },
+        };
+        let start = std::time::Instant::now();
+        let err = crate::snmp::poll(&t, &opts()).await.unwrap_err();
+        assert!(matches!(err, PollError::Unreachable { .. }), "{err:?}");
+        assert!(start.elapsed() < Duration::from_secs(1));
+        assert!(err.to_string().contains("ICMP"), "{err}");
+    }
+
+    fn vtp(d: &mut BTreeMap<Vec<u32>, FakeValue>, vlan: u32, state: i64) {
+        d.insert(
+            oid(&format!("1.3.6.1.4.1.9.9.46.1.3.1.1.2.1.{vlan}")),
+            FakeValue::Int(state),
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn vlan_contexts_are_read_and_a_silent_one_is_skipped() {
+        let mut d = data();
+        for (v, s) in [(1, 1), (20, 1), (30, 1), (40, 2), (1002, 1)] {
+            vtp(&mut d, v, s);
+        }
+        let mut v20 = BTreeMap::new();
+        v20.insert(oid("1.3.6.1.2.1.17.1.4.1.2.5"), FakeValue::Int(10105));
+        let b = Behaviour {
+            vlans: [(20u16, v20)].into_iter().collect(),
+            ..Behaviour::default()
+        };
+        let agent = FakeAgent::start(d, b).await;
+        let mut o = opts();
+        o.vlan_contexts = true;
+        let (walk, _) = poll_with_stats(&target(&agent, "public"), &o)
+            .await
+            .unwrap();
+        assert_eq!(
+            walk.vlan_contexts.keys().copied().collect::<Vec<_>>(),
+            vec![20]
+        );
+        assert_eq!(
+            walk.vlan_contexts[&20].get(&Oid(oid("1.3.6.1.2.1.17.1.4.1.2.5"))),
+            Some(&Value::Integer(10105))
+        );
+        assert_eq!(walk.problems.len(), 1, "{:?}", walk.problems);
+        assert!(
+            walk.problems[0].starts_with("VLAN 30 context: skipped"),
+            "{:?}",
+            walk.problems
+        );
+        let communities: Vec<String> = agent
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|s| s.community.clone())
+            .filter(|c| c != "public")
+            .collect();
+        // VLAN 20: one request (the row and the end fit in one); VLAN 30: one attempt only.
+        assert_eq!(communities, vec!["public@20", "public@30"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn vlan_contexts_stop_when_none_of_the_first_three_answers() {
+        let mut d = data();
+        for v in 2..=8 {
+            vtp(&mut d, v, 1);
+        }
+        let agent = FakeAgent::start(d, Behaviour::default()).await;
+        let mut o = opts();
+        o.vlan_contexts = true;
+        let start = tokio::time::Instant::now();
+        let (walk, _) = poll_with_stats(&target(&agent, "public"), &o)
+            .await
+            .unwrap();
+        assert!(walk.vlan_contexts.is_empty());
+        let last = walk.problems.last().unwrap();
+        assert!(
+            last.contains("skipped VLANs 5,6,7,8"),
+            "{:?}",
+            walk.problems
+        );
+        // Three one-second attempts, not seven two-second ones times three.
+        assert_eq!(start.elapsed(), Duration::from_secs(3));
+    }
+}

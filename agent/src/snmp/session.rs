@@ -622,21 +622,15 @@ mod tests {
 
     #[tokio::test]
     async fn addresses_parse_with_default_port() {
-        let ok = |a: &str| async move { resolve(a).await.map(|s| s.to_string()) };
+        async fn ok(a: &str) -> Result<String, PollError> {
+            resolve(a).await.map(|s| s.to_string())
+        }
         assert_eq!(ok("127.0.0.1").await.unwrap(), "127.0.0.1:161");
         assert_eq!(ok("127.0.0.1:1161").await.unwrap(), "127.0.0.1:1161");
         assert_eq!(ok("::1").await.unwrap(), "[::1]:161");
         assert_eq!(ok("[::1]").await.unwrap(), "[::1]:161");
         assert_eq!(ok("[::1]:1161").await.unwrap(), "[::1]:1161");
-        assert_eq!(
-            ok("localhost:1161")
-                .await
-                .unwrap()
-                .rsplit_once(':')
-                .unwrap()
-                .1,
-            "1161"
-        );
+        assert!(ok("localhost:1161").await.unwrap().ends_with(":1161"));
         for bad in [
             "",
             "127.0.0.1:0",
