@@ -352,3 +352,165 @@ pub async fn run(opts: &GateOptions, out: &mut dyn std::io::Write) -> Result<u8,
     }
     Ok(if j.ready { 0 } else { 1 })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::{Staleness, site_detail};
+    use crate::testutil::{finding, report, stored, t};
+    use lanready_schema::{Severity::*, Status::*};
+
+    fn detail(verdict: Verdict, score: u8, age: i64) -> SiteDetail {
+        let mut r = report("r1", "hq", "2026-01-01T00:00:00Z", score);
+        r.verdict = verdict;
+        r.switches.push(lanready_schema::SwitchResult {
+            address: "127.0.0.2:161".into(),
+            name: None,
+            ..r.switches[0].clone()
+        });
+        let mut blocker = finding(
+            "voice_vlan.port",
+            Blocker,
+            Fail,
+            "127.0.0.1:1161",
+            Some("Gi1/0/7"),
+        );
+        blocker.message = "no voice VLAN <110> & \"untagged\"".into();
+        blocker.remediation = Some("interface Gi1/0/7\n switchport voice vlan 110".into());
+        r.findings = vec![
+            blocker,
+            finding("poe.budget", Blocker, Fail, "127.0.0.2:161", None),
+            finding(
+                "voice_vlan.port",
+                Blocker,
+                Fail,
+                "127.0.0.1:1161",
+                Some("Gi1/0/9"),
+            ),
+            finding("portfast", Warning, Fail, "127.0.0.1:1161", Some("Gi1/0/7")),
+            finding("qos.policy", Blocker, Unknown, "127.0.0.1:1161", None),
+            finding(
+                "voice_vlan.port",
+                Blocker,
+                Pass,
+                "127.0.0.2:161",
+                Some("Gi1/0/1"),
+            ),
+        ];
+        r.counts.blockers = 2;
+        r.counts.warnings = 1;
+        site_detail(
+            &stored(r, t(0)),
+            &[],
+            t(age),
+            &Staleness::new(Duration::from_secs(3600)),
+        )
+    }
+
+    #[test]
+    fn judges_verdict_staleness_age_and_score() {
+        let c = Criteria::default();
+        let check = |d: &SiteDetail, c: &Criteria, ready: bool, needle: &str| {
+            let j = judge(d, c);
+            assert_eq!(j.ready, ready, "{:?}", j.reasons);
+            assert!(
+                j.reasons.iter().any(|r| r.contains(needle)) || needle.is_empty(),
+                "{:?} lacks {needle}",
+                j.reasons
+            );
+        };
+        check(&detail(Verdict::Ready, 95, 60), &c, true, "");
+        check(&detail(Verdict::AtRisk, 85, 60), &c, true, "");
+        check(&detail(Verdict::NotReady, 40, 60), &c, false, "not_ready");
+        check(&detail(Verdict::Ready, 95, 3601), &c, false, "stale");
+        let strict = Criteria {
+            strict: true,
+            ..Criteria::default()
+        };
+        check(&detail(Verdict::AtRisk, 85, 60), &strict, false, "at_risk");
+        let min = Criteria {
+            min_score: Some(96),
+            ..Criteria::default()
+        };
+        check(
+            &detail(Verdict::Ready, 95, 60),
+            &min,
+            false,
+            "below --min-score 96",
+        );
+        let age = Criteria {
+            max_age: Some(Duration::from_secs(600)),
+            ..Criteria::default()
+        };
+        check(&detail(Verdict::Ready, 95, 601), &age, false, "--max-age");
+        check(&detail(Verdict::Ready, 95, 600), &age, true, "");
+    }
+
+    #[test]
+    fn text_puts_blockers_first_grouped_by_switch_and_port() {
+        let d = detail(Verdict::NotReady, 40, 60);
+        let c = Criteria::default();
+        let text = render_text(&d, &c, &judge(&d, &c));
+        let pos = |s: &str| {
+            text.find(s)
+                .unwrap_or_else(|| panic!("{s:?} missing in\n{text}"))
+        };
+        assert!(pos("BLOCKERS (3)") < pos("WARNINGS (1)"));
+        assert!(pos("WARNINGS (1)") < pos("NOT VERIFIED (1)"));
+        assert!(pos("NOT VERIFIED") < pos("site hq: NOT READY"));
+        // Both Gi1/0/7 and Gi1/0/9 blockers under sw1, before the second switch.
+        assert!(pos("switch sw1 (127.0.0.1:1161)") < pos("    Gi1/0/7"));
+        assert!(pos("    Gi1/0/9") < pos("switch 127.0.0.2:161"));
+        assert!(
+            text.contains("        |  switchport voice vlan 110"),
+            "{text}"
+        );
+        assert!(text.contains("(whole switch)"));
+        assert!(text.contains("  - verdict is not_ready (2 blocker(s))"));
+    }
+
+    #[test]
+    fn junit_has_a_case_per_check_and_switch_and_is_well_formed() {
+        let d = detail(Verdict::NotReady, 40, 7200);
+        let c = Criteria {
+            min_score: Some(50),
+            ..Criteria::default()
+        };
+        let cases = junit_cases(&d, &c);
+        let names: Vec<_> = cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "voice_vlan.port @ sw1 (127.0.0.1:1161)",
+                "poe.budget @ 127.0.0.2:161",
+                "portfast @ sw1 (127.0.0.1:1161)",
+                "qos.policy @ sw1 (127.0.0.1:1161)",
+                "voice_vlan.port @ 127.0.0.2:161",
+                "site verdict",
+                "site freshness",
+                "site min score",
+            ]
+        );
+        let xml = junit::render(&d.site, &cases).unwrap();
+        assert!(xml.contains(r#"<testsuite name="lanready gate: site hq" tests="8" failures="5" errors="0" skipped="1">"#), "{xml}");
+        assert!(xml.contains("no voice VLAN &lt;110&gt; &amp;"), "{xml}");
+        // portfast fails only as a warning: the case passes with the warning in system-out.
+        assert!(matches!(cases[2].outcome, Outcome::Pass));
+        assert!(cases[2].output.as_deref().unwrap().contains("portfast"));
+        // Well-formed: a reader walks it to the end and sees 8 testcases.
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        let mut n = 0;
+        loop {
+            match reader.read_event().expect("well-formed XML") {
+                quick_xml::events::Event::Eof => break,
+                quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)
+                    if e.name().as_ref() == b"testcase" =>
+                {
+                    n += 1
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(n, 8);
+    }
+}

@@ -1,0 +1,366 @@
+//! The real `lanready-collector` binary end to end: tokens from the CLI, `serve` on
+//! 127.0.0.1:0 with a real SQLite file, reports over HTTP, a restart on the same file, and
+//! the gate's exit codes and JUnit file.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use lanready_schema::{
+    Counts, Finding, PlanSummary, PoeBudget, REPORT_SCHEMA, Report, Severity, Status, SwitchResult,
+    Verdict,
+};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+const BIN: &str = env!("CARGO_BIN_EXE_lanready-collector");
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("LANREADY_TOKEN")
+        .output()
+        .expect("running lanready-collector")
+}
+
+fn token_add(db: &Path, name: &str, extra: &[&str]) -> String {
+    let mut args = vec!["token", "add", "--db", db.to_str().unwrap(), "--name", name];
+    args.extend_from_slice(extra);
+    let out = cli(&args);
+    assert!(
+        out.status.success(),
+        "token add: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "stdout is the token only: {stdout:?}");
+    assert!(lines[0].starts_with("lrc_"));
+    lines[0].to_string()
+}
+
+/// A running `serve`, killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(db: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--db",
+                db.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap()
+}
+
+fn report(id: &str, site: &str, verdict: Verdict, score: u8, age: Duration) -> Report {
+    let blockers = if verdict == Verdict::NotReady { 1 } else { 0 };
+    Report {
+        schema: REPORT_SCHEMA.into(),
+        id: id.into(),
+        site: site.into(),
+        generated_at: rfc3339(OffsetDateTime::now_utc() - age),
+        agent: "station-1".into(),
+        agent_version: "0.1.0".into(),
+        plan: PlanSummary {
+            voice_vlan: 110,
+            phone_budget_mw: 6300,
+            poe_headroom_pct: 15,
+        },
+        switches: vec![SwitchResult {
+            address: "127.0.0.1:16100".into(),
+            name: Some("acc-1".into()),
+            model: Some("C9300-48P".into()),
+            reachable: true,
+            error: None,
+            user_ports: 48,
+            score,
+            verdict,
+            poe: vec![PoeBudget {
+                group: 1,
+                stack_member: Some(1),
+                budget_w: 740,
+                consumed_w: 120,
+                planned_w: 302,
+            }],
+        }],
+        findings: (0..blockers)
+            .map(|_| Finding {
+                check: "voice_vlan.port".into(),
+                severity: Severity::Blocker,
+                status: Status::Fail,
+                switch: "127.0.0.1:16100".into(),
+                port: Some("Gi1/0/5".into()),
+                message: "Gi1/0/5 has no voice VLAN".into(),
+                evidence: vec![],
+                remediation: Some("interface Gi1/0/5\n switchport voice vlan 110".into()),
+            })
+            .collect(),
+        score,
+        verdict,
+        counts: Counts {
+            blockers,
+            warnings: 0,
+            unknown: 0,
+            passed: 10,
+        },
+    }
+}
+
+async fn post(url: &str, token: &str, r: &Report) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(format!("{url}/api/v1/reports"))
+        .bearer_auth(token)
+        .json(r)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+fn gate(url: &str, site: &str, token_file: Option<&Path>, extra: &[&str]) -> (i32, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["gate", "--url", url, "--site", site, "--timeout", "5s"])
+        .args(extra)
+        .env_remove("LANREADY_TOKEN");
+    if let Some(f) = token_file {
+        cmd.arg("--token-file").arg(f);
+    }
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().expect("exit code"), text)
+}
+
+fn write(path: PathBuf, s: &str) -> PathBuf {
+    std::fs::write(&path, s).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_ingest_restart_and_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = token_add(&db, "station-1", &["--sites", "hq,branch,old"]);
+    let reader = token_add(&db, "ci", &["--read-only"]);
+    let reader_file = write(dir.path().join("ci.token"), &format!("{reader}\n"));
+
+    // Tokens are stored hashed: the plain value is nowhere in the database file.
+    let raw = std::fs::read(&db).unwrap();
+    assert!(!raw.windows(agent.len()).any(|w| w == agent.as_bytes()));
+
+    let server = Server::start(
+        &db,
+        &["--stale-after", "26h", "--stale-after-site", "old=1h"],
+    );
+    let hq = report("hq-1", "hq", Verdict::NotReady, 55, Duration::from_secs(60));
+    assert_eq!(post(&server.url, &agent, &hq).await, 201);
+    assert_eq!(post(&server.url, &agent, &hq).await, 200);
+    let branch = report(
+        "br-1",
+        "branch",
+        Verdict::Ready,
+        96,
+        Duration::from_secs(60),
+    );
+    assert_eq!(post(&server.url, &agent, &branch).await, 201);
+    let old = report(
+        "old-1",
+        "old",
+        Verdict::Ready,
+        97,
+        Duration::from_secs(2 * 3600),
+    );
+    assert_eq!(post(&server.url, &agent, &old).await, 201);
+
+    // Killed outright (no graceful shutdown): what got a 2xx is on disk.
+    drop(server);
+    let server = Server::start(&db, &["--stale-after-site", "old=1h"]);
+    let sites: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/sites", server.url))
+        .bearer_auth(&reader)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = sites["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["site"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["hq", "branch", "old"], "{sites}");
+    // The resend after the restart is still a duplicate.
+    assert_eq!(post(&server.url, &agent, &hq).await, 200);
+
+    // Gate: ready site passes, with a JUnit file.
+    let junit = dir.path().join("gate.xml");
+    let (code, text) = gate(
+        &server.url,
+        "branch",
+        Some(&reader_file),
+        &["--min-score", "90", "--junit", junit.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("site branch: READY"), "{text}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuite name=\"lanready gate: site branch\""),
+        "{xml}"
+    );
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+    // Above the score: 1.
+    let (code, text) = gate(
+        &server.url,
+        "branch",
+        Some(&reader_file),
+        &["--min-score", "97"],
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("below --min-score 97"));
+    // Not ready: 1, blockers printed before the decision.
+    let (code, text) = gate(&server.url, "hq", Some(&reader_file), &[]);
+    assert_eq!(code, 1, "{text}");
+    let b = text.find("BLOCKERS (1)").expect(&text);
+    assert!(b < text.find("site hq: NOT READY").unwrap());
+    assert!(text.contains("Gi1/0/5") && text.contains("switchport voice vlan 110"));
+    // Stale (1h interval for this site, scanned 2h ago): 1, even though ready.
+    let (code, text) = gate(&server.url, "old", Some(&reader_file), &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("stale"), "{text}");
+    // --max-age tighter than the collector's interval: 1.
+    let (code, text) = gate(
+        &server.url,
+        "branch",
+        Some(&reader_file),
+        &["--max-age", "30s"],
+    );
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("--max-age"));
+    // The token from LANREADY_TOKEN works too.
+    let out = Command::new(BIN)
+        .args(["gate", "--url", &server.url, "--site", "branch"])
+        .env("LANREADY_TOKEN", &reader)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // Errors: 2. Wrong token, no token, unknown site, bad site name, unreachable collector.
+    let wrong = write(dir.path().join("wrong.token"), "lrc_0000");
+    let (code, text) = gate(&server.url, "branch", Some(&wrong), &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("401"), "{text}");
+    assert!(!text.contains(&reader));
+    let (code, text) = gate(&server.url, "branch", None, &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("LANREADY_TOKEN"));
+    let (code, text) = gate(&server.url, "nowhere", Some(&reader_file), &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no report for site"), "{text}");
+    let (code, _) = gate(&server.url, "../etc", Some(&reader_file), &[]);
+    assert_eq!(code, 2);
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (code, text) = gate(
+        &format!("http://127.0.0.1:{closed}"),
+        "branch",
+        Some(&reader_file),
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+
+    // Revoking from the CLI while the server runs takes effect at once.
+    let out = cli(&[
+        "token",
+        "revoke",
+        "--db",
+        db.to_str().unwrap(),
+        "--name",
+        "station-1",
+    ]);
+    assert!(out.status.success());
+    let hq2 = report("hq-2", "hq", Verdict::Ready, 91, Duration::from_secs(1));
+    assert_eq!(post(&server.url, &agent, &hq2).await, 401);
+    let out = cli(&["token", "list", "--db", db.to_str().unwrap()]);
+    let list = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        list.contains("station-1\tagent\tbranch,hq,old\trevoked"),
+        "{list}"
+    );
+    assert!(list.contains("ci\tread_only\t*\tactive"), "{list}");
+    assert!(!list.contains("lrc_"));
+}
+
+#[test]
+fn token_cli_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let db = db.to_str().unwrap();
+    let out = cli(&["token", "add", "--db", db, "--name", "a"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--sites"));
+    let out = cli(&[
+        "token", "add", "--db", db, "--name", "a", "--sites", "ok,../x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let out = cli(&["token", "revoke", "--db", db, "--name", "ghost"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no active token"));
+    token_add(Path::new(db), "a", &["--sites", "s1"]);
+    let out = cli(&["token", "add", "--db", db, "--name", "a", "--sites", "s1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+#[test]
+fn help_never_shows_a_token_from_the_environment() {
+    let out = Command::new(BIN)
+        .args(["gate", "--help"])
+        .env("LANREADY_TOKEN", "lrc_supersecret")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("supersecret"));
+}
