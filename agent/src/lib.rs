@@ -3,6 +3,8 @@
 
 pub mod cmd;
 pub mod plan;
+pub mod push;
 pub mod render;
+pub mod schedule;
 pub mod secret;
 pub mod snmp;

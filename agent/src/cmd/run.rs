@@ -1,8 +1,680 @@
-//! `lanready-agent run` (not written yet).
+//! `lanready-agent run`: scans a site on a schedule (an interval or a cron expression, with
+//! jitter; one scan at a time) and pushes each report to the collector; what cannot be sent
+//! waits in the spool and is resent with capped, jittered exponential backoff.
+
+use std::fmt::Display;
+use std::future::Future;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use lanready_schema::Report;
+use rand::Rng;
+use time::OffsetDateTime;
+
+use crate::push::{Backoff, PushArgs, PushError, PushOutcome, Pusher, ReportSink};
+use crate::schedule::{Clock, Schedule, SystemClock, parse_duration};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The site plan (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    #[command(flatten)]
+    pub push: PushArgs,
+    /// Scan every DURATION (90s, 15m, 1h); the first scan starts at once.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        conflicts_with = "cron",
+        required_unless_present = "cron"
+    )]
+    pub every: Option<String>,
+    /// Scan at the times of a cron expression, in UTC: "*/15 * * * *", "30 6 * * MON-FRI".
+    #[arg(long, value_name = "EXPR")]
+    pub cron: Option<String>,
+    /// Delay each scan's start by a random time below DURATION, so stations spread out.
+    #[arg(long, value_name = "DURATION", default_value = "0s")]
+    pub jitter: String,
+    /// The wait before the first resend of a report the collector did not take (doubling
+    /// after each failure, with jitter).
+    #[arg(long, value_name = "DURATION", default_value = "2s")]
+    pub retry_min: String,
+    /// The longest wait between resends.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub retry_max: String,
+    /// Stop after N scans (default: run until SIGINT or SIGTERM).
+    #[arg(long, value_name = "N")]
+    pub scans: Option<u64>,
+}
 
-pub async fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("`run` is not implemented yet")
+/// What the loop needs besides the clock, the sink and the scan.
+#[derive(Clone, Debug)]
+pub struct LoopConfig {
+    pub schedule: Schedule,
+    pub backoff: Backoff,
+    /// Stop after this many scans.
+    pub max_scans: Option<u64>,
+}
+
+/// What a loop did (for logs and tests).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoopStats {
+    pub scans: u64,
+    pub scan_failures: u64,
+    /// Reports the collector has (stored now or before), counted when submitted.
+    pub delivered: u64,
+    /// Reports left in the spool by their submit.
+    pub spooled: u64,
+    pub rejected: u64,
+    /// Scheduled starts skipped because a scan was still running.
+    pub skipped_slots: u64,
+    /// Resend passes over the spool (not counting the one each submit makes).
+    pub retries: u64,
+}
+
+/// The pending resend: when, and how many have failed before it.
+#[derive(Clone, Copy, Debug)]
+struct Retry {
+    at: OffsetDateTime,
+    attempt: u32,
+}
+
+/// Runs scans on `cfg.schedule` until `shutdown` resolves or `cfg.max_scans` is reached:
+/// first a pass over what earlier runs left in the spool, then for each slot a scan, whose
+/// report goes to `sink`, and between scans resends with backoff while reports wait. Scans
+/// run one at a time; a slot that passes while a scan runs is skipped. Push failures are
+/// logged, never fatal: the spool keeps the reports.
+pub async fn run_loop<C, K, R, F, Fut, E>(
+    cfg: &LoopConfig,
+    clock: &C,
+    sink: &K,
+    rng: &mut R,
+    mut scan: F,
+    shutdown: impl Future<Output = ()>,
+) -> LoopStats
+where
+    C: Clock,
+    K: ReportSink,
+    R: Rng,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Report, E>>,
+    E: Display,
+{
+    let mut stats = LoopStats::default();
+    tokio::pin!(shutdown);
+
+    // Deliver what a previous run (or a killed one) left.
+    let mut retry = tokio::select! {
+        d = sink.drain() => after_drain(cfg, clock, rng, d, None),
+        () = &mut shutdown => return stats,
+    };
+
+    let Some(mut slot) = cfg.schedule.first_slot(clock.now()) else {
+        tracing::warn!(message = "The schedule has no time in the future; nothing to do.");
+        return stats;
+    };
+    let mut start = cfg.schedule.start_of(slot, rng);
+    loop {
+        let wake = match retry {
+            Some(Retry { at, .. }) if at < start => at,
+            _ => start,
+        };
+        tokio::select! {
+            () = clock.sleep_until(wake) => {}
+            () = &mut shutdown => break,
+        }
+        let now = clock.now();
+        if now >= start {
+            tracing::info!(message = "Scan starting.", slot = %slot);
+            let scanned = tokio::select! {
+                r = scan_and_submit(&mut scan, sink) => r,
+                () = &mut shutdown => break,
+            };
+            stats.scans += 1;
+            match scanned {
+                Scanned::ScanFailed(error) => {
+                    stats.scan_failures += 1;
+                    tracing::error!(message = "Scan failed; no report this time.", %error);
+                }
+                Scanned::PushFailed(error) => {
+                    tracing::error!(message = "Could not spool the report.", error = %error);
+                    retry = retry.or_else(|| first_retry(cfg, clock, rng));
+                }
+                Scanned::Pushed(outcome) => match outcome {
+                    PushOutcome::Stored | PushOutcome::Duplicate => {
+                        stats.delivered += 1;
+                        retry = None;
+                    }
+                    PushOutcome::Rejected { .. } => {
+                        stats.rejected += 1;
+                        retry = None;
+                    }
+                    PushOutcome::Spooled { .. } => {
+                        stats.spooled += 1;
+                        retry = retry.or_else(|| first_retry(cfg, clock, rng));
+                    }
+                },
+            }
+            if cfg.max_scans.is_some_and(|n| stats.scans >= n) {
+                break;
+            }
+            let end = clock.now();
+            let missed = cfg.schedule.missed(slot, end);
+            if missed > 0 {
+                stats.skipped_slots += missed;
+                tracing::warn!(
+                    message = "The scan ran past scheduled starts; they are skipped.",
+                    skipped = missed
+                );
+            }
+            match cfg.schedule.next_slot(slot, end) {
+                Some(s) => slot = s,
+                None => {
+                    tracing::info!(message = "The schedule has no more times; stopping.");
+                    break;
+                }
+            }
+            start = cfg.schedule.start_of(slot, rng);
+        } else if retry.is_some_and(|r| now >= r.at) {
+            stats.retries += 1;
+            let d = tokio::select! {
+                d = sink.drain() => d,
+                () = &mut shutdown => break,
+            };
+            retry = after_drain(cfg, clock, rng, d, retry);
+        }
+    }
+    stats
+}
+
+enum Scanned<E> {
+    ScanFailed(E),
+    PushFailed(PushError),
+    Pushed(PushOutcome),
+}
+
+async fn scan_and_submit<F, Fut, E, K>(scan: &mut F, sink: &K) -> Scanned<E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Report, E>>,
+    K: ReportSink,
+{
+    let report = match scan().await {
+        Ok(r) => r,
+        Err(e) => return Scanned::ScanFailed(e),
+    };
+    tracing::info!(
+        message = "Scan done.",
+        id = %report.id,
+        verdict = ?report.verdict,
+        score = report.score
+    );
+    match sink.submit(&report).await {
+        Ok(o) => Scanned::Pushed(o),
+        Err(e) => Scanned::PushFailed(e),
+    }
+}
+
+fn first_retry<C: Clock>(cfg: &LoopConfig, clock: &C, rng: &mut impl Rng) -> Option<Retry> {
+    Some(Retry {
+        at: clock.now() + cfg.backoff.delay(0, rng),
+        attempt: 0,
+    })
+}
+
+/// The next resend after a pass over the spool: none when it is empty, else one more
+/// backoff step.
+fn after_drain<C: Clock>(
+    cfg: &LoopConfig,
+    clock: &C,
+    rng: &mut impl Rng,
+    drained: Result<crate::push::Drain, PushError>,
+    prev: Option<Retry>,
+) -> Option<Retry> {
+    match drained {
+        Ok(d) if d.pending == 0 => return None,
+        Ok(_) => {}
+        Err(error) => {
+            tracing::error!(message = "Could not read the spool.", error = %error);
+        }
+    }
+    let attempt = prev.map_or(0, |r| r.attempt.saturating_add(1));
+    let wait = cfg.backoff.delay(attempt, rng);
+    tracing::info!(message = "Next resend scheduled.", attempt, wait = ?wait);
+    Some(Retry {
+        at: clock.now() + wait,
+        attempt,
+    })
+}
+
+/// Validates the flags into a loop configuration.
+pub fn loop_config(args: &Args) -> anyhow::Result<LoopConfig> {
+    let jitter = parse_duration(&args.jitter).context("reading --jitter")?;
+    let schedule = match (&args.every, &args.cron) {
+        (Some(every), None) => {
+            let interval = parse_duration(every).context("reading --every")?;
+            Schedule::every(interval, jitter).context("checking --every and --jitter")?
+        }
+        (None, Some(expr)) => Schedule::cron(expr, jitter).context("reading --cron")?,
+        _ => anyhow::bail!("give one of --every DURATION or --cron EXPR"),
+    };
+    let backoff = Backoff {
+        initial: parse_duration(&args.retry_min).context("reading --retry-min")?,
+        max: parse_duration(&args.retry_max).context("reading --retry-max")?,
+    };
+    anyhow::ensure!(
+        !backoff.initial.is_zero() && backoff.initial <= backoff.max,
+        "--retry-min must be above zero and at most --retry-max"
+    );
+    Ok(LoopConfig {
+        schedule,
+        backoff,
+        max_scans: args.scans,
+    })
+}
+
+pub async fn run(args: Args) -> anyhow::Result<u8> {
+    let cfg = loop_config(&args)?;
+    let pusher = Pusher::from_args(&args.push, &args.plan)?
+        .context("`run` pushes its reports: give --collector URL (and --token-file FILE)")?;
+    let scan = scan_fn(&args)?;
+    tracing::info!(
+        message = "Agent running.",
+        collector = %pusher.collector().endpoint(),
+        spool = %pusher.spool().dir().display()
+    );
+    let mut rng = rand::rngs::StdRng::from_entropy();
+    let stats = run_loop(
+        &cfg,
+        &SystemClock,
+        &pusher,
+        &mut rng,
+        scan,
+        shutdown_signal(),
+    )
+    .await;
+    let pending = pusher.spool().pending()?;
+    tracing::info!(message = "Agent stopped.", scans = stats.scans, pending);
+    Ok(0)
+}
+
+use rand::SeedableRng as _;
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+    tracing::info!(message = "Stopping on a signal; spooled reports stay for the next run.");
+}
+
+/// The scan `run` repeats: reads the plan afresh each time (so edits apply at the next
+/// scan) and scans the site.
+fn scan_fn(
+    args: &Args,
+) -> anyhow::Result<impl FnMut() -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<Report>>>>>
+{
+    let plan = args.plan.clone();
+    Ok(
+        move || -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<Report>>>> {
+            let plan = plan.clone();
+            Box::pin(async move {
+                anyhow::bail!(
+                    "scanning {} is not wired in yet (waiting for the scan engine)",
+                    plan.display()
+                )
+            })
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::push::Drain;
+    use crate::schedule::TokioClock;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    use std::time::Duration;
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::datetime;
+
+    const T0: OffsetDateTime = datetime!(2026-11-25 14:00:00 UTC);
+    const MIN: Duration = Duration::from_secs(60);
+
+    /// A collector that is down until `up_at`, with a spool in memory: records when each
+    /// pass happened and each delivery.
+    struct FakeSink {
+        clock: TokioClock,
+        up_at: OffsetDateTime,
+        spool: RefCell<Vec<String>>,
+        delivered: RefCell<Vec<(String, OffsetDateTime)>>,
+        drains: RefCell<Vec<OffsetDateTime>>,
+    }
+
+    impl FakeSink {
+        fn new(clock: TokioClock, up_at: OffsetDateTime, left_over: &[&str]) -> FakeSink {
+            FakeSink {
+                clock,
+                up_at,
+                spool: RefCell::new(left_over.iter().map(|s| s.to_string()).collect()),
+                delivered: RefCell::default(),
+                drains: RefCell::default(),
+            }
+        }
+
+        fn pass(&self) -> Drain {
+            let now = self.clock.now();
+            self.drains.borrow_mut().push(now);
+            if now < self.up_at {
+                return Drain {
+                    pending: self.spool.borrow().len(),
+                    waiting: Some("connection refused".into()),
+                    ..Drain::default()
+                };
+            }
+            let sent: Vec<String> = self.spool.borrow_mut().drain(..).collect();
+            let mut d = Drain::default();
+            for id in sent {
+                d.stored += 1;
+                d.outcomes.push((id.clone(), PushOutcome::Stored));
+                self.delivered.borrow_mut().push((id, now));
+            }
+            d
+        }
+
+        fn delivered_ids(&self) -> Vec<String> {
+            self.delivered
+                .borrow()
+                .iter()
+                .map(|(i, _)| i.clone())
+                .collect()
+        }
+    }
+
+    impl ReportSink for FakeSink {
+        async fn submit(&self, report: &Report) -> Result<PushOutcome, PushError> {
+            self.spool.borrow_mut().push(report.id.clone());
+            let d = self.pass();
+            Ok(match d.outcomes.iter().find(|(n, _)| *n == report.id) {
+                Some((_, o)) => o.clone(),
+                None => PushOutcome::Spooled {
+                    reason: d.waiting.unwrap_or_default(),
+                    path: PathBuf::new(),
+                },
+            })
+        }
+
+        async fn drain(&self) -> Result<Drain, PushError> {
+            Ok(self.pass())
+        }
+    }
+
+    /// A scan that takes `took(n)` and records its start and end; panics on overlap.
+    struct Scanner {
+        clock: TokioClock,
+        running: Cell<bool>,
+        runs: RefCell<Vec<(OffsetDateTime, OffsetDateTime)>>,
+    }
+
+    fn scanner(clock: TokioClock) -> Rc<Scanner> {
+        Rc::new(Scanner {
+            clock,
+            running: Cell::new(false),
+            runs: RefCell::default(),
+        })
+    }
+
+    fn scan_with(
+        s: &Rc<Scanner>,
+        took: impl Fn(usize) -> Duration + 'static,
+    ) -> impl FnMut() -> std::pin::Pin<Box<dyn Future<Output = Result<Report, String>>>> {
+        let s = s.clone();
+        let took = Rc::new(took);
+        move || {
+            let s = s.clone();
+            let took = took.clone();
+            Box::pin(async move {
+                assert!(!s.running.replace(true), "two scans overlap");
+                let start = s.clock.now();
+                let n = s.runs.borrow().len();
+                tokio::time::sleep(took(n)).await;
+                let end = s.clock.now();
+                s.runs.borrow_mut().push((start, end));
+                s.running.set(false);
+                Ok(Report {
+                    id: format!("r{n}"),
+                    generated_at: start.format(&Rfc3339).unwrap(),
+                    ..Report::default()
+                })
+            })
+        }
+    }
+
+    fn every(interval: Duration, jitter: Duration, max: u64) -> LoopConfig {
+        LoopConfig {
+            schedule: Schedule::every(interval, jitter).unwrap(),
+            backoff: Backoff {
+                initial: MIN,
+                max: 8 * MIN,
+            },
+            max_scans: Some(max),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn scans_never_overlap_and_a_long_scan_skips_slots() {
+        let clock = TokioClock::starting_at(T0);
+        let sink = FakeSink::new(clock, T0, &[]);
+        let s = scanner(clock);
+        // Scan 1 takes 25 minutes on a 10-minute schedule; the others 2 minutes.
+        let scan = scan_with(&s, |n| if n == 1 { 25 * MIN } else { 2 * MIN });
+        let cfg = every(10 * MIN, Duration::ZERO, 4);
+        let mut rng = StdRng::seed_from_u64(3);
+        let stats = run_loop(&cfg, &clock, &sink, &mut rng, scan, std::future::pending()).await;
+        let starts: Vec<OffsetDateTime> = s.runs.borrow().iter().map(|r| r.0).collect();
+        assert_eq!(
+            starts,
+            [T0, T0 + 10 * MIN, T0 + 40 * MIN, T0 + 50 * MIN],
+            "slots 14:20 and 14:30 fell inside the long scan and are skipped"
+        );
+        assert_eq!(stats.skipped_slots, 2);
+        assert_eq!(stats.scans, 4);
+        assert_eq!(stats.delivered, 4);
+        assert_eq!(sink.delivered_ids(), ["r0", "r1", "r2", "r3"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn jitter_delays_each_start_within_bounds_without_drift() {
+        let clock = TokioClock::starting_at(T0);
+        let sink = FakeSink::new(clock, T0, &[]);
+        let s = scanner(clock);
+        let scan = scan_with(&s, |_| Duration::from_secs(5));
+        let cfg = every(10 * MIN, 3 * MIN, 6);
+        let mut rng = StdRng::seed_from_u64(11);
+        run_loop(&cfg, &clock, &sink, &mut rng, scan, std::future::pending()).await;
+        let runs = s.runs.borrow();
+        // The first scan starts at once; each later one within [slot, slot + jitter).
+        let offsets: Vec<Duration> = runs
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(n, (start, _))| {
+                let slot = T0 + 10 * MIN * n as u32;
+                assert!(
+                    *start >= slot && *start < slot + 3 * MIN,
+                    "scan {n} at {start}"
+                );
+                Duration::try_from(*start - slot).unwrap()
+            })
+            .collect();
+        let distinct: std::collections::BTreeSet<_> = offsets.iter().collect();
+        assert!(distinct.len() >= 4, "jitter did not vary: {offsets:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn spooled_reports_are_resent_with_backoff_until_the_collector_is_up() {
+        let clock = TokioClock::starting_at(T0);
+        // Left by a killed run; the collector comes up 20 minutes in.
+        let sink = FakeSink::new(clock, T0 + 20 * MIN, &["old"]);
+        let s = scanner(clock);
+        let scan = scan_with(&s, |_| Duration::from_secs(30));
+        let cfg = every(60 * MIN, Duration::ZERO, 2);
+        let mut rng = StdRng::seed_from_u64(5);
+        let stats = run_loop(&cfg, &clock, &sink, &mut rng, scan, std::future::pending()).await;
+
+        // Everything arrives once, oldest first, at the first pass after the collector is up.
+        let delivered = sink.delivered.borrow().clone();
+        let ids: Vec<&str> = delivered.iter().map(|(i, _)| i.as_str()).collect();
+        assert_eq!(ids, ["old", "r0", "r1"]);
+        let up_pass = delivered[0].1;
+        assert!(
+            up_pass >= T0 + 20 * MIN && up_pass < T0 + 28 * MIN,
+            "{up_pass}"
+        );
+        assert_eq!(delivered[1].1, up_pass);
+
+        // Passes: start-up, the first scan's submit, then resends with growing gaps from
+        // the start-up pass, each gap within [ceiling/2, ceiling] of 1, 2, 4, 8 (cap) min.
+        let drains = sink.drains.borrow().clone();
+        assert_eq!(drains[0], T0);
+        let submit = T0 + Duration::from_secs(30);
+        assert_eq!(drains[1], submit);
+        let resends: Vec<OffsetDateTime> = drains
+            .iter()
+            .copied()
+            .filter(|t| *t != submit && *t <= up_pass)
+            .collect();
+        for (k, pair) in resends.windows(2).enumerate() {
+            let gap = Duration::try_from(pair[1] - pair[0]).unwrap();
+            let ceiling = cfg.backoff.ceiling(k as u32);
+            assert!(
+                gap >= ceiling / 2 && gap <= ceiling,
+                "resend {k}: gap {gap:?}, ceiling {ceiling:?}; passes {drains:?}"
+            );
+        }
+        assert!(resends.len() >= 4, "too few resends: {drains:?}");
+        // No resends once the spool is empty: only the second scan's submit follows.
+        assert_eq!(
+            drains.iter().filter(|t| **t > up_pass).count(),
+            1,
+            "{drains:?}"
+        );
+        assert_eq!(stats.spooled, 1);
+        assert_eq!(stats.delivered, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_scan_is_logged_and_the_schedule_goes_on() {
+        let clock = TokioClock::starting_at(T0);
+        let sink = FakeSink::new(clock, T0, &[]);
+        let calls = Rc::new(Cell::new(0u32));
+        let c = calls.clone();
+        let scan = move || {
+            let c = c.clone();
+            async move {
+                c.set(c.get() + 1);
+                if c.get() == 1 {
+                    Err("plan unreadable".to_string())
+                } else {
+                    Ok(Report {
+                        id: format!("r{}", c.get()),
+                        ..Report::default()
+                    })
+                }
+            }
+        };
+        let cfg = every(10 * MIN, Duration::ZERO, 3);
+        let mut rng = StdRng::seed_from_u64(1);
+        let stats = run_loop(&cfg, &clock, &sink, &mut rng, scan, std::future::pending()).await;
+        assert_eq!(stats.scans, 3);
+        assert_eq!(stats.scan_failures, 1);
+        assert_eq!(sink.delivered_ids(), ["r2", "r3"]);
+        assert_eq!(clock.now(), T0 + 20 * MIN);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_stops_between_scans() {
+        let clock = TokioClock::starting_at(T0);
+        let sink = FakeSink::new(clock, T0, &[]);
+        let s = scanner(clock);
+        let scan = scan_with(&s, |_| MIN);
+        let cfg = LoopConfig {
+            max_scans: None,
+            ..every(10 * MIN, Duration::ZERO, 0)
+        };
+        let mut rng = StdRng::seed_from_u64(1);
+        let stop = tokio::time::sleep(35 * MIN);
+        let stats = run_loop(&cfg, &clock, &sink, &mut rng, scan, stop).await;
+        assert_eq!(stats.scans, 4);
+        assert_eq!(clock.now(), T0 + 35 * MIN);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cron_schedule_waits_for_its_first_time() {
+        let clock = TokioClock::starting_at(datetime!(2026-11-25 14:07:00 UTC));
+        let sink = FakeSink::new(clock, T0, &[]);
+        let s = scanner(clock);
+        let scan = scan_with(&s, |_| MIN);
+        let cfg = LoopConfig {
+            schedule: Schedule::cron("*/15 * * * *", Duration::ZERO).unwrap(),
+            backoff: Backoff::default(),
+            max_scans: Some(2),
+        };
+        let mut rng = StdRng::seed_from_u64(1);
+        run_loop(&cfg, &clock, &sink, &mut rng, scan, std::future::pending()).await;
+        let starts: Vec<OffsetDateTime> = s.runs.borrow().iter().map(|r| r.0).collect();
+        assert_eq!(
+            starts,
+            [
+                datetime!(2026-11-25 14:15:00 UTC),
+                datetime!(2026-11-25 14:30:00 UTC)
+            ]
+        );
+    }
+
+    #[test]
+    fn flags_become_a_loop_config_or_a_clear_error() {
+        let args = |every: Option<&str>, cron: Option<&str>, jitter: &str| Args {
+            plan: "site.toml".into(),
+            push: PushArgs::default(),
+            every: every.map(String::from),
+            cron: cron.map(String::from),
+            jitter: jitter.into(),
+            retry_min: "2s".into(),
+            retry_max: "5m".into(),
+            scans: None,
+        };
+        assert!(loop_config(&args(Some("15m"), None, "30s")).is_ok());
+        assert!(loop_config(&args(None, Some("*/5 * * * *"), "0s")).is_ok());
+        let e = format!(
+            "{:#}",
+            loop_config(&args(Some("5m"), None, "10m")).unwrap_err()
+        );
+        assert!(
+            e.contains("--every") && e.contains("shorter than the interval"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            loop_config(&args(Some("5x"), None, "0s")).unwrap_err()
+        );
+        assert!(e.contains("reading --every"), "{e}");
+        let e = format!(
+            "{:#}",
+            loop_config(&args(None, Some("nope"), "0s")).unwrap_err()
+        );
+        assert!(e.contains("reading --cron"), "{e}");
+    }
 }
