@@ -23,11 +23,11 @@ fn read_text(path: &Path) -> String {
     }
 }
 
-/// Every recording by community name, with its `name@VLAN` contexts attached.
-fn recordings(dir: &Path) -> BTreeMap<String, Walk> {
+/// Every `.snmprec` in `dir` by community name, with its `name@VLAN` contexts attached.
+pub(super) fn load_dir(dir: &Path) -> BTreeMap<String, Walk> {
     let mut main = BTreeMap::new();
     let mut contexts = Vec::new();
-    for entry in std::fs::read_dir(dir.join("recordings")).unwrap() {
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let Some(stem) = path
             .file_name()
@@ -58,7 +58,7 @@ fn recordings(dir: &Path) -> BTreeMap<String, Walk> {
 fn decode_all() -> Option<BTreeMap<String, Snapshot>> {
     let dir = corpus()?;
     Some(
-        recordings(&dir)
+        load_dir(&dir.join("recordings"))
             .into_iter()
             .map(|(name, w)| {
                 let s = snapshot(&w, &name);

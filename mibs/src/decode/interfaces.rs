@@ -46,7 +46,7 @@ pub fn decode(values: &BTreeMap<Oid, Value>, p: &mut Problems) -> BTreeMap<u32, 
         itf.name = if_name
             .or_else(|| itf.descr.clone().filter(|d| !d.is_empty()))
             .unwrap_or_else(|| format!("ifIndex {i}"));
-        itf.alias = xrow.and_then(|r| r.text(18, p));
+        itf.alias = xrow.and_then(|r| r.text(18, p)).filter(|a| !a.is_empty());
         itf.if_type = row.and_then(|r| r.uint(3, p));
         itf.admin_up = row.and_then(|r| r.int(7, p)).map(|s| s == 1);
         itf.oper_up = row.and_then(|r| r.int(8, p)).map(|s| s == 1);

@@ -185,6 +185,7 @@ pub fn decode(
                 }),
                 matches: children(cls.index, ObjectType::MatchStatement)
                     .filter_map(|m| cfg_name(m, &ms_names))
+                    .map(|m| m.trim().to_string())
                     .collect(),
                 priority: children(cls.index, ObjectType::Queueing).any(|q| {
                     q.config
