@@ -41,3 +41,29 @@ fn corpus_is_found_when_present() {
         assert!(c.join("recordings/ios_2960x.snmprec").is_file());
     }
 }
+
+#[test]
+fn snmpsim_answers_snmpv3_authpriv_by_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ctx1.snmprec");
+    std::fs::write(&f, "1.3.6.1.2.1.1.5.0|4|v3-switch\n").unwrap();
+    let user = lanready_tests::V3User::default();
+    let sim = Snmpsim::start_v3(std::slice::from_ref(&f), &user);
+    let out = std::process::Command::new("snmpget")
+        .env("MIBS", "")
+        .args(["-v3", "-l", "authPriv", "-u", &user.user, "-a", "SHA", "-A"])
+        .arg(&user.auth_key)
+        .args(["-x", "AES", "-X"])
+        .arg(&user.priv_key)
+        .args(["-n", "ctx1", "-On", "-t", "2", "-r", "1"])
+        .arg(sim.address())
+        .arg("1.3.6.1.2.1.1.5.0")
+        .output()
+        .expect("net-snmp's snmpget");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("v3-switch"),
+        "snmpget said: {text} / {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -158,8 +158,13 @@ impl Snmpsim {
             let cache = data.path().join(format!("cache-{port}"));
             let log = data.path().join(format!("snmpsim-{port}.log"));
             let mut cmd = Command::new(&bin);
-            cmd.env("SNMPSIM_ALLOW_ROOT", "true")
-                .arg(format!("--data-dir={}", data.path().display()))
+            cmd.env("SNMPSIM_ALLOW_ROOT", "true");
+            // snmpsim groups options by engine: the engine id comes first, then the data
+            // and endpoints of that engine, then its v3 users. Otherwise it will not start.
+            if v3.is_some() {
+                cmd.arg(format!("--v3-engine-id={V3_ENGINE_ID}"));
+            }
+            cmd.arg(format!("--data-dir={}", data.path().display()))
                 .arg(format!("--agent-udpv4-endpoint=127.0.0.1:{port}"))
                 .arg(format!("--cache-dir={}", cache.display()))
                 .arg(format!("--logging-method=file:{}", log.display()))
@@ -167,8 +172,7 @@ impl Snmpsim {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             if let Some(u) = v3 {
-                cmd.arg(format!("--v3-engine-id={V3_ENGINE_ID}"))
-                    .arg(format!("--v3-user={}", u.user))
+                cmd.arg(format!("--v3-user={}", u.user))
                     .arg(format!("--v3-auth-proto={}", u.auth_proto))
                     .arg(format!("--v3-auth-key={}", u.auth_key))
                     .arg(format!("--v3-priv-proto={}", u.priv_proto))
