@@ -1,3 +1,4 @@
 //! Integration tests: real SNMP over UDP on loopback to snmpsim, real recordings.
 
+mod collector;
 mod harness;

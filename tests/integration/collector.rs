@@ -1,0 +1,751 @@
+//! The collector through a real socket: `lanready_collector::serve` on 127.0.0.1:0 with a
+//! real SQLite file, reports built in code and POSTed with reqwest, every read endpoint,
+//! every kind of bad input, a restart on the same file, retention, concurrency, and the gate.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lanready_collector::aggregate::Staleness;
+use lanready_collector::auth::{SiteScope, Token, TokenKind};
+use lanready_collector::clock::SystemClock;
+use lanready_collector::gate::{self, Criteria, GateOptions};
+use lanready_collector::store::Store;
+use lanready_collector::view::{Dashboard, ErrorBody, IngestResponse, SiteDetail, SitesResponse};
+use lanready_collector::{AppState, Settings};
+use lanready_schema::{
+    Counts, Evidence, Finding, PlanSummary, PoeBudget, REPORT_SCHEMA, Report, Severity, Status,
+    SwitchResult, Verdict,
+};
+use reqwest::StatusCode;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A collector serving in this process on a free loopback port.
+pub struct Collector {
+    pub url: String,
+    pub db: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+pub struct Options {
+    pub body_limit: usize,
+    pub stale_after: Duration,
+    pub retention: Option<Duration>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            body_limit: 2 * 1024 * 1024,
+            stale_after: Duration::from_secs(26 * 3600),
+            retention: None,
+        }
+    }
+}
+
+impl Collector {
+    pub async fn start(db: &Path, opts: Options) -> Collector {
+        let store = Store::open(db).expect("opening the store");
+        let settings = Settings {
+            body_limit: opts.body_limit,
+            staleness: Staleness::new(opts.stale_after),
+        };
+        let state = AppState::new(store, Arc::new(SystemClock), settings);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(lanready_collector::serve(
+            listener,
+            state,
+            opts.retention,
+            async {
+                let _ = rx.await;
+            },
+        ));
+        Collector {
+            url,
+            db: db.to_path_buf(),
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+}
+
+/// Adds a token straight into the database (as `token add` does) and returns it.
+pub fn add_token(db: &Path, name: &str, kind: TokenKind, sites: &[&str]) -> Token {
+    let store = Store::open(db).unwrap();
+    let t = Token::generate();
+    let scope = if sites.is_empty() {
+        SiteScope::All
+    } else {
+        SiteScope::Only(sites.iter().map(|s| s.to_string()).collect())
+    };
+    store
+        .add_token(name, kind, &scope, &t.hash(), OffsetDateTime::now_utc())
+        .unwrap();
+    t
+}
+
+pub fn ago(d: Duration) -> String {
+    (OffsetDateTime::now_utc() - d).format(&Rfc3339).unwrap()
+}
+
+/// Parameters for [`report`].
+pub struct Spec<'a> {
+    pub id: &'a str,
+    pub site: &'a str,
+    pub age: Duration,
+    pub score: u8,
+    pub verdict: Verdict,
+    /// Failing blocker findings: (check, port).
+    pub blockers: &'a [(&'a str, &'a str)],
+    /// PoE per member: (member, budget, consumed, planned).
+    pub poe: &'a [(u32, u32, u32, u32)],
+}
+
+impl Default for Spec<'_> {
+    fn default() -> Self {
+        Spec {
+            id: "r",
+            site: "hq",
+            age: Duration::from_secs(60),
+            score: 95,
+            verdict: Verdict::Ready,
+            blockers: &[],
+            poe: &[(1, 740, 200, 150)],
+        }
+    }
+}
+
+pub fn report(s: Spec<'_>) -> Report {
+    let switch = "127.0.0.1:16101".to_string();
+    let findings: Vec<Finding> = s
+        .blockers
+        .iter()
+        .map(|(check, port)| Finding {
+            check: check.to_string(),
+            severity: Severity::Blocker,
+            status: Status::Fail,
+            switch: switch.clone(),
+            port: Some(port.to_string()),
+            message: format!("{port}: {check} fails"),
+            evidence: vec![Evidence {
+                object: "vmVoiceVlanId.10105".into(),
+                value: "4096".into(),
+            }],
+            remediation: Some(format!("interface {port}\n switchport voice vlan 110")),
+        })
+        .collect();
+    Report {
+        schema: REPORT_SCHEMA.into(),
+        id: s.id.into(),
+        site: s.site.into(),
+        generated_at: ago(s.age),
+        agent: "station-a".into(),
+        agent_version: "0.1.0".into(),
+        plan: PlanSummary {
+            voice_vlan: 110,
+            phone_budget_mw: 6300,
+            poe_headroom_pct: 15,
+        },
+        switches: vec![SwitchResult {
+            address: switch,
+            name: Some(format!("{}-acc1", s.site)),
+            model: Some("C9300-48P".into()),
+            reachable: true,
+            error: None,
+            user_ports: 48 * s.poe.len().max(1) as u32,
+            score: s.score,
+            verdict: s.verdict,
+            poe: s
+                .poe
+                .iter()
+                .map(|&(m, b, c, p)| PoeBudget {
+                    group: m,
+                    stack_member: Some(m),
+                    budget_w: b,
+                    consumed_w: c,
+                    planned_w: p,
+                })
+                .collect(),
+        }],
+        counts: Counts {
+            blockers: findings.len() as u32,
+            warnings: 0,
+            unknown: 0,
+            passed: 40,
+        },
+        findings,
+        score: s.score,
+        verdict: s.verdict,
+    }
+}
+
+pub async fn post_raw(
+    url: &str,
+    token: Option<&Token>,
+    body: Vec<u8>,
+    content_type: &str,
+) -> (StatusCode, String) {
+    let mut req = reqwest::Client::new()
+        .post(format!("{url}/api/v1/reports"))
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t.expose());
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}
+
+pub async fn post(url: &str, token: &Token, r: &Report) -> (StatusCode, String) {
+    post_raw(
+        url,
+        Some(token),
+        serde_json::to_vec(r).unwrap(),
+        "application/json",
+    )
+    .await
+}
+
+pub async fn get(url: &str, path: &str, token: Option<&Token>) -> (StatusCode, String) {
+    let mut req = reqwest::Client::new().get(format!("{url}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t.expose());
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status(), resp.text().await.unwrap())
+}
+
+fn error_of(body: &str) -> String {
+    serde_json::from_str::<ErrorBody>(body)
+        .unwrap_or_else(|e| panic!("not an error body ({e}): {body}"))
+        .error
+}
+
+async fn site_names(url: &str, token: &Token) -> Vec<String> {
+    let (s, b) = get(url, "/api/v1/sites", Some(token)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let v: SitesResponse = serde_json::from_str(&b).unwrap();
+    v.sites.into_iter().map(|s| s.site).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ingest_then_read_every_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = add_token(&db, "station-a", TokenKind::Agent, &["hq", "branch"]);
+    let noc = add_token(&db, "noc", TokenKind::ReadOnly, &[]);
+    let c = Collector::start(&db, Options::default()).await;
+
+    let hq_old = report(Spec {
+        id: "hq-1",
+        age: Duration::from_secs(7200),
+        score: 30,
+        verdict: Verdict::NotReady,
+        blockers: &[
+            ("voice_vlan.port", "Gi1/0/1"),
+            ("voice_vlan.port", "Gi1/0/2"),
+            ("poe.budget", "Gi1/0/3"),
+        ],
+        ..Spec::default()
+    });
+    let hq = report(Spec {
+        id: "hq-2",
+        score: 45,
+        verdict: Verdict::NotReady,
+        blockers: &[("voice_vlan.port", "Gi1/0/1")],
+        poe: &[(1, 740, 300, 200), (2, 370, 250, 180)],
+        ..Spec::default()
+    });
+    let branch = report(Spec {
+        id: "br-1",
+        site: "branch",
+        ..Spec::default()
+    });
+    let (s, first) = post(&c.url, &agent, &hq_old).await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let answer: IngestResponse = serde_json::from_str(&first).unwrap();
+    assert_eq!(
+        (answer.id.as_str(), answer.site.as_str(), answer.verdict),
+        ("hq-1", "hq", Verdict::NotReady)
+    );
+    let (s, again) = post(&c.url, &agent, &hq_old).await;
+    assert_eq!(
+        (s, again.as_str()),
+        (StatusCode::OK, first.as_str()),
+        "resend: 200, same answer"
+    );
+    assert_eq!(post(&c.url, &agent, &hq).await.0, StatusCode::CREATED);
+    assert_eq!(post(&c.url, &agent, &branch).await.0, StatusCode::CREATED);
+
+    assert_eq!(site_names(&c.url, &noc).await, ["hq", "branch"]);
+
+    let (s, b) = get(&c.url, "/api/v1/sites/hq", Some(&noc)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let d: SiteDetail = serde_json::from_str(&b).unwrap();
+    assert_eq!(d.schema, "lanready.site/v1");
+    assert_eq!(
+        (d.report_id.as_str(), d.score, d.verdict),
+        ("hq-2", 45, Verdict::NotReady)
+    );
+    assert_eq!(d.switches.len(), 1);
+    assert_eq!(d.findings.len(), 1);
+    assert_eq!(
+        d.poe
+            .iter()
+            .map(|p| (p.stack_member, p.budget_w))
+            .collect::<Vec<_>>(),
+        [(Some(1), 740), (Some(2), 370)]
+    );
+    assert_eq!(
+        d.trend.iter().map(|p| p.score).collect::<Vec<_>>(),
+        [30, 45]
+    );
+    assert!(!d.stale);
+
+    let (s, b) = get(&c.url, "/api/v1/dashboard", Some(&noc)).await;
+    assert_eq!(s, StatusCode::OK);
+    let dash: Dashboard = serde_json::from_str(&b).unwrap();
+    assert_eq!(dash.estate.sites, 2);
+    assert_eq!(dash.estate.blockers, 1);
+    let hq_row = &dash.sites[0];
+    assert_eq!(
+        (hq_row.rank, hq_row.site.as_str(), hq_row.score_delta),
+        (1, "hq", Some(15))
+    );
+    assert_eq!(hq_row.top_blockers[0].check, "voice_vlan.port");
+
+    let (s, m) = get(&c.url, "/metrics", Some(&noc)).await;
+    assert_eq!(s, StatusCode::OK);
+    for line in [
+        "lanready_site_score{site=\"hq\"} 45",
+        "lanready_site_blockers{site=\"hq\"} 1",
+        "lanready_site_score{site=\"branch\"} 95",
+        "lanready_site_stale{site=\"branch\"} 0",
+        "lanready_reports_ingested_total 3",
+        "lanready_reports_duplicate_total 1",
+    ] {
+        assert!(m.lines().any(|l| l == line), "missing {line:?} in\n{m}");
+    }
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_bad_input_is_4xx_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = add_token(&db, "station-a", TokenKind::Agent, &["hq"]);
+    let other = add_token(&db, "station-b", TokenKind::Agent, &["branch"]);
+    let revoked = add_token(&db, "old-station", TokenKind::Agent, &["hq"]);
+    let noc = add_token(&db, "noc", TokenKind::ReadOnly, &[]);
+    Store::open(&db)
+        .unwrap()
+        .revoke_token("old-station", OffsetDateTime::now_utc())
+        .unwrap();
+    let c = Collector::start(
+        &db,
+        Options {
+            body_limit: 16 * 1024,
+            ..Options::default()
+        },
+    )
+    .await;
+    let good = report(Spec {
+        id: "hq-1",
+        ..Spec::default()
+    });
+    let good_json = serde_json::to_vec(&good).unwrap();
+    let mut v2: serde_json::Value = serde_json::to_value(&good).unwrap();
+    v2["schema"] = "lanready.report/v2".into();
+    let mut big = good.clone();
+    big.findings = (0..200)
+        .map(|i| Finding {
+            check: "voice_vlan.port".into(),
+            severity: Severity::Warning,
+            status: Status::Fail,
+            switch: "127.0.0.1:16101".into(),
+            port: Some(format!("Gi1/0/{i}")),
+            message: "x".repeat(100),
+            evidence: vec![],
+            remediation: None,
+        })
+        .collect();
+    let mut traversal = good.clone();
+    traversal.site = "../../etc/passwd".into();
+    let mut foreign = good.clone();
+    foreign.site = "branch".into();
+
+    struct Case {
+        name: &'static str,
+        token: Option<Token>,
+        body: Vec<u8>,
+        content_type: &'static str,
+        status: StatusCode,
+        says: &'static str,
+    }
+    let case = |name, token: Option<&Token>, body: Vec<u8>, status, says| Case {
+        name,
+        token: token.cloned(),
+        body,
+        content_type: "application/json",
+        status,
+        says,
+    };
+    let cases = vec![
+        case(
+            "bad JSON",
+            Some(&agent),
+            b"{\"schema\": \"lanready.report/v1\",\n\"id\": }".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "line 2 column 7",
+        ),
+        case(
+            "truncated",
+            Some(&agent),
+            good_json[..good_json.len() / 2].to_vec(),
+            StatusCode::BAD_REQUEST,
+            "EOF",
+        ),
+        case(
+            "wrong schema",
+            Some(&agent),
+            serde_json::to_vec(&v2).unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "lanready.report/v1",
+        ),
+        case(
+            "oversized",
+            Some(&agent),
+            serde_json::to_vec(&big).unwrap(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "16384 bytes",
+        ),
+        case(
+            "missing token",
+            None,
+            good_json.clone(),
+            StatusCode::UNAUTHORIZED,
+            "missing Authorization",
+        ),
+        case(
+            "wrong token",
+            Some(&Token::generate()),
+            good_json.clone(),
+            StatusCode::UNAUTHORIZED,
+            "unknown or revoked",
+        ),
+        case(
+            "revoked token",
+            Some(&revoked),
+            good_json.clone(),
+            StatusCode::UNAUTHORIZED,
+            "unknown or revoked",
+        ),
+        case(
+            "read-only token",
+            Some(&noc),
+            good_json.clone(),
+            StatusCode::FORBIDDEN,
+            "read-only",
+        ),
+        case(
+            "another agent's site",
+            Some(&other),
+            good_json.clone(),
+            StatusCode::FORBIDDEN,
+            "may not report for site \"hq\"",
+        ),
+        case(
+            "own token, foreign site",
+            Some(&agent),
+            serde_json::to_vec(&foreign).unwrap(),
+            StatusCode::FORBIDDEN,
+            "\"branch\"",
+        ),
+        case(
+            "traversal in site",
+            Some(&agent),
+            serde_json::to_vec(&traversal).unwrap(),
+            StatusCode::FORBIDDEN,
+            "../../etc/passwd",
+        ),
+        Case {
+            content_type: "text/plain",
+            ..case(
+                "not JSON media type",
+                Some(&agent),
+                good_json.clone(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "application/json",
+            )
+        },
+    ];
+    let n = cases.len();
+    for k in cases {
+        let (s, b) = post_raw(&c.url, k.token.as_ref(), k.body, k.content_type).await;
+        assert_eq!(s, k.status, "{}: {b}", k.name);
+        let e = error_of(&b);
+        assert!(e.contains(k.says), "{}: {e:?} lacks {:?}", k.name, k.says);
+        if let Some(t) = &k.token {
+            assert!(!b.contains(t.expose()), "{}: token echoed", k.name);
+        }
+    }
+    // Site names in paths: rejected before any query. (A client normalises `%2E%2E`
+    // itself; the route tests send that one raw.)
+    for path in [
+        "..%2F..%2Fetc%2Fpasswd",
+        "hq%27%20OR%20%271%27=%271",
+        "hq%3Bdrop",
+        "hq%0Aevil",
+        "a%00b",
+    ] {
+        let (s, b) = get(&c.url, &format!("/api/v1/sites/{path}"), Some(&noc)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {b}");
+        assert!(error_of(&b).contains("site name"), "{path}: {b}");
+    }
+    // Nothing stored, every refusal counted.
+    assert!(site_names(&c.url, &noc).await.is_empty());
+    let (_, m) = get(&c.url, "/metrics", Some(&noc)).await;
+    let rejected: u64 = m
+        .lines()
+        .filter(|l| l.starts_with("lanready_reports_rejected_total{"))
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(rejected, n as u64, "{m}");
+    assert!(m.contains("lanready_reports_ingested_total 0"));
+    // The good report still goes in afterwards.
+    assert_eq!(post(&c.url, &agent, &good).await.0, StatusCode::CREATED);
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restart_on_the_same_file_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = add_token(&db, "station-a", TokenKind::Agent, &["hq", "branch"]);
+    let c = Collector::start(&db, Options::default()).await;
+    let r = report(Spec {
+        id: "hq-1",
+        score: 77,
+        verdict: Verdict::AtRisk,
+        ..Spec::default()
+    });
+    let (_, first) = post(&c.url, &agent, &r).await;
+    c.stop().await;
+
+    let c = Collector::start(&db, Options::default()).await;
+    assert_eq!(site_names(&c.url, &agent).await, ["hq"]);
+    let (s, again) = post(&c.url, &agent, &r).await;
+    assert_eq!(
+        (s, again),
+        (StatusCode::OK, first),
+        "the id is remembered across restarts"
+    );
+    let (_, b) = get(&c.url, "/api/v1/sites/hq", Some(&agent)).await;
+    let d: SiteDetail = serde_json::from_str(&b).unwrap();
+    assert_eq!((d.score, d.verdict), (77, Verdict::AtRisk));
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_prunes_history_but_keeps_each_sites_latest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = add_token(&db, "station-a", TokenKind::Agent, &["hq", "branch"]);
+    let c = Collector::start(&db, Options::default()).await;
+    let day = Duration::from_secs(86_400);
+    for (id, site, age) in [
+        ("h1", "hq", 40 * day),
+        ("h2", "hq", 35 * day),
+        ("h3", "hq", day),
+        ("b1", "branch", 50 * day),
+        ("b2", "branch", 45 * day),
+    ] {
+        let r = report(Spec {
+            id,
+            site,
+            age,
+            ..Spec::default()
+        });
+        assert_eq!(post(&c.url, &agent, &r).await.0, StatusCode::CREATED);
+    }
+    c.stop().await;
+    let c = Collector::start(
+        &db,
+        Options {
+            retention: Some(30 * day),
+            ..Options::default()
+        },
+    )
+    .await;
+    // The first prune runs as the server starts; wait for it (bounded).
+    let trend_len = |site: &'static str| {
+        let url = c.url.clone();
+        let agent = agent.clone();
+        async move {
+            let (_, b) = get(&url, &format!("/api/v1/sites/{site}"), Some(&agent)).await;
+            serde_json::from_str::<SiteDetail>(&b).unwrap().trend.len()
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while trend_len("hq").await != 1 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(trend_len("hq").await, 1);
+    assert_eq!(
+        trend_len("branch").await,
+        1,
+        "a site's latest survives however old"
+    );
+    let (_, b) = get(&c.url, "/api/v1/sites/branch", Some(&agent)).await;
+    let d: SiteDetail = serde_json::from_str(&b).unwrap();
+    assert_eq!(d.report_id, "b2");
+    assert!(d.stale, "45 days old is stale");
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_resends_store_once_and_ingest_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = add_token(&db, "station-a", TokenKind::Agent, &["hq"]);
+    let c = Collector::start(&db, Options::default()).await;
+    let r = report(Spec {
+        id: "same",
+        ..Spec::default()
+    });
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (url, agent, r) = (c.url.clone(), agent.clone(), r.clone());
+        tasks.push(tokio::spawn(async move { post(&url, &agent, &r).await }));
+    }
+    let mut created = 0;
+    let mut answers = std::collections::BTreeSet::new();
+    for t in tasks {
+        let (s, b) = t.await.unwrap();
+        assert!(s == StatusCode::CREATED || s == StatusCode::OK, "{s} {b}");
+        created += usize::from(s == StatusCode::CREATED);
+        answers.insert(b);
+    }
+    assert_eq!(created, 1, "exactly one of 16 concurrent sends stores it");
+    assert_eq!(answers.len(), 1, "all get the same answer");
+
+    // Sequential ingest of distinct reports; the rate is printed for the record.
+    let n = 200;
+    let start = Instant::now();
+    for i in 0..n {
+        let r = report(Spec {
+            id: &format!("seq-{i}"),
+            age: Duration::from_secs(3600 + i),
+            ..Spec::default()
+        });
+        let (s, b) = post(&c.url, &agent, &r).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let took = start.elapsed();
+    eprintln!(
+        "ingest: {n} reports in {took:?} ({:.0} reports/s, synchronous=FULL, debug build)",
+        n as f64 / took.as_secs_f64()
+    );
+    let (_, b) = get(&c.url, "/api/v1/sites/hq?trend=1000", Some(&agent)).await;
+    let d: SiteDetail = serde_json::from_str(&b).unwrap();
+    assert_eq!(d.trend.len(), n as usize + 1);
+    c.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gate_against_a_running_collector() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = add_token(&db, "station-a", TokenKind::Agent, &["hq", "branch", "old"]);
+    let ci = add_token(&db, "ci", TokenKind::ReadOnly, &["hq", "branch", "old"]);
+    let c = Collector::start(
+        &db,
+        Options {
+            stale_after: Duration::from_secs(3600),
+            ..Options::default()
+        },
+    )
+    .await;
+    let ready = report(Spec {
+        id: "b1",
+        site: "branch",
+        ..Spec::default()
+    });
+    let blocked = report(Spec {
+        id: "h1",
+        score: 40,
+        verdict: Verdict::NotReady,
+        blockers: &[("voice_vlan.port", "Gi1/0/4")],
+        ..Spec::default()
+    });
+    let stale = report(Spec {
+        id: "o1",
+        site: "old",
+        age: Duration::from_secs(7200),
+        ..Spec::default()
+    });
+    for r in [&ready, &blocked, &stale] {
+        assert_eq!(post(&c.url, &agent, r).await.0, StatusCode::CREATED);
+    }
+    let junit = dir.path().join("junit.xml");
+    let url = c.url.clone();
+    let opts = |site: &str, token: &Token, min: Option<u8>| GateOptions {
+        url: url.clone(),
+        site: site.into(),
+        token: token.clone(),
+        criteria: Criteria {
+            min_score: min,
+            max_age: None,
+            strict: false,
+        },
+        junit: Some(junit.clone()),
+        timeout: Duration::from_secs(5),
+    };
+    let run = |o: GateOptions| async move {
+        let mut out = Vec::new();
+        let r = gate::run(&o, &mut out).await;
+        (r, String::from_utf8(out).unwrap())
+    };
+    let (r, text) = run(opts("branch", &ci, Some(90))).await;
+    assert_eq!(r.unwrap(), 0, "{text}");
+    let (r, text) = run(opts("hq", &ci, None)).await;
+    assert_eq!(r.unwrap(), 1, "{text}");
+    assert!(
+        text.starts_with("BLOCKERS (1)\n  switch hq-acc1 (127.0.0.1:16101)\n    Gi1/0/4\n"),
+        "{text}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("voice_vlan.port @ hq-acc1 (127.0.0.1:16101)") && xml.contains("<failure"),
+        "{xml}"
+    );
+    let (r, text) = run(opts("old", &ci, None)).await;
+    assert_eq!(r.unwrap(), 1, "{text}");
+    assert!(text.contains("stale"));
+    let (r, _) = run(opts("branch", &Token::generate(), None)).await;
+    assert!(
+        matches!(r, Err(gate::GateError::Status { status: 401, .. })),
+        "{r:?}"
+    );
+    c.stop().await;
+    let (r, _) = run(opts("branch", &ci, None)).await;
+    assert!(
+        matches!(r, Err(gate::GateError::Request { .. })),
+        "stopped collector: {r:?}"
+    );
+}
