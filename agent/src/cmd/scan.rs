@@ -1,8 +1,313 @@
-//! `lanready-agent scan` (not written yet).
+//! `lanready-agent scan`: reads a site plan, polls the site's switches concurrently
+//! (sweeping subnets for SNMP responders), evaluates the checks and writes the site report
+//! (`lanready.report/v1`). `--check-config` validates the plan without polling.
+
+use std::io::{IsTerminal, Write as _};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use lanready_schema::{Report, Snapshot};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::Semaphore;
+use tracing::Instrument as _;
+
+use crate::checks::ports;
+use crate::plan::{Plan, SitePlan, SwitchSpec, TargetSpec, sweep};
+use crate::report::{self, ScanContext, Sweep, SwitchOutcome};
+use crate::snmp::{self, PollError, Target};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The site plan (TOML; see examples/site.toml).
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    /// The site to scan; needed when the plan has several.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+    /// Write the report to FILE (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Validate the plan (syntax, values, secrets) and exit without polling.
+    #[arg(long)]
+    pub check_config: bool,
+    /// The report's id (default: a random UUID v4). For replays and tests.
+    #[arg(long, value_name = "ID", hide = true)]
+    pub report_id: Option<String>,
+    /// The scan's time, RFC 3339 (default: now). For replays and tests.
+    #[arg(long, value_name = "TIME", hide = true)]
+    pub now: Option<String>,
+    // Pushing the report to the collector (`--collector URL --token-file FILE`) belongs
+    // here: add the flags to this struct and the push in `deliver` below.
+}
 
-pub async fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("`scan` is not implemented yet")
+pub async fn run(args: Args) -> anyhow::Result<u8> {
+    let plan = Plan::load(&args.plan)?;
+    if args.check_config {
+        return check_config(&plan, args.site.as_deref());
+    }
+    let site = choose_site(&plan, args.site.as_deref())?;
+    let ctx = context(&plan, &args)?;
+    let report = scan(&plan, site, &ctx).await;
+    deliver(&report, &args)?;
+    eprintln!(
+        "site {}: {} (score {}): {} blockers, {} warnings, {} unknown, {} passed",
+        report.site,
+        verdict_words(report.verdict),
+        report.score,
+        report.counts.blockers,
+        report.counts.warnings,
+        report.counts.unknown,
+        report.counts.passed
+    );
+    Ok(0)
+}
+
+/// Writes the report where asked. The push to the collector goes here too.
+fn deliver(report: &Report, args: &Args) -> anyhow::Result<()> {
+    let mut json = serde_json::to_string_pretty(report).context("serialising the report")?;
+    json.push('\n');
+    match &args.out {
+        Some(path) => std::fs::write(path, json)
+            .with_context(|| format!("writing the report to {}", path.display()))?,
+        None => std::io::stdout()
+            .write_all(json.as_bytes())
+            .context("writing the report to standard output")?,
+    }
+    Ok(())
+}
+
+fn verdict_words(v: lanready_schema::Verdict) -> &'static str {
+    match v {
+        lanready_schema::Verdict::Ready => "ready",
+        lanready_schema::Verdict::AtRisk => "at risk",
+        lanready_schema::Verdict::NotReady => "NOT READY",
+    }
+}
+
+fn check_config(plan: &Plan, site: Option<&str>) -> anyhow::Result<u8> {
+    if let Some(name) = site {
+        choose_site(plan, Some(name))?;
+    }
+    println!(
+        "{}: the plan is valid ({} site(s))",
+        plan.path.display(),
+        plan.sites.len()
+    );
+    for s in &plan.sites {
+        println!(
+            "  site {}: voice VLAN {}, phones {} W each ({}), {}; {} switch entr{}",
+            s.name,
+            s.voice_vlan,
+            crate::plan::watts(s.phones.budget_mw),
+            s.phones.source,
+            match s.phones.count {
+                Some(n) => format!("{n} phones"),
+                None => "a phone on every user-facing port".into(),
+            },
+            s.switches.len(),
+            if s.switches.len() == 1 { "y" } else { "ies" }
+        );
+        for sw in &s.switches {
+            let how = match &sw.credentials {
+                snmp::Credentials::V2c { .. } => "SNMPv2c".to_string(),
+                snmp::Credentials::V3(v3) => format!("SNMPv3 user {}", v3.user),
+            };
+            match &sw.target {
+                TargetSpec::Address(a) => println!("    {a} ({how})"),
+                TargetSpec::Subnet { network, port } => println!(
+                    "    sweep {network} port {port}: {} addresses ({how})",
+                    sweep::hosts(network, *port).len()
+                ),
+            }
+        }
+    }
+    Ok(0)
+}
+
+pub fn choose_site<'a>(plan: &'a Plan, name: Option<&str>) -> anyhow::Result<&'a SitePlan> {
+    let names = || {
+        plan.sites
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match name {
+        Some(n) => plan
+            .site(n)
+            .with_context(|| format!("the plan has no site {n:?} (it has: {})", names())),
+        None if plan.sites.len() == 1 => Ok(&plan.sites[0]),
+        None => anyhow::bail!(
+            "the plan has {} sites ({}): choose one with --site",
+            plan.sites.len(),
+            names()
+        ),
+    }
+}
+
+fn context(plan: &Plan, args: &Args) -> anyhow::Result<ScanContext> {
+    let agent = plan.agent.clone().unwrap_or_else(host_name);
+    let mut ctx = ScanContext::real(agent);
+    if let Some(id) = &args.report_id {
+        ctx.id = id.clone();
+    }
+    if let Some(now) = &args.now {
+        ctx.now = OffsetDateTime::parse(now, &Rfc3339)
+            .with_context(|| format!("--now {now:?} is not an RFC 3339 time"))?;
+    }
+    Ok(ctx)
+}
+
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "lanready-agent".into())
+}
+
+/// One address to poll: a listed switch, or a host of a swept subnet.
+struct Job {
+    /// Index of the plan entry.
+    entry: usize,
+    address: String,
+    /// True for a subnet host: no answer means "no switch here", not a failure.
+    swept: bool,
+}
+
+/// Polls the site's switches and builds its report.
+pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
+    let mut jobs = Vec::new();
+    for (entry, spec) in site.switches.iter().enumerate() {
+        match &spec.target {
+            TargetSpec::Address(a) => jobs.push(Job {
+                entry,
+                address: a.clone(),
+                swept: false,
+            }),
+            TargetSpec::Subnet { network, port } => {
+                for address in sweep::hosts(network, *port) {
+                    jobs.push(Job {
+                        entry,
+                        address,
+                        swept: true,
+                    });
+                }
+            }
+        }
+    }
+    let bar = progress_bar(jobs.len() as u64);
+    let switches = Arc::new(Semaphore::new(plan.concurrency));
+    let sweeps = Arc::new(Semaphore::new(site.sweep_concurrency));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let spec: SwitchSpec = site.switches[job.entry].clone();
+        let address = job.address.clone();
+        let sem = if job.swept {
+            sweeps.clone()
+        } else {
+            switches.clone()
+        };
+        let bar = bar.clone();
+        let span = tracing::info_span!("poll", target = %address);
+        set.spawn(
+            async move {
+                let _permit = sem
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                let target = Target {
+                    address: address.clone(),
+                    credentials: spec.credentials.clone(),
+                };
+                let result = snmp::poll(&target, &spec.poll).await;
+                match &result {
+                    Ok(_) => tracing::info!(message = "Polled."),
+                    Err(error) => tracing::warn!(message = "Poll failed.", %error),
+                }
+                bar.inc(1);
+                let result = result.map(|walk| lanready_mibs::decode::snapshot(&walk, &address));
+                (i, result)
+            }
+            .instrument(span),
+        );
+    }
+    let mut results: Vec<Option<Result<Snapshot, PollError>>> =
+        (0..jobs.len()).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((i, r)) => results[i] = Some(r),
+            Err(e) => tracing::error!(message = "A poll task failed.", error = %e),
+        }
+    }
+    bar.finish_and_clear();
+
+    // Gather the switches in plan order; a swept host that did not answer is no switch.
+    let mut found: Vec<(usize, String, Result<Snapshot, String>)> = Vec::new();
+    let mut sweep_found = vec![0usize; site.switches.len()];
+    for (job, result) in jobs.iter().zip(results) {
+        let result = match result {
+            Some(Ok(snap)) => Ok(snap),
+            Some(Err(PollError::Timeout { .. } | PollError::Unreachable { .. })) if job.swept => {
+                continue;
+            }
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err("the poll task failed (see the log)".to_string()),
+        };
+        sweep_found[job.entry] += 1;
+        found.push((job.entry, job.address.clone(), result));
+    }
+    let sweeps: Vec<Sweep> = site
+        .switches
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match &s.target {
+            TargetSpec::Subnet { network, port } => Some(Sweep {
+                label: s.target.label(),
+                probed: sweep::hosts(network, *port).len(),
+                found: sweep_found[i],
+            }),
+            TargetSpec::Address(_) => None,
+        })
+        .collect();
+
+    // Share the site's phones by user-facing ports, then check each switch.
+    let own: Vec<Option<u32>> = found
+        .iter()
+        .map(|(e, _, _)| site.switches[*e].phones)
+        .collect();
+    let user_ports: Vec<u32> = found
+        .iter()
+        .map(|(_, a, r)| match r {
+            Ok(snap) => ports::user_ports(snap, &site.switch_plan(a, None)).len() as u32,
+            Err(_) => 0,
+        })
+        .collect();
+    let shares = site.share_phones(&own, &user_ports);
+    let outcomes: Vec<SwitchOutcome> = found
+        .into_iter()
+        .zip(shares)
+        .map(|((_, address, result), phones)| SwitchOutcome {
+            plan: site.switch_plan(&address, phones),
+            result,
+        })
+        .collect();
+    report::build(site, &outcomes, &sweeps, ctx)
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise (CI logs, pipes).
+fn progress_bar(len: u64) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} polling {pos}/{len} switches {wide_bar} {elapsed}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
 }
