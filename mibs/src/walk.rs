@@ -100,7 +100,9 @@ fn write_snmprec(values: &BTreeMap<Oid, Value>) -> String {
         let (tag, text) = match v {
             Value::Integer(i) => ("2", i.to_string()),
             Value::OctetString(b) => {
-                if b.iter().all(|&c| (0x20..0x7f).contains(&c) && c != b'|') {
+                // snmpsim strips whitespace around a value: such strings go as hex.
+                let padded = b.first() == Some(&b' ') || b.last() == Some(&b' ');
+                if !padded && b.iter().all(|&c| (0x20..0x7f).contains(&c) && c != b'|') {
                     ("4", String::from_utf8_lossy(b).into_owned())
                 } else {
                     ("4x", hex(b))
@@ -232,6 +234,13 @@ mod tests {
         );
         let again = Walk::from_snmprec(&walk.to_snmprec()).unwrap();
         assert_eq!(again, walk);
+        // A string with a space at either end is written as hex, which snmpsim keeps.
+        let mut padded = Walk::default();
+        padded.values.insert(
+            Oid::new(&[1, 3, 6, 1]),
+            Value::OctetString(b"Match any ".to_vec()),
+        );
+        assert_eq!(padded.to_snmprec(), "1.3.6.1|4x|4d6174636820616e7920\n");
     }
 
     #[test]
