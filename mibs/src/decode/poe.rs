@@ -11,7 +11,7 @@ use lanready_schema::{Poe, PoeModule, PortPoe, StackMember};
 
 use super::entity::Entities;
 use super::mib_enum;
-use super::stack::member_of;
+use super::stack::{member_of, single_switch_member};
 use super::table::{Problems, read};
 use crate::{Oid, Value};
 
@@ -90,7 +90,8 @@ pub fn decode(
             .and_then(|c| c.uint(1, p))
             .filter(|&e| e != 0)
             .and_then(|e| member_of(e, ent, stack))
-            .or_else(|| member_from_ports(g, &port_ent, ent, stack));
+            .or_else(|| member_from_ports(g, &port_ent, ent, stack))
+            .or_else(|| single_switch_member(ent, stack));
         modules.push(PoeModule {
             group: g,
             stack_member,
@@ -328,6 +329,19 @@ mod tests {
         let m2 = &d.poe.modules[1];
         assert_eq!((m2.group, m2.budget_w, m2.used_mw), (2, Some(740), None));
         assert_eq!(m2.stack_member, Some(1));
+    }
+
+    #[test]
+    fn a_single_switch_without_stack_table_or_links_is_member_one() {
+        let one = "1.3.6.1.2.1.47.1.1.1.1.5.1001|2|3\n1.3.6.1.2.1.105.1.3.1.1.2.1|66|370\n";
+        let two = format!("{one}1.3.6.1.2.1.47.1.1.1.1.5.2001|2|3\n");
+        for (text, want) in [(one.to_string(), Some(1)), (two, None)] {
+            let w = Walk::from_snmprec(&text).unwrap();
+            let mut p = Problems::default();
+            let e = entity::decode(&w.values, &mut p);
+            let d = decode(&w.values, &e, &BTreeMap::new(), &BTreeSet::new(), &mut p);
+            assert_eq!(d.poe.modules[0].stack_member, want, "{text}");
+        }
     }
 
     #[test]

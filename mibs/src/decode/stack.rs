@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use lanready_schema::{PowerSupply, StackMember};
 
-use super::entity::{Entities, PhysicalClass};
+use super::entity::Entities;
 use super::mib_enum;
 use super::table::{Problems, read};
 use crate::{Oid, Value};
@@ -131,18 +131,26 @@ fn number_from_name(name: &str) -> Option<u32> {
 
 /// The stack member that physical entity `start` belongs to: up entPhysicalContainedIn to
 /// a row of cswSwitchInfoTable. Without that table, a box with exactly one chassis is
-/// member 1; several chassis and no stack table give None.
+/// member 1 (whatever `start` is: everything on a single switch is on member 1); several
+/// chassis and no stack table give None.
 pub fn member_of(start: u32, ent: &Entities, stack: &BTreeMap<u32, StackMember>) -> Option<u32> {
     if stack.is_empty() {
-        let chassis = ent.chassis();
-        let one = chassis.len() == 1
-            && ent
-                .up_to(start, |_, e| e.class == Some(PhysicalClass::Chassis))
-                .is_some();
-        return one.then_some(1);
+        return (ent.chassis().len() == 1).then_some(1);
     }
     let at = ent.up_to(start, |i, _| stack.contains_key(&i))?;
     stack.get(&at).map(|m| m.number).filter(|&n| n != 0)
+}
+
+/// The stack member of a PSE group when nothing links it to an entity: a single switch
+/// without a stack table is member 1.
+pub fn single_switch_member(ent: &Entities, stack: &BTreeMap<u32, StackMember>) -> Option<u32> {
+    if stack.is_empty() {
+        (ent.chassis().len() == 1).then_some(1)
+    } else if stack.len() == 1 {
+        stack.values().next().map(|m| m.number).filter(|&n| n != 0)
+    } else {
+        None
+    }
 }
 
 /// Power supplies: CISCO-ENVMON-MIB when it has rows, else CISCO-ENTITY-FRU-CONTROL-MIB.
@@ -276,9 +284,11 @@ mod tests {
         let mut p = Problems::default();
         let e = entity::decode(&w.values, &mut p);
         assert_eq!(member_of(1005, &e, &BTreeMap::new()), Some(1));
+        assert_eq!(single_switch_member(&e, &BTreeMap::new()), Some(1));
         let (e, s, _) = load("");
         assert!(s.is_empty());
         assert_eq!(member_of(1013, &e, &s), None, "two chassis, no stack table");
+        assert_eq!(single_switch_member(&e, &s), None);
     }
 
     #[test]

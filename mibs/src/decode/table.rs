@@ -152,8 +152,9 @@ fn index_text(index: &[u32]) -> String {
 }
 
 impl<'a> Row<'a> {
+    /// A column's value; a NULL (how a poller may keep noSuchInstance) counts as absent.
     pub fn get(&self, col: u32) -> Option<&'a Value> {
-        self.cols.get(&col).copied()
+        self.cols.get(&col).copied().filter(|v| **v != Value::Null)
     }
 
     fn wrong(&self, col: u32, want: &str, got: &Value, p: &mut Problems) {
@@ -341,7 +342,8 @@ mod tests {
     #[test]
     fn rows_group_columns_and_wrong_types_become_problems() {
         let w = Walk::from_snmprec(
-            "1.3.6.1.9.1.2.1.7|2|5\n1.3.6.1.9.1.2.2.8|4|x\n1.3.6.1.9.1.3.1.7|4|nope\n1.3.6.1.9.1.2.9|2|1\n",
+            "1.3.6.1.9.1.2.1.7|2|5\n1.3.6.1.9.1.2.2.8|4|x\n1.3.6.1.9.1.3.1.7|4|nope\n1.3.6.1.9.1.2.9|2|1\n\
+             1.3.6.1.9.1.5.1.7|5|\n",
         )
         .unwrap();
         let mut p = Problems::default();
@@ -351,6 +353,7 @@ mod tests {
         assert_eq!(r.uint(2, &mut p), Some(5));
         assert_eq!(r.uint(3, &mut p), None);
         assert_eq!(r.uint(4, &mut p), None);
+        assert_eq!(r.uint(5, &mut p), None, "NULL is absent, not a type error");
         let lines = p.into_lines();
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].contains("row index 9 skipped"), "{lines:?}");
