@@ -1,6 +1,7 @@
 //! `lanready-agent poll`: polls one switch and prints its snapshot as JSON or as text.
 //! Also holds [`TargetArgs`], the switch and credential flags `record` shares.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -189,8 +190,14 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         varbinds = stats.varbinds,
         "Poll finished."
     );
-    print!("{}", format_snapshot(&snap, args.format)?);
-    Ok(0)
+    let text = format_snapshot(&snap, args.format)?;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(0),
+        // A reader that stopped early (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(e).context("writing the snapshot to stdout"),
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use lanready_mibs::Walk;
-use tracing::{Instrument, info, warn};
+use tracing::{Instrument, debug, info};
 
 use crate::secret::Secret;
 
@@ -178,7 +178,7 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
     .await;
     let mut stats = client.stats;
     if let Err(e) = result {
-        warn!(message = "Poll failed.", %e);
+        debug!(message = "Poll failed.", error = %e);
         return Err(e);
     }
     if opts.vlan_contexts {
