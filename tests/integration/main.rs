@@ -1,5 +1,6 @@
 //! Integration tests: real SNMP over UDP on loopback to snmpsim, real recordings.
 
 mod collector;
+mod dashboard;
 mod harness;
 mod poll;
