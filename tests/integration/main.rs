@@ -4,3 +4,4 @@ mod collector;
 mod dashboard;
 mod harness;
 mod poll;
+mod push;

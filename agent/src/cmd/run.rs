@@ -11,7 +11,10 @@ use lanready_schema::Report;
 use rand::Rng;
 use time::OffsetDateTime;
 
+use crate::cmd::scan;
+use crate::plan::Plan;
 use crate::push::{Backoff, PushArgs, PushError, PushOutcome, Pusher, ReportSink};
+use crate::report::ScanContext;
 use crate::schedule::{Clock, Schedule, SystemClock, parse_duration};
 
 #[derive(Debug, clap::Args)]
@@ -19,6 +22,9 @@ pub struct Args {
     /// The site plan (TOML).
     #[arg(long, value_name = "FILE")]
     pub plan: PathBuf,
+    /// The site to scan; needed when the plan has several.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
     #[command(flatten)]
     pub push: PushArgs,
     /// Scan every DURATION (90s, 15m, 1h); the first scan starts at once.
@@ -318,24 +324,27 @@ async fn shutdown_signal() {
 }
 
 /// The scan `run` repeats: reads the plan afresh each time (so edits apply at the next
-/// scan) and scans the site.
-fn scan_fn(
-    args: &Args,
-) -> anyhow::Result<impl FnMut() -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<Report>>>>>
-{
-    let plan = args.plan.clone();
-    Ok(
-        move || -> std::pin::Pin<Box<dyn Future<Output = anyhow::Result<Report>>>> {
-            let plan = plan.clone();
-            Box::pin(async move {
-                anyhow::bail!(
-                    "scanning {} is not wired in yet (waiting for the scan engine)",
-                    plan.display()
-                )
-            })
-        },
-    )
+/// scan) and scans the site with a fresh report id. The plan is checked once at start, so
+/// a broken plan stops `run` at once instead of failing every scan.
+fn scan_fn(args: &Args) -> anyhow::Result<impl FnMut() -> ScanFuture + use<>> {
+    let path = args.plan.clone();
+    let site = args.site.clone();
+    let plan = Plan::load(&path)?;
+    scan::choose_site(&plan, site.as_deref())?;
+    Ok(move || -> ScanFuture {
+        let path = path.clone();
+        let site = site.clone();
+        Box::pin(async move {
+            let plan = Plan::load(&path)?;
+            let site = scan::choose_site(&plan, site.as_deref())?;
+            let agent = plan.agent.clone().unwrap_or_else(scan::host_name);
+            let ctx = ScanContext::real(agent);
+            Ok(scan::scan(&plan, site, &ctx).await)
+        })
+    })
 }
+
+type ScanFuture = std::pin::Pin<Box<dyn Future<Output = anyhow::Result<Report>>>>;
 
 #[cfg(test)]
 mod tests {
@@ -648,6 +657,7 @@ mod tests {
     fn flags_become_a_loop_config_or_a_clear_error() {
         let args = |every: Option<&str>, cron: Option<&str>, jitter: &str| Args {
             plan: "site.toml".into(),
+            site: None,
             push: PushArgs::default(),
             every: every.map(String::from),
             cron: cron.map(String::from),
