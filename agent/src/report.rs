@@ -30,7 +30,8 @@ impl ScanContext {
     /// A context for a real scan: the current time and a fresh random id.
     pub fn real(agent: String) -> ScanContext {
         ScanContext {
-            now: OffsetDateTime::now_utc(),
+            // Whole seconds: reports are read by people and compared by machines.
+            now: OffsetDateTime::now_utc().truncate_to_second(),
             id: uuid::Uuid::new_v4().to_string(),
             agent,
         }

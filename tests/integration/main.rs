@@ -2,6 +2,8 @@
 
 mod collector;
 mod dashboard;
+mod gate;
 mod harness;
 mod poll;
 mod push;
+mod scan;

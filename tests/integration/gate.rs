@@ -1,0 +1,271 @@
+//! `lanready-agent gate` on the golden reports (which `scan.rs` proves are what a scan of the
+//! fixture sites writes): exit codes, the blockers printed first and grouped by switch and
+//! port, and JUnit XML that parses with the expected test cases.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use lanready_tests::binary;
+use quick_xml::events::Event;
+
+use crate::scan::golden_path;
+
+fn gate(report: &Path, extra: &[&str]) -> Output {
+    Command::new(binary("lanready-agent"))
+        .arg("gate")
+        .arg(report)
+        .args(extra)
+        .output()
+        .expect("running lanready-agent gate")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// One `<testcase>`: its suite, name, and outcome (`pass`, `failure:<type>`, `skipped`).
+#[derive(Debug, PartialEq)]
+struct Case {
+    suite: String,
+    name: String,
+    outcome: String,
+}
+
+/// Parses JUnit XML with quick-xml.
+fn junit_cases(xml: &str) -> Vec<Case> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut cases = Vec::new();
+    let mut suite = String::new();
+    let attr = |e: &quick_xml::events::BytesStart, name: &str| -> String {
+        e.try_get_attribute(name)
+            .unwrap()
+            .map(|a| a.unescape_value().unwrap().into_owned())
+            .unwrap_or_default()
+    };
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testsuite" => {
+                suite = attr(&e, "name")
+            }
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"testcase" => {
+                cases.push(Case {
+                    suite: suite.clone(),
+                    name: attr(&e, "name"),
+                    outcome: "pass".into(),
+                })
+            }
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"failure" => {
+                cases.last_mut().unwrap().outcome = format!("failure:{}", attr(&e, "type"));
+            }
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"skipped" => {
+                cases.last_mut().unwrap().outcome = "skipped".into();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    cases
+}
+
+fn outcome<'a>(cases: &'a [Case], name: &str) -> Vec<&'a str> {
+    cases
+        .iter()
+        .filter(|c| c.name == name)
+        .map(|c| c.outcome.as_str())
+        .collect()
+}
+
+#[test]
+fn a_ready_site_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let o = gate(
+        &golden_path("report-ready.json"),
+        &["--junit", junit.to_str().unwrap()],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.starts_with("lanready gate: site ready: READY (score 100/100)"),
+        "{out}"
+    );
+    assert!(!out.contains("BLOCKERS"), "{out}");
+    assert!(out.contains("NOTES (2)"), "{out}");
+    assert!(out.ends_with("RESULT: PASS\n"), "{out}");
+    let cases = junit_cases(&std::fs::read_to_string(&junit).unwrap());
+    assert_eq!(cases.len(), 16);
+    assert!(
+        cases
+            .iter()
+            .all(|c| c.outcome == "pass" && c.suite == "127.0.0.1:SNMPSIM_PORT (hitchin-sw1)"),
+        "{cases:#?}"
+    );
+    // --min-score above the score fails it.
+    let o = gate(&golden_path("report-ready.json"), &["--min-score", "100"]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn a_site_short_of_poe_budget_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let o = gate(
+        &golden_path("report-poe-budget.json"),
+        &["--junit", junit.to_str().unwrap()],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let blockers = out.find("\nBLOCKERS (1)\n  switch 127.0.0.1:SNMPSIM_PORT (hitchin-stack)\n    (switch)     poe.budget             stack member 2 (PSE 2): 24 phones need 720 W").expect(&out);
+    let warnings = out.find("\nWARNINGS (1)").expect(&out);
+    let unknown = out.find("\nUNKNOWN (verify by hand) (2)").expect(&out);
+    assert!(blockers < warnings && warnings < unknown, "{out}");
+    assert!(
+        out.contains("fix:  ! stack member 2 (PSE 2) needs 350 W more PoE budget"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("RESULT: FAIL: the site is not ready (1 blocker(s))\n"),
+        "{out}"
+    );
+    let cases = junit_cases(&std::fs::read_to_string(&junit).unwrap());
+    assert_eq!(cases.len(), 16);
+    assert_eq!(outcome(&cases, "poe.budget"), vec!["failure:blocker"]);
+    assert_eq!(outcome(&cases, "power.redundancy"), vec!["failure:warning"]);
+    assert_eq!(outcome(&cases, "qos.trust"), vec!["skipped"]);
+    assert_eq!(outcome(&cases, "qos.uplink"), vec!["skipped"]);
+    assert_eq!(outcome(&cases, "voice_vlan.port"), vec!["pass"]);
+}
+
+#[test]
+fn a_site_failing_on_voice_vlan_and_qos_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let o = gate(
+        &golden_path("report-voice-qos.json"),
+        &["--junit", junit.to_str().unwrap()],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("\nBLOCKERS (35)\n  switch 127.0.0.1:SNMPSIM_PORT (hitchin-sw4)\n"),
+        "{out}"
+    );
+    // Grouped by port: Gi1/0/4's two blockers sit together, before Gi1/0/5's.
+    let a = out.find("    Gi1/0/4      qos.trust ").expect(&out);
+    let b = out
+        .find("    Gi1/0/4      voice_vlan.port        no voice VLAN")
+        .expect(&out);
+    let c = out.find("    Gi1/0/5      qos.trust ").expect(&out);
+    assert!(a < b && b < c, "{out}");
+    for line in [
+        "    Gi1/0/20     vlan.data              the data VLAN is the voice VLAN (110)",
+        "    Te1/1/1      qos.uplink             no output policy with a priority queue",
+        "    Te1/1/2      voice_vlan.trunk       the trunk does not allow voice VLAN 110",
+        "read: vlanTrunkPortVlansEnabled.26 = 1,10,99",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+    let notes = out.find("\nNOTES (1)").expect(&out);
+    assert!(out.find("\nBLOCKERS").unwrap() < notes);
+    let cases = junit_cases(&std::fs::read_to_string(&junit).unwrap());
+    for failed in [
+        "voice_vlan.port",
+        "voice_vlan.trunk",
+        "vlan.data",
+        "qos.trust",
+        "qos.uplink",
+    ] {
+        assert_eq!(outcome(&cases, failed), vec!["failure:blocker"], "{failed}");
+    }
+    for passed in [
+        "switch.reachable",
+        "poe.budget",
+        "poe.port",
+        "voice_vlan.exists",
+    ] {
+        assert_eq!(outcome(&cases, passed), vec!["pass"], "{passed}");
+    }
+}
+
+#[test]
+fn an_unreachable_switch_fails_the_site_and_its_checks_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    let o = gate(
+        &golden_path("report-nopoe-unreachable.json"),
+        &["--junit", junit.to_str().unwrap()],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("  unreachable: 127.0.0.1:SILENT_PORT ("),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "  switch 127.0.0.1:SILENT_PORT\n    (switch)     switch.reachable       no SNMP answer"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("  switch 127.0.0.1:SILENT_PORT\n    every check: the switch did not answer"),
+        "{out}"
+    );
+    let cases = junit_cases(&std::fs::read_to_string(&junit).unwrap());
+    let silent: Vec<_> = cases
+        .iter()
+        .filter(|c| c.suite == "127.0.0.1:SILENT_PORT")
+        .collect();
+    assert_eq!(silent.len(), 16);
+    assert_eq!(silent.iter().filter(|c| c.outcome == "skipped").count(), 15);
+    assert_eq!(silent[0].outcome, "failure:blocker");
+    assert_eq!(cases.len(), 32);
+}
+
+#[test]
+fn min_score_strict_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    // An at-risk copy of the ready report (score 80).
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden_path("report-ready.json")).unwrap())
+            .unwrap();
+    v["verdict"] = "at_risk".into();
+    v["score"] = 80.into();
+    let at_risk = dir.path().join("at-risk.json");
+    std::fs::write(&at_risk, v.to_string()).unwrap();
+    assert_eq!(gate(&at_risk, &[]).status.code(), Some(0));
+    let o = gate(&at_risk, &["--min-score", "90"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).ends_with("RESULT: FAIL: the score 80 is below --min-score 90\n"),
+        "{}",
+        stdout(&o)
+    );
+    let o = gate(&at_risk, &["--strict"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("at risk and --strict is set"));
+
+    // Errors exit 2: no file, not JSON, another document, a bad flag.
+    let missing = dir.path().join("missing.json");
+    let o = gate(&missing, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("reading the report"),
+        "{o:?}"
+    );
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{ not json").unwrap();
+    assert_eq!(gate(&junk, &[]).status.code(), Some(2));
+    let other = dir.path().join("snapshot.json");
+    std::fs::write(&other, r#"{"schema": "lanready.snapshot/v1"}"#).unwrap();
+    let o = gate(&other, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("\"lanready.snapshot/v1\" document"),
+        "{o:?}"
+    );
+    assert_eq!(
+        gate(&at_risk, &["--min-score", "101"]).status.code(),
+        Some(2)
+    );
+}
