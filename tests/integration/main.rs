@@ -6,4 +6,5 @@ mod gate;
 mod harness;
 mod poll;
 mod push;
+mod responder;
 mod scan;

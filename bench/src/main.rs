@@ -1,0 +1,478 @@
+//! lanready-bench: measures the agent's SNMP poll side by side with its references in one
+//! run (round trips against the computed floor and against net-snmp's `snmpbulkwalk`, client
+//! CPU against `snmpbulkwalk`, and 1,000 simulated switches against the responder's own
+//! capacity) and writes the figures, as ratios, to BENCHMARKS.md.
+//!
+//! `cargo run --release -p lanready-bench -- all` (see the README). Network traffic stays on
+//! loopback: every switch is an endpoint of the in-process responder.
+
+mod blast;
+mod child;
+mod minimum;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::Parser;
+use lanready_agent::secret::Secret;
+use lanready_agent::snmp::{Credentials, PollOptions, Target, poll_with_stats};
+use lanready_mibs::Walk;
+use lanready_mibs::poll::{GROUPS, PER_VLAN_GROUPS, SCALARS};
+use lanready_tests::responder::{
+    DEFAULT_MAX_VARBINDS, Dataset, Responder, ResponderOptions, read_snmprec,
+};
+use nix::sys::resource::{UsageWho, getrusage};
+
+#[derive(Parser)]
+#[command(about = "lanready's benchmarks, written to BENCHMARKS.md")]
+enum Cli {
+    /// Run every benchmark and write BENCHMARKS.md.
+    All(AllArgs),
+    #[command(hide = true)]
+    PollChild(child::PollChildArgs),
+    #[command(hide = true)]
+    EstateChild(child::EstateChildArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AllArgs {
+    /// Where the report goes.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    out: PathBuf,
+    /// Runs per CPU figure (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Simulated switches for the estate run.
+    #[arg(long, default_value_t = 1000)]
+    switches: usize,
+    /// Switches the estate run polls at once.
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// GETBULK max-repetitions, for the agent and net-snmp (`-Cr`) alike.
+    #[arg(long, default_value_t = 25)]
+    max_repetitions: u32,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse() {
+        Cli::All(a) => all(&a),
+        Cli::PollChild(a) => child::poll_child(&a),
+        Cli::EstateChild(a) => child::estate_child(&a),
+    }
+}
+
+/// A switch the benchmark polls: a recording and whether its VLAN contexts are read.
+pub struct Subject {
+    pub name: String,
+    pub files: Vec<PathBuf>,
+    pub walk: Walk,
+    pub vlan_contexts: bool,
+}
+
+fn subjects() -> anyhow::Result<Vec<Subject>> {
+    let mut out = Vec::new();
+    let fixture = lanready_tests::fixtures_dir().join("access48.snmprec");
+    if fixture.exists() {
+        out.push(subject(
+            "access48",
+            lanready_tests::fixture_files(&["access48"]),
+            true,
+        )?);
+    }
+    if let Some(c) = lanready_tests::corpus_dir() {
+        // ios_2960x lists VLANs 99 (operational) but the corpus holds no per-VLAN files for
+        // it: its contexts are not read, or every poll would wait out a timeout.
+        out.push(subject(
+            "ios_2960x",
+            vec![c.join("recordings/ios_2960x.snmprec")],
+            false,
+        )?);
+    }
+    if out.is_empty() {
+        bail!("neither tests/fixtures/snmprec/access48.snmprec nor the corpus is present");
+    }
+    Ok(out)
+}
+
+fn subject(name: &str, files: Vec<PathBuf>, vlan_contexts: bool) -> anyhow::Result<Subject> {
+    let mut walk = read_snmprec(&files[0])?;
+    for f in &files[1..] {
+        let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        if let Some(vlan) = stem
+            .rsplit_once('@')
+            .and_then(|(_, v)| v.parse::<u16>().ok())
+        {
+            walk.vlan_contexts.insert(vlan, read_snmprec(f)?.values);
+        }
+    }
+    Ok(Subject {
+        name: name.to_string(),
+        files,
+        walk,
+        vlan_contexts,
+    })
+}
+
+fn dataset(s: &Subject) -> anyhow::Result<Dataset> {
+    let mut d = Dataset::default();
+    d.insert(&s.name, &s.walk)?;
+    Ok(d)
+}
+
+/// CPU time (user, sys) of every child waited for so far, in microseconds.
+fn children_cpu() -> anyhow::Result<(u64, u64)> {
+    let u = getrusage(UsageWho::RUSAGE_CHILDREN)?;
+    let us = |t: nix::sys::time::TimeVal| (t.tv_sec() as u64) * 1_000_000 + t.tv_usec() as u64;
+    Ok((us(u.user_time()), us(u.system_time())))
+}
+
+/// Runs `f` (which spawns and waits for children) and returns the CPU its children used.
+fn child_cpu_of(f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<Cpu> {
+    let (u0, s0) = children_cpu()?;
+    f()?;
+    let (u1, s1) = children_cpu()?;
+    Ok(Cpu {
+        user_us: u1 - u0,
+        sys_us: s1 - s0,
+    })
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cpu {
+    pub user_us: u64,
+    pub sys_us: u64,
+}
+
+impl Cpu {
+    pub fn total_us(&self) -> u64 {
+        self.user_us + self.sys_us
+    }
+}
+
+fn median(mut v: Vec<Cpu>) -> Cpu {
+    v.sort_by_key(Cpu::total_us);
+    v[v.len() / 2]
+}
+
+fn self_exe() -> anyhow::Result<PathBuf> {
+    std::env::current_exe().context("finding the bench binary")
+}
+
+fn run_checked(cmd: &mut Command, what: &str) -> anyhow::Result<String> {
+    let out = cmd.output().with_context(|| format!("running {what}"))?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn field(line: &str, key: &str) -> Option<u64> {
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
+}
+
+/// The agent polling `address` once, in a child process.
+fn agent_poll_child(
+    address: &str,
+    community: &str,
+    args: &AllArgs,
+    vlan_contexts: bool,
+    runs: u32,
+) -> anyhow::Result<String> {
+    let mut cmd = Command::new(self_exe()?);
+    cmd.env(child::ENV_COMMUNITY, community)
+        .args(["poll-child", "--address", address])
+        .args(["--runs", &runs.to_string()])
+        .args(["--max-repetitions", &args.max_repetitions.to_string()]);
+    if !vlan_contexts {
+        cmd.arg("--no-vlan-contexts");
+    }
+    run_checked(&mut cmd, "the agent's poll (child)")
+}
+
+/// net-snmp reading what the agent reads, one subtree at a time: one `snmpget` for the
+/// scalars, one `snmpbulkwalk -Cr<M>` per column, and per VLAN context the same for the
+/// per-VLAN columns.
+fn netsnmp_walk(address: &str, s: &Subject, m: u32) -> anyhow::Result<usize> {
+    let mut runs = 0;
+    let mut get = Command::new("snmpget");
+    get.env("MIBS", "")
+        .args(["-v2c", "-c", &s.name, "-On", "-t", "2", "-r", "1", address]);
+    for o in SCALARS {
+        get.arg(oid_text(o));
+    }
+    run_checked(&mut get, "snmpget (net-snmp)")?;
+    runs += 1;
+    let mut walk = |community: &str, col: &[u32]| -> anyhow::Result<()> {
+        let mut c = Command::new("snmpbulkwalk");
+        c.env("MIBS", "").args([
+            "-v2c",
+            "-c",
+            community,
+            "-On",
+            &format!("-Cr{m}"),
+            "-t",
+            "2",
+            "-r",
+            "1",
+            address,
+            &oid_text(col),
+        ]);
+        run_checked(&mut c, "snmpbulkwalk (net-snmp)")?;
+        runs += 1;
+        Ok(())
+    };
+    for g in GROUPS {
+        for col in g.columns {
+            walk(&s.name, col)?;
+        }
+    }
+    if s.vlan_contexts {
+        for vlan in minimum::vlans(&s.walk) {
+            for g in PER_VLAN_GROUPS {
+                for col in g.columns {
+                    walk(&format!("{}@{vlan}", s.name), col)?;
+                }
+            }
+        }
+    }
+    Ok(runs)
+}
+
+fn oid_text(o: &[u32]) -> String {
+    o.iter().map(u32::to_string).collect::<Vec<_>>().join(".")
+}
+
+/// Figures for one subject.
+pub struct SubjectFigures {
+    pub name: String,
+    pub values: usize,
+    pub vlan_contexts: usize,
+    pub floor: minimum::Floor,
+    pub agent_requests: u64,
+    pub agent_varbinds: u64,
+    pub netsnmp_requests: u64,
+    pub netsnmp_processes: usize,
+    pub agent_cpu: Cpu,
+    pub netsnmp_cpu: Cpu,
+    /// A child that starts, builds its runtime and polls nothing: the fixed cost.
+    pub agent_floor_cpu: Cpu,
+    /// One `snmpbulkwalk` of an empty subtree: net-snmp's fixed cost per process.
+    pub netsnmp_floor_cpu: Cpu,
+    /// CPU of 20 polls in one process, divided by 20: the poll without process start.
+    pub agent_warm_cpu: Cpu,
+    /// The request datagrams of one poll, in order (for the capacity blast).
+    pub recorded: Vec<Vec<u8>>,
+}
+
+fn measure_subject(s: &Subject, args: &AllArgs) -> anyhow::Result<SubjectFigures> {
+    eprintln!("[{}] serving {} values", s.name, s.walk.values.len());
+    let responder = Responder::start(dataset(s)?, &ResponderOptions::default())?;
+    let address = responder.address();
+
+    // (1) Round trips: the agent's poll, in-process, counted by the responder.
+    let target = Target {
+        address: address.clone(),
+        credentials: Credentials::V2c {
+            community: Secret::new(s.name.clone()),
+        },
+    };
+    let opts = PollOptions {
+        max_repetitions: args.max_repetitions,
+        vlan_contexts: s.vlan_contexts,
+        ..PollOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    responder.reset_counts();
+    responder.record(true);
+    let (walk, _) = rt
+        .block_on(poll_with_stats(&target, &opts))
+        .with_context(|| format!("the agent polling {}", s.name))?;
+    responder.record(false);
+    let agent = responder.counts(0);
+    let recorded = responder.take_recorded(0);
+    let floor = minimum::floor(
+        &s.walk,
+        args.max_repetitions as usize,
+        DEFAULT_MAX_VARBINDS,
+        s.vlan_contexts,
+    );
+
+    // net-snmp, one subtree at a time, counted the same way.
+    responder.reset_counts();
+    let netsnmp_processes = netsnmp_walk(&address, s, args.max_repetitions)?;
+    let netsnmp_requests = responder.counts(0).requests;
+
+    // (2) CPU, median of several runs each.
+    eprintln!("[{}] CPU: {} runs each", s.name, args.runs);
+    let mut agent_cpu = Vec::new();
+    let mut netsnmp_cpu = Vec::new();
+    for _ in 0..args.runs {
+        agent_cpu.push(child_cpu_of(|| {
+            agent_poll_child(&address, &s.name, args, s.vlan_contexts, 1).map(drop)
+        })?);
+        netsnmp_cpu.push(child_cpu_of(|| {
+            netsnmp_walk(&address, s, args.max_repetitions).map(drop)
+        })?);
+    }
+    let mut agent_floor = Vec::new();
+    let mut netsnmp_floor = Vec::new();
+    for _ in 0..args.runs {
+        agent_floor.push(child_cpu_of(|| {
+            agent_poll_child(&address, &s.name, args, s.vlan_contexts, 0).map(drop)
+        })?);
+        netsnmp_floor.push(child_cpu_of(|| {
+            let mut c = Command::new("snmpbulkwalk");
+            c.env("MIBS", "")
+                .args(["-v2c", "-c", &s.name, "-On", "-Cr25", &address])
+                .arg("1.3.6.1.4.1.99999");
+            run_checked(&mut c, "snmpbulkwalk of an empty subtree").map(drop)
+        })?);
+    }
+    const WARM: u32 = 20;
+    let warm = child_cpu_of(|| {
+        agent_poll_child(&address, &s.name, args, s.vlan_contexts, WARM).map(drop)
+    })?;
+    let warm = Cpu {
+        user_us: warm.user_us / u64::from(WARM),
+        sys_us: warm.sys_us / u64::from(WARM),
+    };
+    Ok(SubjectFigures {
+        name: s.name.clone(),
+        values: walk.values.len(),
+        vlan_contexts: walk.vlan_contexts.len(),
+        floor,
+        agent_requests: agent.requests,
+        agent_varbinds: agent.varbinds,
+        netsnmp_requests,
+        netsnmp_processes,
+        agent_cpu: median(agent_cpu),
+        netsnmp_cpu: median(netsnmp_cpu),
+        agent_floor_cpu: median(agent_floor),
+        netsnmp_floor_cpu: median(netsnmp_floor),
+        agent_warm_cpu: warm,
+        recorded,
+    })
+}
+
+/// Figures of the estate run.
+pub struct EstateFigures {
+    pub subject: String,
+    pub switches: usize,
+    pub concurrency: usize,
+    pub ok: u64,
+    pub failed: u64,
+    pub requests: u64,
+    pub wall: Duration,
+    pub peak_rss_kb: u64,
+    pub agent_cpu: Cpu,
+    /// Requests a second the responder sustains for this request mix (the blast).
+    pub capacity_rps: f64,
+    pub responder_threads: usize,
+}
+
+impl EstateFigures {
+    pub fn responder_bound(&self) -> Duration {
+        Duration::from_secs_f64(self.requests as f64 / self.capacity_rps)
+    }
+}
+
+fn measure_estate(
+    s: &Subject,
+    recorded: &[Vec<u8>],
+    args: &AllArgs,
+) -> anyhow::Result<EstateFigures> {
+    let data = dataset(s)?;
+    let responder_threads = 1;
+    let endpoints = (0..args.switches)
+        .map(|_| ("127.0.0.1:0".parse().expect("an address"), data.clone()))
+        .collect();
+    let responder = Responder::start_many(
+        endpoints,
+        &ResponderOptions {
+            threads: responder_threads,
+            ..ResponderOptions::default()
+        },
+    )?;
+    eprintln!(
+        "[estate] {} endpoints of {}; blasting for capacity",
+        args.switches, s.name
+    );
+    let capacity_rps = blast::capacity(responder.addresses(), recorded, Duration::from_secs(3))?;
+    responder.reset_counts();
+    let dir = tempdir()?;
+    let list = dir.join("addresses.txt");
+    let text: String = responder
+        .addresses()
+        .iter()
+        .map(|a| format!("{a}\n"))
+        .collect();
+    std::fs::write(&list, text)?;
+    eprintln!("[estate] polling {} switches", args.switches);
+    let mut line = String::new();
+    let agent_cpu = child_cpu_of(|| {
+        let mut cmd = Command::new(self_exe()?);
+        cmd.env(child::ENV_COMMUNITY, &s.name)
+            .arg("estate-child")
+            .arg("--addresses")
+            .arg(&list)
+            .args(["--concurrency", &args.concurrency.to_string()])
+            .args(["--workers", "2"])
+            .args(["--max-repetitions", &args.max_repetitions.to_string()]);
+        if !s.vlan_contexts {
+            cmd.arg("--no-vlan-contexts");
+        }
+        line = run_checked(&mut cmd, "the estate poll (child)")?;
+        Ok(())
+    })?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let get = |k: &str| field(&line, k).with_context(|| format!("{k} in {line:?}"));
+    Ok(EstateFigures {
+        subject: s.name.clone(),
+        switches: args.switches,
+        concurrency: args.concurrency,
+        ok: get("ok")?,
+        failed: get("failed")?,
+        requests: responder.total().requests,
+        wall: Duration::from_micros(get("wall_us")?),
+        peak_rss_kb: get("vm_hwm_kb")?,
+        agent_cpu,
+        capacity_rps,
+        responder_threads,
+    })
+}
+
+fn tempdir() -> anyhow::Result<PathBuf> {
+    let d = std::env::temp_dir().join(format!("lanready-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}
+
+fn all(args: &AllArgs) -> anyhow::Result<()> {
+    let subjects = subjects()?;
+    let mut figures = Vec::new();
+    for s in &subjects {
+        figures.push(measure_subject(s, args)?);
+    }
+    // The estate is made of the first subject (the project's own 48-port access switch when
+    // it is there).
+    let estate = measure_estate(&subjects[0], &figures[0].recorded, args)?;
+    let text = report::render(&report::Machine::here(), args, &figures, &estate);
+    write(&args.out, &text)?;
+    eprintln!("wrote {}", args.out.display());
+    print!("{}", report::summary(&figures, &estate));
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}

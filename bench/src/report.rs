@@ -1,0 +1,277 @@
+//! BENCHMARKS.md: the machine, each figure as a ratio with its target and verdict, and the
+//! standing analysis (what dominates each cost, why a target is missed, the plan), which
+//! lives in `analysis.md` beside this file so that a rerun keeps it.
+
+use std::fmt::Write as _;
+
+use crate::{AllArgs, Cpu, EstateFigures, SubjectFigures};
+
+/// Where the figures were taken.
+pub struct Machine {
+    pub date: String,
+    pub cpus: usize,
+    pub cpu_model: String,
+    pub commit: String,
+    pub netsnmp: String,
+}
+
+impl Machine {
+    pub fn here() -> Machine {
+        let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("model name"))
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        let date = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let commit = std::process::Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        let netsnmp = std::process::Command::new("snmpbulkwalk")
+            .arg("--version")
+            .output()
+            .ok()
+            .map(|o| {
+                let t = [o.stdout, o.stderr].concat();
+                String::from_utf8_lossy(&t).trim().to_string()
+            })
+            .unwrap_or_default();
+        Machine {
+            date,
+            cpus: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            cpu_model,
+            commit,
+            netsnmp,
+        }
+    }
+}
+
+const ANALYSIS: &str = include_str!("analysis.md");
+
+fn ms(c: &Cpu) -> String {
+    format!("{:.1} ms", c.total_us() as f64 / 1000.0)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "**met**" } else { "**missed**" }
+}
+
+/// The whole file.
+pub fn render(
+    m: &Machine,
+    args: &AllArgs,
+    subjects: &[SubjectFigures],
+    estate: &EstateFigures,
+) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# Benchmarks\n");
+    let _ = writeln!(
+        o,
+        "Written by `cargo run --release -p lanready-bench -- all`; every figure below comes \
+         from one run of it, side by side. Regenerate after any change to the poller.\n"
+    );
+    let _ = writeln!(
+        o,
+        "- Taken: {} at commit `{}`\n- Machine: {} CPUs, {}\n- net-snmp: {}\n- Responder: \
+         the test tree's snmprec responder (`tests/src/responder.rs`, answers as snmpsim does, \
+         64 varbinds a GETBULK at most); max-repetitions {} for the agent and `-Cr{}` for \
+         net-snmp; CPU figures are the median of {} runs.\n",
+        m.date,
+        m.commit,
+        m.cpus,
+        m.cpu_model,
+        m.netsnmp,
+        args.max_repetitions,
+        args.max_repetitions,
+        args.runs
+    );
+
+    let _ = writeln!(o, "## 1. Round trips (PDUs to poll one switch)\n");
+    let _ = writeln!(
+        o,
+        "Floor: one GET for the scalars plus, per table group, ceil(varbinds / per-request \
+         limit), where the limit is columns x min(max-repetitions, 64 / columns). Counted by \
+         the responder (requests received). net-snmp: one `snmpget` for the scalars and one \
+         `snmpbulkwalk` per column. Target: agent <= 1.15x the floor, and fewer than net-snmp.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| switch | values | floor | agent | agent / floor | net-snmp | agent / net-snmp | \
+         empty groups | target |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
+    for s in subjects {
+        let r = s.agent_requests as f64 / s.floor.requests as f64;
+        let n = s.agent_requests as f64 / s.netsnmp_requests as f64;
+        let _ = writeln!(
+            o,
+            "| {} | {} (+{} VLAN contexts) | {} | {} | {:.2}x | {} | {:.2}x | {} of {} | {} |",
+            s.name,
+            s.values,
+            s.vlan_contexts,
+            s.floor.requests,
+            s.agent_requests,
+            r,
+            s.netsnmp_requests,
+            n,
+            s.floor.empty_groups,
+            s.floor.groups.len(),
+            verdict(r <= 1.15 && s.agent_requests < s.netsnmp_requests)
+        );
+    }
+    for s in subjects {
+        let _ = writeln!(
+            o,
+            "\n<details><summary>{}: the floor by group</summary>\n\n| group | columns | \
+             varbinds | per request | floor |\n|---|---|---|---|---|",
+            s.name
+        );
+        for g in s.floor.groups.iter().filter(|g| g.varbinds > 0) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                g.name, g.columns, g.varbinds, g.per_request, g.requests
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\n{} groups are empty on this switch (floor 0 each).\n</details>",
+            s.floor.empty_groups
+        );
+    }
+
+    let _ = writeln!(o, "\n## 2. Client CPU (user+sys) against net-snmp\n");
+    let _ = writeln!(
+        o,
+        "The agent: the library's `snmp::poll` in a child process (start, tokio runtime, \
+         poll, exit). net-snmp: the same subtrees with `snmpget` + `snmpbulkwalk` per column \
+         (one process each) against the same responder. Target: agent <= 0.5x net-snmp.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| switch | agent | net-snmp (processes) | agent / net-snmp | target | agent, warm \
+         (per poll, 20 in one process) | agent process start alone | one `snmpbulkwalk` \
+         process alone |"
+    );
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+    for s in subjects {
+        let r = s.agent_cpu.total_us() as f64 / s.netsnmp_cpu.total_us().max(1) as f64;
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} ({}) | {:.3}x | {} | {} | {} | {} |",
+            s.name,
+            ms(&s.agent_cpu),
+            ms(&s.netsnmp_cpu),
+            s.netsnmp_processes,
+            r,
+            verdict(r <= 0.5),
+            ms(&s.agent_warm_cpu),
+            ms(&s.agent_floor_cpu),
+            ms(&s.netsnmp_floor_cpu),
+        );
+    }
+
+    let _ = writeln!(o, "\n## 3. Estate scale\n");
+    let bound = estate.responder_bound();
+    let ratio = estate.wall.as_secs_f64() / bound.as_secs_f64();
+    let rss_mb = estate.peak_rss_kb as f64 / 1024.0;
+    let _ = writeln!(
+        o,
+        "{} simulated `{}` switches (one responder endpoint each, distinct loopback ports), \
+         polled by one agent process (tokio, 2 worker threads) {} at a time. The responder \
+         runs {} thread(s) in the bench process; its capacity for this request mix is \
+         measured in the same run by replaying one poll's recorded requests at it as fast as \
+         it answers. Responder-bound time = requests / capacity. Targets: peak memory under \
+         100 MB; wall time within 1.2x the responder-bound time.\n",
+        estate.switches, estate.subject, estate.concurrency, estate.responder_threads
+    );
+    let _ = writeln!(o, "| figure | value | target |\n|---|---|---|");
+    let _ = writeln!(
+        o,
+        "| switches polled | {} ok, {} failed | all ok |",
+        estate.ok, estate.failed
+    );
+    let _ = writeln!(
+        o,
+        "| wall time | {:.2} s ({:.0} switches/s) | |",
+        estate.wall.as_secs_f64(),
+        estate.ok as f64 / estate.wall.as_secs_f64()
+    );
+    let _ = writeln!(
+        o,
+        "| requests | {} ({:.1} a switch) | |",
+        estate.requests,
+        estate.requests as f64 / estate.switches as f64
+    );
+    let _ = writeln!(
+        o,
+        "| responder capacity | {:.0} requests/s | |",
+        estate.capacity_rps
+    );
+    let _ = writeln!(
+        o,
+        "| responder-bound time | {:.2} s | |",
+        bound.as_secs_f64()
+    );
+    let _ = writeln!(
+        o,
+        "| wall / responder-bound | {:.2}x | <= 1.2x: {} |",
+        ratio,
+        verdict(ratio <= 1.2 && estate.failed == 0)
+    );
+    let _ = writeln!(
+        o,
+        "| agent peak memory (VmHWM) | {:.1} MB | < 100 MB: {} |",
+        rss_mb,
+        verdict(rss_mb < 100.0)
+    );
+    let _ = writeln!(
+        o,
+        "| agent CPU (user+sys) | {} ({:.2} ms a switch) | |",
+        ms(&estate.agent_cpu),
+        estate.agent_cpu.total_us() as f64 / 1000.0 / estate.switches as f64
+    );
+    let _ = writeln!(o, "\n{ANALYSIS}");
+    o
+}
+
+/// A few lines for the terminal.
+pub fn summary(subjects: &[SubjectFigures], estate: &EstateFigures) -> String {
+    let mut o = String::new();
+    for s in subjects {
+        let _ = writeln!(
+            o,
+            "{}: PDUs agent {} / floor {} ({:.2}x), net-snmp {}; CPU agent {} vs net-snmp {} \
+             ({:.3}x)",
+            s.name,
+            s.agent_requests,
+            s.floor.requests,
+            s.agent_requests as f64 / s.floor.requests as f64,
+            s.netsnmp_requests,
+            ms(&s.agent_cpu),
+            ms(&s.netsnmp_cpu),
+            s.agent_cpu.total_us() as f64 / s.netsnmp_cpu.total_us().max(1) as f64
+        );
+    }
+    let _ = writeln!(
+        o,
+        "estate: {} switches in {:.2} s ({} failed), responder-bound {:.2} s ({:.2}x), peak \
+         {:.1} MB",
+        estate.switches,
+        estate.wall.as_secs_f64(),
+        estate.failed,
+        estate.responder_bound().as_secs_f64(),
+        estate.wall.as_secs_f64() / estate.responder_bound().as_secs_f64(),
+        estate.peak_rss_kb as f64 / 1024.0
+    );
+    o
+}
