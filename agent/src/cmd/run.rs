@@ -132,11 +132,14 @@ where
         let now = clock.now();
         if now >= start {
             tracing::info!(message = "Scan starting.", slot = %slot);
+            // A stop cancels a scan (nothing is lost: there is no report yet) but not the
+            // push of a finished one, so a report is never dropped on a graceful stop.
             let scanned = tokio::select! {
-                r = scan_and_submit(&mut scan, sink) => r,
+                r = scan() => r,
                 () = &mut shutdown => break,
             };
             stats.scans += 1;
+            let scanned = submit(scanned, sink).await;
             match scanned {
                 Scanned::ScanFailed(error) => {
                     stats.scan_failures += 1;
@@ -199,19 +202,15 @@ enum Scanned<E> {
     Pushed(PushOutcome),
 }
 
-async fn scan_and_submit<F, Fut, E, K>(scan: &mut F, sink: &K) -> Scanned<E>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Report, E>>,
-    K: ReportSink,
-{
-    let report = match scan().await {
+async fn submit<E, K: ReportSink>(scanned: Result<Report, E>, sink: &K) -> Scanned<E> {
+    let report = match scanned {
         Ok(r) => r,
         Err(e) => return Scanned::ScanFailed(e),
     };
     tracing::info!(
         message = "Scan done.",
         id = %report.id,
+        generated_at = %report.generated_at,
         verdict = ?report.verdict,
         score = report.score
     );
@@ -370,6 +369,8 @@ mod tests {
         spool: RefCell<Vec<String>>,
         delivered: RefCell<Vec<(String, OffsetDateTime)>>,
         drains: RefCell<Vec<OffsetDateTime>>,
+        /// How long a submit takes before its pass.
+        submit_takes: Duration,
     }
 
     impl FakeSink {
@@ -380,6 +381,7 @@ mod tests {
                 spool: RefCell::new(left_over.iter().map(|s| s.to_string()).collect()),
                 delivered: RefCell::default(),
                 drains: RefCell::default(),
+                submit_takes: Duration::ZERO,
             }
         }
 
@@ -415,6 +417,7 @@ mod tests {
     impl ReportSink for FakeSink {
         async fn submit(&self, report: &Report) -> Result<PushOutcome, PushError> {
             self.spool.borrow_mut().push(report.id.clone());
+            tokio::time::sleep(self.submit_takes).await;
             let d = self.pass();
             Ok(match d.outcomes.iter().find(|(n, _)| *n == report.id) {
                 Some((_, o)) => o.clone(),
@@ -628,6 +631,37 @@ mod tests {
         let stats = run_loop(&cfg, &clock, &sink, &mut rng, scan, stop).await;
         assert_eq!(stats.scans, 4);
         assert_eq!(clock.now(), T0 + 35 * MIN);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_cancels_a_running_scan_but_never_a_push() {
+        let clock = TokioClock::starting_at(T0);
+        let s = scanner(clock);
+        let cfg = LoopConfig {
+            max_scans: None,
+            ..every(10 * MIN, Duration::ZERO, 0)
+        };
+        let mut rng = StdRng::seed_from_u64(1);
+
+        // Stopped 30 s into the third scan (which takes a minute): it is dropped unfinished.
+        let sink = FakeSink::new(clock, T0, &[]);
+        let stop = tokio::time::sleep(20 * MIN + 30 * Duration::from_secs(1));
+        let stats = run_loop(&cfg, &clock, &sink, &mut rng, scan_with(&s, |_| MIN), stop).await;
+        assert_eq!(stats.scans, 2);
+        assert_eq!(sink.delivered_ids(), ["r0", "r1"]);
+        assert_eq!(clock.now(), T0 + 20 * MIN + 30 * Duration::from_secs(1));
+
+        // Stopped while a report is being pushed (pushes take 2 minutes): the push ends.
+        let clock = TokioClock::starting_at(T0);
+        let s = scanner(clock);
+        let mut sink = FakeSink::new(clock, T0, &[]);
+        sink.submit_takes = 2 * MIN;
+        let stop = tokio::time::sleep(11 * MIN + 30 * Duration::from_secs(1));
+        let scan = scan_with(&s, |_| MIN);
+        let stats = run_loop(&cfg, &clock, &sink, &mut rng, scan, stop).await;
+        assert_eq!(stats.scans, 2);
+        assert_eq!(sink.delivered_ids(), ["r0", "r1"]);
+        assert_eq!(clock.now(), T0 + 13 * MIN);
     }
 
     #[tokio::test(start_paused = true)]
