@@ -433,3 +433,67 @@ fn snmpsimdata_c3560_voice_vlans_are_none_and_lldp_is_joined_by_name() {
             .any(|l| l.contains("portfast is known for 52 bridge port"))
     );
 }
+
+/// Every recording with its values replaced by each odd kind (wrong types, NULLs,
+/// negative numbers, huge numbers, empty strings) and with every index cut short by one
+/// arc: decoding must never panic; wrong types and cut indexes must be reported.
+#[test]
+fn mangled_recordings_never_panic() {
+    use crate::{Oid, Value};
+    let Some(dir) = corpus() else { return };
+    let walks = load_dir(&dir.join("recordings"));
+    type Mangle = Box<dyn Fn(&Value) -> Value>;
+    let kinds: Vec<(&str, Mangle)> = vec![
+        ("null", Box::new(|_| Value::Null)),
+        (
+            "text",
+            Box::new(|_| Value::OctetString(b"garbage".to_vec())),
+        ),
+        ("empty", Box::new(|_| Value::OctetString(Vec::new()))),
+        ("negative", Box::new(|_| Value::Integer(-7))),
+        ("huge", Box::new(|_| Value::Counter64(u64::MAX))),
+        (
+            "oid",
+            Box::new(|_| Value::ObjectId(Oid::new(&[1, 3, 6, 1, 2, 1, 2, 2, 1, 1, 7]))),
+        ),
+        (
+            "bytes-as-int",
+            Box::new(|v: &Value| match v {
+                Value::OctetString(b) => Value::Integer(b.len() as i64 * 1_000_003),
+                other => other.clone(),
+            }),
+        ),
+    ];
+    for name in [
+        "ios_2960x",
+        "iosxe_c9400-svl",
+        "snmpsimdata_cisco-c3560",
+        "ios_c3560",
+    ] {
+        let Some(w) = walks.get(name) else { continue };
+        for (kind, f) in &kinds {
+            let mut m = w.clone();
+            m.values = w.values.iter().map(|(k, v)| (k.clone(), f(v))).collect();
+            let s = snapshot(&m, name);
+            assert_eq!(s.target, name, "{kind}");
+            if *kind == "text" || *kind == "oid" {
+                assert!(
+                    s.problems.iter().any(|l| l.contains("expected")),
+                    "{name} {kind}: wrong types are reported"
+                );
+            }
+        }
+        let mut cut = w.clone();
+        cut.values = w
+            .values
+            .iter()
+            .map(|(k, v)| {
+                let mut arcs = k.arcs().to_vec();
+                arcs.pop();
+                (Oid(arcs), v.clone())
+            })
+            .collect();
+        let s = snapshot(&cut, name);
+        assert!(!s.problems.is_empty(), "{name}: cut indexes reported");
+    }
+}

@@ -212,10 +212,21 @@ pub fn decode_ports(
         port.native_vlan = r.u16(5, p);
         if let Some(low) = r.bytes(4, p) {
             let mut all: Vec<u16> = bitmap_vlans(low, 0).collect();
+            let mut high_known = false;
             for (col, base) in [(17, 1024u16), (18, 2048), (19, 3072)] {
                 if let Some(b) = r.bytes(col, p) {
+                    high_known = true;
                     all.extend(bitmap_vlans(b, base));
                 }
+            }
+            if !high_known {
+                p.note(
+                    "trunk no 2k",
+                    format!(
+                        "trunk ifIndex {i} reports allowed VLANs 0-1023 only \
+                         (no vlanTrunkPortVlansEnabled2k/3k/4k): VLANs above 1023 unknown"
+                    ),
+                );
             }
             port.allowed_vlans = Some(ranges(all));
         }
@@ -342,6 +353,12 @@ mod tests {
         assert_eq!(out[&1].native_vlan, Some(534));
         assert_eq!(out[&2].native_vlan, None, "native VLAN only for trunks");
         assert_eq!(out[&1].allowed_vlans, None, "no VlansEnabled column");
+        let (out, lines) = ports(&format!(
+            "1.3.6.1.4.1.9.9.46.1.6.1.1.4.9|4x|{}\n1.3.6.1.4.1.9.9.46.1.6.1.1.14.9|2|1\n",
+            "ff".repeat(128)
+        ));
+        assert_eq!(out[&9].allowed_vlans.as_deref(), Some("1-1023"));
+        assert!(lines[0].contains("VLANs above 1023 unknown"), "{lines:?}");
     }
 
     #[test]
