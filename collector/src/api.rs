@@ -116,6 +116,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     UnsupportedMediaType(String),
     Unprocessable(String),
+    /// A report of another schema version than this collector reads (422).
+    UnknownSchema(String),
     Internal(String),
 }
 
@@ -129,7 +131,9 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable(_) | ApiError::UnknownSchema(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -144,6 +148,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => RejectReason::TooLarge,
             ApiError::UnsupportedMediaType(_) => RejectReason::MediaType,
             ApiError::Unprocessable(_) => RejectReason::Invalid,
+            ApiError::UnknownSchema(_) => RejectReason::Schema,
             ApiError::Internal(_) => RejectReason::Internal,
         }
     }
@@ -179,7 +184,8 @@ impl IntoResponse for ApiError {
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
             | ApiError::UnsupportedMediaType(m)
-            | ApiError::Unprocessable(m) => m,
+            | ApiError::Unprocessable(m)
+            | ApiError::UnknownSchema(m) => m,
         };
         let mut resp = (
             status,
@@ -260,7 +266,7 @@ fn parse_report(body: &[u8]) -> Result<Report, ApiError> {
         }
         Some(serde_json::Value::String(s)) if s == REPORT_SCHEMA => {}
         Some(other) => {
-            return Err(ApiError::Unprocessable(format!(
+            return Err(ApiError::UnknownSchema(format!(
                 "unsupported report schema {other}; this collector accepts \"{REPORT_SCHEMA}\""
             )));
         }
