@@ -145,6 +145,7 @@ fn ports(out: &mut String, s: &Snapshot) {
         "class",
         "mW",
         "portfast",
+        "qos",
         "neighbour",
     ])];
     for i in &s.interfaces {
@@ -160,6 +161,19 @@ fn ports(out: &mut String, s: &Snapshot) {
                     id.to_string()
                 }
             })
+            .fold(Vec::<String>::new(), |mut v, n| {
+                if !v.contains(&n) {
+                    v.push(n);
+                }
+                v
+            })
+            .join(", ");
+        let qos = s
+            .qos
+            .policies
+            .iter()
+            .filter(|p| p.if_index == Some(i.if_index))
+            .map(|p| format!("{} ({})", p.policy_name, short_direction(&p.direction)))
             .collect::<Vec<_>>()
             .join(", ");
         let trunk = if i.trunk {
@@ -190,6 +204,7 @@ fn ports(out: &mut String, s: &Snapshot) {
             class,
             mw,
             opt(&i.portfast),
+            if qos.is_empty() { "-".into() } else { qos },
             if neighbour.is_empty() {
                 "-".into()
             } else {
@@ -223,7 +238,7 @@ fn neighbours(out: &mut String, s: &Snapshot) {
             n.protocol.clone(),
             opt(&n.device_id),
             opt(&n.port_id),
-            opt(&n.platform),
+            opt(&n.platform.as_deref().map(|p| clip(p, 40))),
             if n.is_phone { "yes" } else { "-" }.to_string(),
             opt(&n.voice_vlan),
             opt(&n.power_mw),
@@ -232,23 +247,53 @@ fn neighbours(out: &mut String, s: &Snapshot) {
     table(out, &rows);
 }
 
+fn short_direction(d: &str) -> &str {
+    match d {
+        "input" => "in",
+        "output" => "out",
+        other => other,
+    }
+}
+
+fn clip(t: &str, max: usize) -> String {
+    if t.chars().count() <= max {
+        t.to_string()
+    } else {
+        let mut c: String = t.chars().take(max.saturating_sub(3)).collect();
+        c.push_str("...");
+        c
+    }
+}
+
+/// Policies, each shown once with the interfaces it is attached to.
 fn qos(out: &mut String, s: &Snapshot) {
-    let _ = writeln!(
-        out,
-        "\nQoS: {}",
-        if s.qos.status.is_empty() {
-            "-"
-        } else {
-            &s.qos.status
-        }
-    );
+    let status = if s.qos.status.is_empty() {
+        "-"
+    } else {
+        &s.qos.status
+    };
+    let _ = writeln!(out, "\nQoS: {status}");
+    let mut shown: Vec<(&lanready_schema::QosPolicy, Vec<String>)> = Vec::new();
     for p in &s.qos.policies {
         let on = p
             .interface
             .clone()
             .or_else(|| p.if_index.map(|i| format!("ifIndex {i}")))
             .unwrap_or_else(|| "-".into());
-        let _ = writeln!(out, "  {} {} on {}", p.policy_name, p.direction, on);
+        match shown.iter_mut().find(|(q, _)| {
+            q.policy_name == p.policy_name && q.direction == p.direction && q.classes == p.classes
+        }) {
+            Some((_, ifs)) => ifs.push(on),
+            None => shown.push((p, vec![on])),
+        }
+    }
+    for (p, ifs) in shown {
+        let list = if ifs.len() > 6 {
+            format!("{} and {} more", ifs[..6].join(", "), ifs.len() - 6)
+        } else {
+            ifs.join(", ")
+        };
+        let _ = writeln!(out, "  {} {} on {}", p.policy_name, p.direction, list);
         for c in &p.classes {
             let _ = writeln!(
                 out,
@@ -319,7 +364,7 @@ fn table(out: &mut String, rows: &[Vec<String>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lanready_schema::{Neighbour, PoeModule, PortPoe, System};
+    use lanready_schema::{Neighbour, PoeModule, PortPoe, QosClass, QosPolicy, System};
 
     #[test]
     fn shows_ports_power_and_problems() {
@@ -367,6 +412,21 @@ mod tests {
         s.tables
             .insert("ifTable".into(), TableStatus::Present { rows: 1 });
         s.problems.push("vtpVlanTable: lacks VLAN 20".into());
+        s.qos.status = "mqc".into();
+        for (if_index, name) in [(10101, "Gi1/0/1"), (10102, "Gi1/0/2")] {
+            s.qos.policies.push(QosPolicy {
+                policy_index: if_index,
+                if_index: Some(if_index),
+                interface: Some(name.into()),
+                direction: "input".into(),
+                policy_name: "VOICE-IN".into(),
+                classes: vec![QosClass {
+                    name: "VOICE".into(),
+                    matches: vec!["Match dscp ef (46)".into()],
+                    priority: true,
+                }],
+            });
+        }
         let t = snapshot_text(&s);
         for want in [
             "Switch 10.0.0.1:161",
@@ -381,11 +441,12 @@ mod tests {
             "ifTable",
             "1 rows",
             "vtpVlanTable: lacks VLAN 20",
+            "VOICE-IN input on Gi1/0/1, Gi1/0/2\n    class VOICE [priority]: Match dscp ef (46)",
         ] {
             assert!(t.contains(want), "{want:?} missing from:\n{t}");
         }
         let port_line = t.lines().find(|l| l.contains("Gi1/0/1")).unwrap();
-        for cell in ["up", "full", "20", "30", "enable"] {
+        for cell in ["up", "full", "20", "30", "enable", "VOICE-IN (in)"] {
             assert!(port_line.contains(cell), "{cell:?} not in {port_line:?}");
         }
     }
