@@ -207,7 +207,8 @@ pub fn snapshot(walk: &Walk, target: &str) -> Snapshot {
 
 /// One entry per group in the poll plan: `Present { rows }` (distinct row indexes across
 /// its columns, per-VLAN contexts included for per-VLAN groups), `Error` when a walk
-/// problem names the group or one of its columns, else `Absent`.
+/// problem is about the group (the poller starts those lines with `NAME:` or, for a VLAN
+/// context, `VLAN N NAME:`), else `Absent`.
 pub fn table_status(walk: &Walk) -> BTreeMap<String, TableStatus> {
     let mut out = BTreeMap::new();
     for g in GROUPS {
@@ -224,12 +225,7 @@ pub fn table_status(walk: &Walk) -> BTreeMap<String, TableStatus> {
                 }
             }
         }
-        let error = walk.problems.iter().find(|line| {
-            line.contains(g.name)
-                || g.columns
-                    .iter()
-                    .any(|c| line.contains(&crate::Oid::new(c).to_string()))
-        });
+        let error = walk.problems.iter().find(|line| names_group(line, g.name));
         let status = match (idx.len(), error) {
             (_, Some(reason)) => TableStatus::Error {
                 reason: reason.clone(),
@@ -242,9 +238,42 @@ pub fn table_status(walk: &Walk) -> BTreeMap<String, TableStatus> {
     out
 }
 
+/// True when a walk problem line is about table group `name`.
+fn names_group(line: &str, name: &str) -> bool {
+    let rest = match line.strip_prefix("VLAN ") {
+        Some(r) => r
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start(),
+        None => line,
+    };
+    rest.strip_prefix(name).is_some_and(|r| r.starts_with(':'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn walk_problems_name_their_group() {
+        let cases = [
+            ("ifTable: table cut short", "ifTable", true),
+            ("ifXTable: table cut short", "ifTable", false),
+            (
+                "VLAN 10 dot1dBasePortTable: cut short",
+                "dot1dBasePortTable",
+                true,
+            ),
+            (
+                "scalars: 1.3.6.1.2.1.1.5.0 could not be read",
+                "ifTable",
+                false,
+            ),
+            ("ifTableX: odd", "ifTable", false),
+        ];
+        for (line, name, want) in cases {
+            assert_eq!(names_group(line, name), want, "{line}");
+        }
+    }
 
     #[test]
     fn every_poll_group_gets_a_table_status() {
