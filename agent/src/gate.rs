@@ -134,7 +134,8 @@ pub fn render(report: &Report, decision: &Decision) -> String {
             sw.error.as_deref().unwrap_or("no answer")
         );
     }
-    let sections: [(&str, fn(&Finding) -> bool); 4] = [
+    type Pick = fn(&Finding) -> bool;
+    let sections: [(&str, Pick); 4] = [
         ("BLOCKERS", |f| {
             f.status == Status::Fail && f.severity == Severity::Blocker
         }),

@@ -259,6 +259,38 @@ pub(crate) fn table(snap: &Snapshot, name: &str) -> Option<bool> {
     }
 }
 
+/// How QoS can be judged on a switch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum QosView {
+    /// Class-based QoS was read (`mqc`, `absent`): policies say what is configured.
+    Mqc,
+    /// Nothing under cbQoS, on an IOS-XE Catalyst (3650/3850/9000), which has only MQC:
+    /// no policy is configured at all.
+    MqcNone,
+    /// Only port trust is readable (csqIfTrustState).
+    Trust,
+    /// Nothing readable: an mls qos platform, or the read failed.
+    Unknown,
+}
+
+pub(crate) fn qos_view(snap: &Snapshot) -> QosView {
+    match snap.qos.status.as_str() {
+        "mqc" | "absent" => QosView::Mqc,
+        "trust" => QosView::Trust,
+        _ if mqc_only(snap) && table(snap, "cbQosServicePolicyTable").is_some() => QosView::MqcNone,
+        _ if snap.interfaces.iter().any(|i| i.qos_trust.is_some()) => QosView::Trust,
+        _ => QosView::Unknown,
+    }
+}
+
+/// IOS-XE Catalyst switches (CAT9K, CAT3K_CAA) configure QoS only with MQC.
+fn mqc_only(snap: &Snapshot) -> bool {
+    let d = snap.system.descr.as_deref().unwrap_or("");
+    ["CAT9K", "CAT3K_CAA", "CAT4500E", "IOS-XE", "IOS XE"]
+        .iter()
+        .any(|k| d.contains(k))
+}
+
 /// `interface NAME` followed by indented lines: the usual shape of a remediation.
 pub(crate) fn interface_fix(port: &str, lines: &[&str]) -> String {
     let mut s = format!("interface {port}");
@@ -274,32 +306,6 @@ pub(crate) fn no_user_ports(check: Check, switch: &str) -> Vec<Finding> {
     vec![check.pass(switch, "no user-facing ports on this switch")]
 }
 
-/// Shares `total` in proportion to `weights` (largest remainder; ties to the earlier).
-pub(crate) fn share(total: u32, weights: &[u32]) -> Vec<u32> {
-    let sum: u64 = weights.iter().map(|&w| u64::from(w)).sum();
-    if weights.is_empty() {
-        return vec![];
-    }
-    if sum == 0 {
-        let mut out = vec![0; weights.len()];
-        out[0] = total;
-        return out;
-    }
-    let mut out = Vec::with_capacity(weights.len());
-    let mut rems = Vec::with_capacity(weights.len());
-    for (i, &w) in weights.iter().enumerate() {
-        let num = u64::from(total) * u64::from(w);
-        out.push((num / sum) as u32);
-        rems.push((num % sum, i));
-    }
-    let given: u32 = out.iter().sum();
-    rems.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    for (_, i) in rems.into_iter().take((total - given) as usize) {
-        out[i] += 1;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,13 +319,5 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), Check::ALL.len());
-    }
-
-    #[test]
-    fn shares_by_largest_remainder() {
-        assert_eq!(share(10, &[1, 1, 1]), vec![4, 3, 3]);
-        assert_eq!(share(48, &[48]), vec![48]);
-        assert_eq!(share(5, &[0, 0]), vec![5, 0]);
-        assert_eq!(share(7, &[24, 48]), vec![2, 5]);
     }
 }

@@ -3,8 +3,8 @@
 
 use lanready_schema::{Finding, Interface, PoeBudget, PoeModule, Snapshot};
 
-use super::{Check, FindingExt, ports, share, table};
-use crate::plan::{SwitchPlan, watts};
+use super::{Check, FindingExt, ports, table};
+use crate::plan::{SwitchPlan, share, watts};
 
 /// What one PSE must power.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 
 use lanready_schema::{Finding, Snapshot};
 
-use super::{Check, FindingExt, interface_fix, no_user_ports, ports};
+use super::{Check, FindingExt, QosView, interface_fix, no_user_ports, ports};
 use crate::plan::SwitchPlan;
 
 /// Trust states that keep a phone's markings.
@@ -17,13 +17,13 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
     if users.is_empty() {
         return no_user_ports(c, a);
     }
-    let mqc = matches!(snap.qos.status.as_str(), "mqc" | "absent");
-    let trust_read = users.iter().any(|i| i.qos_trust.is_some());
-    if !mqc && !trust_read {
+    let view = super::qos_view(snap);
+    if view == QosView::Unknown {
         return vec![c
             .unknown(a, "unknown, verify by hand: this switch exposes no QoS over SNMP (mls qos platform); check `show mls qos interface` for `trust device cisco-phone` / `trust dscp` or auto-QoS")
             .evidence("cbQosServicePolicyTable", if snap.qos.status.is_empty() { "not read" } else { snap.qos.status.as_str() })];
     }
+    let mqc = matches!(view, QosView::Mqc | QosView::MqcNone);
     let mut out = Vec::new();
     for i in &users {
         let input = snap
@@ -93,6 +93,7 @@ mod tests {
         );
         // An mls qos switch: nothing readable.
         let mut s = ready();
+        s.system.descr = Some(MLS_DESCR.into());
         s.qos.status = "unknown".into();
         s.qos.policies.clear();
         check(Check::QosTrust, &s, &plan(), &["unknown blocker -"]);
@@ -102,5 +103,28 @@ mod tests {
             i.qos_trust = Some("trustCoS".into());
         }
         check(Check::QosTrust, &s, &plan(), &["fail blocker Gi1/0/1"]);
+    }
+
+    #[test]
+    fn nothing_under_cbqos_on_ios_xe_means_no_policy() {
+        let mut s = ready();
+        s.qos.status = "unknown".into();
+        s.qos.policies.clear();
+        s.interfaces.truncate(2);
+        // ready() is a Catalyst 9000 (CAT9K_IOSXE): MQC only.
+        check(
+            Check::QosTrust,
+            &s,
+            &plan(),
+            &["fail blocker Gi1/0/1", "fail blocker Gi1/0/2"],
+        );
+        // Unless the cbQoS read failed.
+        s.tables.insert(
+            "cbQosServicePolicyTable".into(),
+            lanready_schema::TableStatus::Error {
+                reason: "timeout".into(),
+            },
+        );
+        check(Check::QosTrust, &s, &plan(), &["unknown blocker -"]);
     }
 }

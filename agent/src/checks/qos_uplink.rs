@@ -3,7 +3,7 @@
 
 use lanready_schema::{Finding, Snapshot};
 
-use super::{Check, FindingExt, ports};
+use super::{Check, FindingExt, QosView, ports};
 use crate::plan::SwitchPlan;
 
 /// IANA ifType ieee8023adLag (a Port-channel).
@@ -20,7 +20,7 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
     if trunks.is_empty() {
         return vec![c.unknown(a, "no trunk toward the core to check (see voice_vlan.trunk): verify the uplink's queuing by hand")];
     }
-    if !matches!(snap.qos.status.as_str(), "mqc" | "absent") {
+    if !matches!(super::qos_view(snap), QosView::Mqc | QosView::MqcNone) {
         return vec![c
             .unknown(a, "unknown, verify by hand: this switch exposes no QoS over SNMP (mls qos platform); check `show mls qos interface queueing` for an expedite queue on the uplinks")
             .evidence("cbQosServicePolicyTable", if snap.qos.status.is_empty() { "not read" } else { snap.qos.status.as_str() })];
@@ -99,6 +99,7 @@ mod tests {
                 .contains("interface Te1/1/1\n service-policy output UPLINK-OUT")
         );
         s.qos.status = "unknown".into();
+        s.system.descr = Some(MLS_DESCR.into());
         check(Check::QosUplink, &s, &plan(), &["unknown blocker -"]);
     }
 }

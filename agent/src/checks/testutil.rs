@@ -10,6 +10,10 @@ use crate::plan::{PortSelection, SwitchPlan, Thresholds};
 
 pub const ADDR: &str = "127.0.0.1:161";
 
+/// The sysDescr of an mls qos platform (QoS not readable over SNMP).
+pub const MLS_DESCR: &str =
+    "Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), Version 15.2(7)E8";
+
 /// The plan: voice VLAN 110, class 2 phones (7 W) on every user port, 10% headroom.
 pub fn plan() -> SwitchPlan {
     SwitchPlan {
@@ -32,7 +36,7 @@ pub fn user_port(member: u32, n: u32) -> Interface {
         name: format!("Gi{member}/0/{n}"),
         if_type: Some(6),
         admin_up: Some(true),
-        oper_up: Some(n % 2 == 0),
+        oper_up: Some(n.is_multiple_of(2)),
         speed_mbps: Some(1000),
         duplex: Some("full".into()),
         in_errors: Some(0),

@@ -38,8 +38,9 @@ pub struct Args {
     /// The scan's time, RFC 3339 (default: now). For replays and tests.
     #[arg(long, value_name = "TIME", hide = true)]
     pub now: Option<String>,
-    // Pushing the report to the collector (`--collector URL --token-file FILE`) belongs
-    // here: add the flags to this struct and the push in `deliver` below.
+    /// Push the report to a collector (`--collector URL --token-file FILE`).
+    #[command(flatten)]
+    pub push: crate::push::PushArgs,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
@@ -49,8 +50,13 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     }
     let site = choose_site(&plan, args.site.as_deref())?;
     let ctx = context(&plan, &args)?;
+    // Checked before polling, so a bad URL or token file fails at once.
+    let pusher = crate::push::Pusher::from_args(&args.push, &args.plan)?;
     let report = scan(&plan, site, &ctx).await;
     deliver(&report, &args)?;
+    if let Some(pusher) = &pusher {
+        push(pusher, &report).await?;
+    }
     eprintln!(
         "site {}: {} (score {}): {} blockers, {} warnings, {} unknown, {} passed",
         report.site,
@@ -74,6 +80,34 @@ fn deliver(report: &Report, args: &Args) -> anyhow::Result<()> {
         None => std::io::stdout()
             .write_all(json.as_bytes())
             .context("writing the report to standard output")?,
+    }
+    Ok(())
+}
+
+/// Pushes the report through the spool: stored, or spooled for the next `scan`/`run` to
+/// resend (not an error: the report is safe on disk), or rejected (an error).
+async fn push(pusher: &crate::push::Pusher, report: &Report) -> anyhow::Result<()> {
+    use crate::push::PushOutcome;
+    let endpoint = pusher.collector().endpoint();
+    match pusher.submit(report).await? {
+        PushOutcome::Stored => eprintln!("report {} stored by {endpoint}", report.id),
+        PushOutcome::Duplicate => {
+            eprintln!("report {} was already stored by {endpoint}", report.id)
+        }
+        PushOutcome::Spooled { reason, path } => eprintln!(
+            "warning: the collector at {endpoint} is unavailable ({reason}); the report waits \
+             at {} and is resent by the next scan or run",
+            path.display()
+        ),
+        PushOutcome::Rejected {
+            status,
+            message,
+            path,
+        } => anyhow::bail!(
+            "the collector at {endpoint} rejected the report (HTTP {status}: {message}); it is \
+             kept at {}",
+            path.display()
+        ),
     }
     Ok(())
 }

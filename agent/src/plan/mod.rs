@@ -250,29 +250,13 @@ impl SitePlan {
         let fixed: u32 = own.iter().flatten().sum();
         let rest = total.saturating_sub(fixed);
         let open: Vec<usize> = (0..own.len()).filter(|&i| own[i].is_none()).collect();
-        let open_ports: u64 = open.iter().map(|&i| u64::from(ports[i])).sum();
         let mut out = own.to_vec();
         if open.is_empty() {
             return out;
         }
-        let mut given = 0u32;
-        let mut remainders = Vec::new();
-        for &i in &open {
-            let (share, rem) = if open_ports == 0 {
-                // No ports anywhere: share evenly.
-                let n = open.len() as u64;
-                (u64::from(rest) / n, u64::from(rest) % n)
-            } else {
-                let num = u64::from(rest) * u64::from(ports[i]);
-                (num / open_ports, num % open_ports)
-            };
-            out[i] = Some(share as u32);
-            given += share as u32;
-            remainders.push((rem, i));
-        }
-        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        for (_, i) in remainders.into_iter().take((rest - given) as usize) {
-            out[i] = out[i].map(|n| n + 1);
+        let weights: Vec<u32> = open.iter().map(|&i| ports[i]).collect();
+        for (&i, n) in open.iter().zip(share(rest, &weights)) {
+            out[i] = Some(n);
         }
         out
     }
@@ -841,9 +825,35 @@ fn format_addr(host: &str, port: u16) -> String {
     }
 }
 
+/// Shares `total` in proportion to `weights` (largest remainder; ties to the earlier).
+pub fn share(total: u32, weights: &[u32]) -> Vec<u32> {
+    let sum: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+    if weights.is_empty() {
+        return vec![];
+    }
+    if sum == 0 {
+        let mut out = vec![0; weights.len()];
+        out[0] = total;
+        return out;
+    }
+    let mut out = Vec::with_capacity(weights.len());
+    let mut rems = Vec::with_capacity(weights.len());
+    for (i, &w) in weights.iter().enumerate() {
+        let num = u64::from(total) * u64::from(w);
+        out.push(num.checked_div(sum).unwrap_or(0) as u32);
+        rems.push((num.checked_rem(sum).unwrap_or(0), i));
+    }
+    let given: u32 = out.iter().sum();
+    rems.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, i) in rems.into_iter().take((total - given) as usize) {
+        out[i] += 1;
+    }
+    out
+}
+
 /// Milliwatts as watts for people (`15.4`, `30`).
 pub fn watts(mw: u32) -> String {
-    if mw % 1000 == 0 {
+    if mw.is_multiple_of(1000) {
         format!("{}", mw / 1000)
     } else {
         let s = format!("{:.3}", f64::from(mw) / 1000.0);

@@ -274,3 +274,11 @@ fn watts_print_for_people() {
     assert_eq!(watts(9_600), "9.6");
     assert_eq!(watts(1_234), "1.234");
 }
+
+#[test]
+fn shares_by_largest_remainder() {
+    assert_eq!(share(10, &[1, 1, 1]), vec![4, 3, 3]);
+    assert_eq!(share(48, &[48]), vec![48]);
+    assert_eq!(share(5, &[0, 0]), vec![5, 0]);
+    assert_eq!(share(7, &[24, 48]), vec![2, 5]);
+}
