@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use lanready_schema::{Interface, Qos, QosClass, QosPolicy};
 
 use super::mib_enum;
-use super::neighbours::RawRest;
 use super::table::{Problems, Row, read};
 use crate::{Oid, Value};
 
@@ -208,10 +207,11 @@ pub fn decode(
         });
     }
 
+    // csqIfConfigEntry is INDEX { ifIndex }.
     let trust: BTreeMap<u32, String> =
-        read::<(u32, RawRest)>(values, "csqIfConfigTable", CSQ_IF_CONFIG_ENTRY, p)
+        read::<u32>(values, "csqIfConfigTable", CSQ_IF_CONFIG_ENTRY, p)
             .into_iter()
-            .filter_map(|((i, _), r)| r.int(2, p).map(|v| (i, TrustState::from_i64(v).name())))
+            .filter_map(|(i, r)| r.int(2, p).map(|v| (i, TrustState::from_i64(v).name())))
             .collect();
 
     let status = if on_interface {
