@@ -24,6 +24,8 @@ pub(crate) struct Behaviour {
     pub community: &'static str,
     /// Requests dropped without an answer, counted from the first.
     pub ignore_first: usize,
+    /// Requests from this one on (counted from 0) are dropped.
+    pub silent_from: usize,
     /// The next this many requests are answered after `late_by`.
     pub late_first: usize,
     pub late_by: Duration,
@@ -40,6 +42,7 @@ impl Default for Behaviour {
         Behaviour {
             community: "public",
             ignore_first: 0,
+            silent_from: usize::MAX,
             late_first: 0,
             late_by: Duration::ZERO,
             next_override: Vec::new(),
@@ -94,7 +97,7 @@ impl FakeAgent {
                 seen2.lock().unwrap().push(seen_req.clone());
                 let k = n;
                 n += 1;
-                if k < b.ignore_first {
+                if k < b.ignore_first || k >= b.silent_from {
                     continue;
                 }
                 let table = if seen_req.community == b.community {
@@ -381,6 +384,35 @@ mod tests {
             msg.contains("3 attempts") && msg.contains("community"),
             "{msg}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_switch_that_stops_answering_mid_walk_keeps_what_was_read() {
+        // Answers the GET and ifTable's first request, then nothing.
+        let b = Behaviour {
+            silent_from: 2,
+            ..Behaviour::default()
+        };
+        let agent = FakeAgent::start(data(), b).await;
+        let mut o = opts();
+        o.vlan_contexts = true;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &o)
+            .await
+            .unwrap();
+        assert_eq!(walk.values.len(), 7, "what came before stays");
+        let groups = lanready_mibs::poll::GROUPS;
+        assert_eq!(walk.problems.len(), groups.len(), "{:?}", walk.problems);
+        assert!(
+            walk.problems[0].starts_with("ifTable: not read: no answer after 3 attempts"),
+            "{:?}",
+            walk.problems
+        );
+        assert_eq!(
+            walk.problems[1],
+            "ifXTable: not read: the walk stopped at ifTable"
+        );
+        // Three attempts at ifTable's second request, then nothing more.
+        assert_eq!((stats.requests, stats.timeouts), (5, 3));
     }
 
     #[tokio::test(start_paused = true)]

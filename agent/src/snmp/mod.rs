@@ -86,7 +86,7 @@ impl Default for PollOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum PollError {
     #[error(
-        "{address}: no answer after {attempts} attempts of {timeout:?} each (switch down, unreachable, wrong port, or wrong community)"
+        "{address}: no answer after {attempts} attempts of {timeout:?} each (switch down, unreachable, wrong port, wrong community, or an SNMPv3 context the switch does not serve)"
     )]
     Timeout {
         address: String,
@@ -103,6 +103,21 @@ pub enum PollError {
     Protocol { address: String, reason: String },
     #[error("{address}: invalid settings: {reason}")]
     Config { address: String, reason: String },
+}
+
+/// The error's words without the leading `address: ` (a snapshot already names its target).
+pub(crate) fn without_address(e: &PollError) -> String {
+    let text = e.to_string();
+    let address = match e {
+        PollError::Timeout { address, .. }
+        | PollError::Unreachable { address, .. }
+        | PollError::AuthFailure { address, .. }
+        | PollError::Protocol { address, .. }
+        | PollError::Config { address, .. } => address,
+    };
+    text.strip_prefix(&format!("{address}: "))
+        .map(str::to_string)
+        .unwrap_or(text)
 }
 
 /// What a poll cost: requests sent (PDUs, including retries and SNMPv3 engine discovery),
@@ -130,6 +145,10 @@ impl PollStats {
 
 /// Polls one switch: the poll plan's scalars and groups, then (when asked) BRIDGE-MIB in each
 /// VLAN context.
+///
+/// Fails only when the switch cannot be read at all (the first request). A switch that stops
+/// answering mid-walk gives the walk read so far, with a `TABLE: not read: ...` problem for
+/// each table it misses; a VLAN context that fails is a `VLAN N context: ...` problem.
 pub async fn poll(target: &Target, opts: &PollOptions) -> Result<Walk, PollError> {
     poll_with_stats(target, opts).await.map(|(w, _)| w)
 }
@@ -164,14 +183,37 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
     );
     let mut walk = Walk::default();
     let budget = opts.max_repetitions.max(1);
+    // The first request (the scalars) decides whether the switch answers at all.
+    let mut stopped = false;
     let result = async {
         let mut sink = walker::Sink {
             values: &mut walk.values,
             problems: &mut walk.problems,
         };
         walker::scalars(&mut client, lanready_mibs::poll::SCALARS, &mut sink).await?;
-        for g in lanready_mibs::poll::GROUPS {
-            walker::group(&mut client, g, g.name, budget, &mut sink).await?;
+        let groups = lanready_mibs::poll::GROUPS;
+        for (i, g) in groups.iter().enumerate() {
+            match walker::group(&mut client, g, g.name, budget, &mut sink).await {
+                Ok(_) => {}
+                Err(e @ (PollError::AuthFailure { .. } | PollError::Config { .. })) => {
+                    return Err(e);
+                }
+                Err(e) => {
+                    // The switch stopped answering mid-walk: keep what was read, and say
+                    // which tables were not (each line names its table).
+                    debug!(table = g.name, error = %e, "Walk stopped.");
+                    sink.problems
+                        .push(format!("{}: not read: {}", g.name, without_address(&e)));
+                    for rest in &groups[i + 1..] {
+                        sink.problems.push(format!(
+                            "{}: not read: the walk stopped at {}",
+                            rest.name, g.name
+                        ));
+                    }
+                    stopped = true;
+                    break;
+                }
+            }
         }
         Ok::<(), PollError>(())
     }
@@ -181,7 +223,7 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
         debug!(message = "Poll failed.", error = %e);
         return Err(e);
     }
-    if opts.vlan_contexts {
+    if opts.vlan_contexts && !stopped {
         let vstats = vlan::walk_contexts(address, addr, &login, opts, &mut walk).await;
         stats.add(&vstats);
     }

@@ -11,7 +11,7 @@ use tracing::debug;
 
 use super::session::{Client, Login};
 use super::walker::{self, Sink};
-use super::{PollError, PollOptions, PollStats};
+use super::{PollError, PollOptions, PollStats, without_address};
 
 /// vtpVlanState: 1.3.6.1.4.1.9.9.46.1.3.1.1.2.<domain>.<vlan>, operational(1).
 const VTP_VLAN_STATE: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 46, 1, 3, 1, 1, 2];
@@ -96,21 +96,6 @@ pub(crate) async fn walk_contexts(
         }
     }
     stats
-}
-
-/// The error's words without the leading `address: ` (the snapshot already names the target).
-fn without_address(e: &PollError) -> String {
-    let text = e.to_string();
-    let address = match e {
-        PollError::Timeout { address, .. }
-        | PollError::Unreachable { address, .. }
-        | PollError::AuthFailure { address, .. }
-        | PollError::Protocol { address, .. }
-        | PollError::Config { address, .. } => address,
-    };
-    text.strip_prefix(&format!("{address}: "))
-        .map(str::to_string)
-        .unwrap_or(text)
 }
 
 #[cfg(test)]
