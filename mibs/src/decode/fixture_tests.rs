@@ -179,8 +179,8 @@ fn access48_every_join() {
         core,
         vec![
             ("cdp", "Te1/0/1"),
-            ("cdp", "Te1/0/2"),
             ("lldp", "Te1/0/1"),
+            ("cdp", "Te1/0/2"),
             ("lldp", "Te1/0/2")
         ]
     );

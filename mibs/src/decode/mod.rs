@@ -90,6 +90,8 @@ pub fn snapshot(walk: &Walk, target: &str) -> Snapshot {
     let med = neighbours::decode_med_policies(v, &lldp_ports, &mut p);
     let mut neighbours = neighbours::decode_cdp(v, &mut p);
     neighbours.extend(neighbours::decode_lldp(v, &lldp_ports, &mut p));
+    // By local ifIndex; CDP before LLDP on one port (the sort is stable).
+    neighbours.sort_by_key(|n| n.if_index);
 
     let qos = qos::decode(v, &ifs, &mut p);
 
@@ -193,7 +195,7 @@ pub fn snapshot(walk: &Walk, target: &str) -> Snapshot {
         schema: SNAPSHOT_SCHEMA.to_string(),
         target: target.to_string(),
         system,
-        stack: stack.into_values().collect(),
+        stack: by_member_number(stack),
         power_supplies,
         interfaces: ifs.into_values().collect(),
         vlans,
@@ -203,6 +205,15 @@ pub fn snapshot(walk: &Walk, target: &str) -> Snapshot {
         tables: table_status(walk),
         problems,
     }
+}
+
+/// Stack members ordered by member number (then chassis entPhysicalIndex).
+fn by_member_number(
+    stack: BTreeMap<u32, lanready_schema::StackMember>,
+) -> Vec<lanready_schema::StackMember> {
+    let mut v: Vec<_> = stack.into_values().collect();
+    v.sort_by_key(|m| (m.number, m.ent_physical_index));
+    v
 }
 
 /// One entry per group in the poll plan: `Present { rows }` (distinct row indexes across
