@@ -132,6 +132,9 @@ fn hex(b: &[u8]) -> String {
 
 fn unhex(s: &str) -> Result<Vec<u8>, String> {
     let s = s.trim();
+    if !s.is_ascii() {
+        return Err(format!("hex value {s:?} is not hex"));
+    }
     if !s.len().is_multiple_of(2) {
         return Err(format!("hex value {s:?} has an odd number of digits"));
     }
