@@ -2,6 +2,7 @@
 
 mod collector;
 mod dashboard;
+mod e2e;
 mod gate;
 mod harness;
 mod poll;

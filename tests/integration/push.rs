@@ -361,6 +361,7 @@ impl AgentProcess {
             .args(args)
             .env_remove("LANREADY_TOKEN")
             .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(err)
