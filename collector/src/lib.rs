@@ -7,6 +7,7 @@
 //! **Architecture invariant:** the store is only called from blocking tasks, never on the
 //! async runtime; `aggregate` does no I/O and reads no clock.
 
+pub mod admin;
 pub mod aggregate;
 pub mod api;
 pub mod auth;

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use lanready_collector::admin::{self, NewToken};
 use lanready_collector::aggregate::Staleness;
-use lanready_collector::auth::{SiteScope, Token, TokenKind};
+use lanready_collector::auth::{SiteScope, Token};
 use lanready_collector::clock::{Clock, SystemClock};
 use lanready_collector::gate::{self, Criteria, GateOptions};
 use lanready_collector::store::Store;
@@ -200,28 +201,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             sites,
             read_only,
         }) => {
-            if name.trim().is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-                bail!("--name must be 1-100 printable characters");
-            }
-            for s in &sites {
-                validate::site_name(s).map_err(|e| anyhow::anyhow!("--sites: {e}: {s:?}"))?;
-            }
-            let kind = if read_only {
-                TokenKind::ReadOnly
-            } else {
-                TokenKind::Agent
-            };
-            let scope = if sites.is_empty() {
-                if kind == TokenKind::Agent {
-                    bail!("an agent token needs --sites S1,S2 (or use --read-only)");
-                }
-                SiteScope::All
-            } else {
-                SiteScope::Only(sites)
-            };
             let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
-            let token = Token::generate();
-            store.add_token(&name, kind, &scope, &token.hash(), clock.now())?;
+            let req = NewToken {
+                name: &name,
+                sites: &sites,
+                read_only,
+            };
+            let (token, kind) = admin::add_token(&store, &req, clock.now())?;
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", token.expose()).context("printing the token")?;
             eprintln!(

@@ -211,26 +211,33 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
 }
 
 fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
-    let found: u32 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|source| StoreError::Migrate { version: 0, source })?;
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::NewerSchema {
-            found,
-            known: SCHEMA_VERSION,
-        });
-    }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let version = i as u32 + 1;
+    // Each step runs in an IMMEDIATE transaction that re-reads the version under the write
+    // lock, so two processes opening a new file at once (serve and `token add`) cannot both
+    // apply the same step.
+    loop {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|source| StoreError::Migrate { version: 0, source })?;
+        let found: u32 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|source| StoreError::Migrate { version: 0, source })?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found == SCHEMA_VERSION {
+            return Ok(found);
+        }
+        let version = found + 1;
         let err = |source| StoreError::Migrate { version, source };
-        let tx = conn.transaction().map_err(err)?;
-        tx.execute_batch(step).map_err(err)?;
+        tx.execute_batch(MIGRATIONS[found as usize]).map_err(err)?;
         tx.pragma_update(None, "user_version", version)
             .map_err(err)?;
         tx.commit().map_err(err)?;
         tracing::info!(message = "Database migrated.", version);
     }
-    Ok(SCHEMA_VERSION)
 }
 
 const META_COLUMNS: &str =
@@ -628,6 +635,21 @@ mod tests {
             .query_row("PRAGMA synchronous", [], |r| r.get(0))
             .unwrap();
         assert_eq!(sync, 2, "synchronous=FULL");
+    }
+
+    #[test]
+    fn two_openers_of_a_new_file_migrate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let p = path.clone();
+                std::thread::spawn(move || Store::open(&p).map(|s| s.schema_version().unwrap()))
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap().unwrap(), SCHEMA_VERSION);
+        }
     }
 
     #[test]

@@ -364,3 +364,45 @@ fn help_never_shows_a_token_from_the_environment() {
     assert!(out.status.success());
     assert!(!String::from_utf8_lossy(&out.stdout).contains("supersecret"));
 }
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut server = Server::start(&db, &[]);
+    let pid = server.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(s) = server.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve ignored SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0), "graceful exit");
+}
+
+#[test]
+fn serve_refuses_bad_settings_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let db = db.to_str().unwrap();
+    for (args, says) in [
+        (vec!["--stale-after", "soon"], "not a duration"),
+        (vec!["--stale-after-site", "../x=1h"], "site name"),
+        (vec!["--body-limit", "12"], "at least 1KiB"),
+        (vec!["--body-limit", "2GB"], "not a size"),
+    ] {
+        let mut all = vec!["serve", "--db", db, "--listen", "127.0.0.1:0"];
+        all.extend(args.iter().copied());
+        let out = cli(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+}
