@@ -305,6 +305,16 @@ impl Client {
                 reason: "the request could not be sent (no route to the host?)".into(),
             },
             E::AuthFailure(_) | E::Crypto(_) => self.auth_failure(),
+            E::AsnWrongType => match &self.login {
+                // An SNMPv3 REPORT where a RESPONSE was due: the agent refused the request.
+                Login::V3 { creds } => self.protocol(format!(
+                    "the switch answered with an SNMPv3 report instead of data (is context {:?} configured and allowed for user {:?}?)",
+                    creds.context, creds.user
+                )),
+                Login::V2c { .. } => {
+                    self.protocol("the switch answered with an unexpected PDU type".into())
+                }
+            },
             E::CommunityMismatch => {
                 self.protocol("the answer carried a different community than the request".into())
             }
