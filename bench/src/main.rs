@@ -31,6 +31,13 @@ use nix::sys::resource::{UsageWho, getrusage};
 enum Cli {
     /// Run every benchmark and write BENCHMARKS.md.
     All(AllArgs),
+    /// Serve `.snmprec` files on a loopback port until killed (for profiling a client).
+    Serve {
+        /// Port on 127.0.0.1 (0: any free one; the address is printed).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        files: Vec<PathBuf>,
+    },
     #[command(hide = true)]
     PollChild(child::PollChildArgs),
     #[command(hide = true)]
@@ -48,9 +55,19 @@ pub struct AllArgs {
     /// Simulated switches for the estate run.
     #[arg(long, default_value_t = 1000)]
     switches: usize,
-    /// Switches the estate run polls at once.
-    #[arg(long, default_value_t = 256)]
+    /// Switches the estate run polls at once (the site plan's default).
+    #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Tokio worker threads of the estate's agent process.
+    #[arg(long, default_value_t = 2)]
+    agent_workers: usize,
+    /// Threads of the responder in the estate run.
+    #[arg(long, default_value_t = 1)]
+    responder_threads: usize,
+    /// Write the report only for the estate (quicker, for tuning; the figures of 1 and 2
+    /// are then left out of the file).
+    #[arg(long)]
+    estate_only: bool,
     /// GETBULK max-repetitions, for the agent and net-snmp (`-Cr`) alike.
     #[arg(long, default_value_t = 25)]
     max_repetitions: u32,
@@ -59,6 +76,7 @@ pub struct AllArgs {
 fn main() -> anyhow::Result<()> {
     match Cli::parse() {
         Cli::All(a) => all(&a),
+        Cli::Serve { port, files } => serve(port, &files),
         Cli::PollChild(a) => child::poll_child(&a),
         Cli::EstateChild(a) => child::estate_child(&a),
     }
@@ -392,7 +410,7 @@ fn measure_estate(
     args: &AllArgs,
 ) -> anyhow::Result<EstateFigures> {
     let data = dataset(s)?;
-    let responder_threads = 1;
+    let responder_threads = args.responder_threads;
     let endpoints = (0..args.switches)
         .map(|_| ("127.0.0.1:0".parse().expect("an address"), data.clone()))
         .collect();
@@ -426,7 +444,7 @@ fn measure_estate(
             .arg("--addresses")
             .arg(&list)
             .args(["--concurrency", &args.concurrency.to_string()])
-            .args(["--workers", "2"])
+            .args(["--workers", &args.agent_workers.to_string()])
             .args(["--max-repetitions", &args.max_repetitions.to_string()]);
         if !s.vlan_contexts {
             cmd.arg("--no-vlan-contexts");
@@ -451,6 +469,18 @@ fn measure_estate(
     })
 }
 
+fn serve(port: u16, files: &[PathBuf]) -> anyhow::Result<()> {
+    let data = Dataset::from_files(files)?;
+    let r = Responder::start_many(
+        vec![(([127, 0, 0, 1], port).into(), data)],
+        &ResponderOptions::default(),
+    )?;
+    println!("{}", r.address());
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
 fn tempdir() -> anyhow::Result<PathBuf> {
     let d = std::env::temp_dir().join(format!("lanready-bench-{}", std::process::id()));
     std::fs::create_dir_all(&d)?;
@@ -462,6 +492,9 @@ fn all(args: &AllArgs) -> anyhow::Result<()> {
     let mut figures = Vec::new();
     for s in &subjects {
         figures.push(measure_subject(s, args)?);
+        if args.estate_only {
+            break;
+        }
     }
     // The estate is made of the first subject (the project's own 48-port access switch when
     // it is there).

@@ -187,12 +187,16 @@ pub fn render(
     let _ = writeln!(
         o,
         "{} simulated `{}` switches (one responder endpoint each, distinct loopback ports), \
-         polled by one agent process (tokio, 2 worker threads) {} at a time. The responder \
+         polled by one agent process (tokio, {} worker threads) {} at a time. The responder \
          runs {} thread(s) in the bench process; its capacity for this request mix is \
          measured in the same run by replaying one poll's recorded requests at it as fast as \
          it answers. Responder-bound time = requests / capacity. Targets: peak memory under \
          100 MB; wall time within 1.2x the responder-bound time.\n",
-        estate.switches, estate.subject, estate.concurrency, estate.responder_threads
+        estate.switches,
+        estate.subject,
+        args.agent_workers,
+        estate.concurrency,
+        estate.responder_threads
     );
     let _ = writeln!(o, "| figure | value | target |\n|---|---|---|");
     let _ = writeln!(
@@ -236,8 +240,10 @@ pub fn render(
     );
     let _ = writeln!(
         o,
-        "| agent CPU (user+sys) | {} ({:.2} ms a switch) | |",
+        "| agent CPU | {} = {:.0} ms user + {:.0} ms sys ({:.2} ms a switch) | |",
         ms(&estate.agent_cpu),
+        estate.agent_cpu.user_us as f64 / 1000.0,
+        estate.agent_cpu.sys_us as f64 / 1000.0,
         estate.agent_cpu.total_us() as f64 / 1000.0 / estate.switches as f64
     );
     let _ = writeln!(o, "\n{ANALYSIS}");
