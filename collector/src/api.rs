@@ -138,6 +138,24 @@ impl ApiError {
         }
     }
 
+    /// What a client is told (for a 5xx, nothing of the detail).
+    pub fn client_message(&self) -> String {
+        match self {
+            ApiError::Internal(_) => "internal error; see the collector's log".to_string(),
+            ApiError::PayloadTooLarge(limit) => {
+                format!("request body is larger than the limit of {limit} bytes")
+            }
+            ApiError::BadRequest(m)
+            | ApiError::Unauthorized(m)
+            | ApiError::Forbidden(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::UnsupportedMediaType(m)
+            | ApiError::Unprocessable(m)
+            | ApiError::UnknownSchema(m) => m.clone(),
+        }
+    }
+
     fn reject_reason(&self) -> RejectReason {
         match self {
             ApiError::BadRequest(_) => RejectReason::Malformed,
@@ -170,23 +188,10 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = match self {
-            ApiError::Internal(detail) => {
-                tracing::error!(message = "Request failed.", error = %detail);
-                "internal error; see the collector's log".to_string()
-            }
-            ApiError::PayloadTooLarge(limit) => {
-                format!("request body is larger than the limit of {limit} bytes")
-            }
-            ApiError::BadRequest(m)
-            | ApiError::Unauthorized(m)
-            | ApiError::Forbidden(m)
-            | ApiError::NotFound(m)
-            | ApiError::Conflict(m)
-            | ApiError::UnsupportedMediaType(m)
-            | ApiError::Unprocessable(m)
-            | ApiError::UnknownSchema(m) => m,
-        };
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(message = "Request failed.", error = %detail);
+        }
+        let message = self.client_message();
         let mut resp = (
             status,
             Json(ErrorBody {
@@ -332,7 +337,8 @@ async fn ingest(
                 tracing::info!(
                     message = "Report refused.",
                     status = e.status().as_u16(),
-                    reason = e.reject_reason().label()
+                    reason = e.reject_reason().label(),
+                    detail = %e.client_message(),
                 );
             }
             e.into_response()

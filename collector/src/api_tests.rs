@@ -532,3 +532,29 @@ async fn page_is_public_and_self_contained() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(error_of(&b).contains("no such endpoint"));
 }
+
+#[tokio::test]
+async fn internal_failures_are_500_without_detail() {
+    let f = fixture();
+    // Break the database under the running app.
+    rusqlite::Connection::open(f._dir.path().join("c.db"))
+        .unwrap()
+        .execute_batch("DROP TABLE reports")
+        .unwrap();
+    let (s, _, b) = send(&f, "GET", "/api/v1/sites", Some(&f.reader), None).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(error_of(&b), "internal error; see the collector's log");
+    let (s, b) = post(&f, Some(&f.agent), json(&hq_report("scan-1", 0, 40))).await;
+    assert_eq!(
+        s,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "a 5xx, so the agent retries"
+    );
+    assert!(!String::from_utf8_lossy(&b).contains("no such table"));
+    assert_eq!(
+        f.state
+            .counters
+            .rejected_total(crate::metrics::RejectReason::Internal),
+        1
+    );
+}
