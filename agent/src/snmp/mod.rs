@@ -239,3 +239,47 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
     );
     Ok((walk, stats))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Callers poll many switches at once with `tokio::spawn`: the future must be `Send`.
+    #[test]
+    fn the_poll_future_can_be_spawned() {
+        fn spawnable<F: std::future::Future + Send + 'static>(_: F) {}
+        let t = Target {
+            address: "127.0.0.1:1".into(),
+            credentials: Credentials::V2c {
+                community: Secret::new("public"),
+            },
+        };
+        spawnable(async move { poll_with_stats(&t, &PollOptions::default()).await });
+    }
+
+    #[test]
+    fn errors_say_where_and_never_the_secret() {
+        let e = PollError::AuthFailure {
+            address: "sw1:161".into(),
+            user: "ops".into(),
+        };
+        assert_eq!(
+            without_address(&e),
+            "SNMPv3 authentication failed for user \"ops\" (wrong user, auth key or privacy key)"
+        );
+        let t = Target {
+            address: "sw1".into(),
+            credentials: Credentials::V3(V3Credentials {
+                user: "ops".into(),
+                auth: Some((AuthProto::Sha, Secret::new("hunter2hunter2"))),
+                privacy: Some((PrivProto::Aes, Secret::new("swordfish99"))),
+                context: String::new(),
+            }),
+        };
+        let dbg = format!("{t:?}");
+        assert!(
+            !dbg.contains("hunter2") && !dbg.contains("swordfish"),
+            "{dbg}"
+        );
+    }
+}
