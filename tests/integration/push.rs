@@ -621,3 +621,132 @@ async fn killing_run_loses_no_spooled_report_and_the_next_run_delivers_each_once
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// A one-route HTTPS collector on a std thread: TLS by rustls with a certificate for
+/// 127.0.0.1 signed by a CA made for the test; answers 201 to each POST with a body.
+struct TlsCollector {
+    url: String,
+    ca_pem: String,
+    /// Requests that completed the TLS handshake, with their Authorization header.
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl TlsCollector {
+    fn start() -> TlsCollector {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "lanready test CA");
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+            )
+            .unwrap();
+        let config = Arc::new(config);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let conn = rustls::ServerConnection::new(config.clone()).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, stream);
+                if let Some(auth) = read_request(&mut tls) {
+                    seen2.lock().unwrap().push(auth);
+                    use std::io::Write as _;
+                    let _ = tls.write_all(
+                        b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+                    );
+                    let _ = tls.flush();
+                    tls.conn.send_close_notify();
+                    let _ = tls.flush();
+                }
+            }
+        });
+        TlsCollector {
+            url,
+            ca_pem: ca.pem(),
+            seen,
+        }
+    }
+}
+
+/// Reads one HTTP/1.1 request (headers, then Content-Length bytes); its Authorization
+/// header. None when the handshake or the read fails.
+fn read_request(s: &mut impl std::io::Read) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).to_string();
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    let len: usize = header("content-length")?.parse().ok()?;
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).ok()?;
+    serde_json::from_slice::<Report>(&body).ok()?;
+    header("authorization")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_trusts_the_ca_file_and_spools_on_an_untrusted_certificate() {
+    let c = TlsCollector::start();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &c.ca_pem).unwrap();
+    let pusher_with = |ca_file: Option<PathBuf>, spool: &str| {
+        let collector = Collector::new(&ClientConfig {
+            url: c.url.clone(),
+            token: Secret::new(TOKEN),
+            ca_file,
+            allow_http: false,
+            timeout: Duration::from_secs(10),
+        })
+        .unwrap();
+        Pusher::new(collector, Spool::open(dir.path().join(spool)).unwrap())
+    };
+
+    // Without the CA the certificate is unknown: nothing is sent, the report waits.
+    let p = pusher_with(None, "no-ca");
+    let out = p
+        .submit(&report("t1", "2026-11-25T14:00:00Z"))
+        .await
+        .unwrap();
+    let PushOutcome::Spooled { reason, .. } = &out else {
+        panic!("an untrusted certificate must spool, got {out:?}");
+    };
+    assert!(reason.to_lowercase().contains("certificate"), "{reason}");
+    assert!(c.seen.lock().unwrap().is_empty());
+
+    // With --ca-file it is trusted: stored, the token sent inside TLS.
+    let p = pusher_with(Some(ca), "with-ca");
+    let out = p
+        .submit(&report("t2", "2026-11-25T14:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(out, PushOutcome::Stored);
+    assert_eq!(*c.seen.lock().unwrap(), [format!("Bearer {TOKEN}")]);
+}
