@@ -1,5 +1,6 @@
-//! `neighbours.discovery`: CDP or LLDP runs on the switch, so phones learn the voice VLAN
-//! (Cisco phones from CDP, others from LLDP-MED network policy).
+//! `neighbours.discovery`: CDP or LLDP runs on the switch (on every user port, where the
+//! switch reports it per port), so phones learn the voice VLAN (Cisco phones from CDP,
+//! others from the LLDP-MED network policy, which must name the plan's voice VLAN).
 
 use lanready_schema::{Finding, Snapshot};
 
@@ -70,6 +71,33 @@ fn per_port(
     for i in users {
         let cdp = i.cdp_enabled == Some(true);
         let lldp = matches!(i.lldp_admin_status.as_deref(), Some("txOnly" | "txAndRx"));
+        if let Some(med) = i
+            .lldp_med_voice_vlan
+            .filter(|&m| lldp && m != 0 && m != plan.voice_vlan)
+        {
+            out.push(
+                c.fail(
+                    a,
+                    Some(&i.name),
+                    format!(
+                        "LLDP-MED tells phones to use VLAN {med} for voice, not {}",
+                        plan.voice_vlan
+                    ),
+                )
+                .evidence(
+                    format!(
+                        "lldpXMedLocMediaPolicyVlanID[ifIndex {}, voice]",
+                        i.if_index
+                    ),
+                    med,
+                )
+                .fix(interface_fix(
+                    &i.name,
+                    &[&format!("switchport voice vlan {}", plan.voice_vlan)],
+                )),
+            );
+            continue;
+        }
         if cdp || lldp || (i.cdp_enabled.is_none() && i.lldp_admin_status.is_none()) {
             continue;
         }
@@ -168,5 +196,16 @@ mod tests {
             f[0].remediation.as_deref(),
             Some("interface Gi1/0/3\n cdp enable\n lldp transmit\n lldp receive")
         );
+        // LLDP-MED advertising another voice VLAN (Gi1/0/4 transmits LLDP).
+        port(&mut s, "Gi1/0/4").lldp_med_voice_vlan = Some(120);
+        port(&mut s, "Gi1/0/5").lldp_med_voice_vlan = Some(120);
+        check(
+            Check::Neighbours,
+            &s,
+            &plan(),
+            &["fail warning Gi1/0/3", "fail warning Gi1/0/4"],
+        );
+        port(&mut s, "Gi1/0/4").lldp_med_voice_vlan = Some(110);
+        check(Check::Neighbours, &s, &plan(), &["fail warning Gi1/0/3"]);
     }
 }
