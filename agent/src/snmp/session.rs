@@ -233,6 +233,12 @@ fn next_request_id() -> i32 {
     NEXT.fetch_add(100_000, Ordering::Relaxed) & 0x3fff_ffff
 }
 
+/// Why a session could not be built.
+enum OpenError {
+    Socket(std::io::Error),
+    Snmp(snmp2::Error),
+}
+
 /// Talks with one agent in one context: one request in flight, `attempts` tries of `timeout`
 /// each, a new session after every timeout.
 pub(crate) struct Client {
@@ -323,22 +329,22 @@ impl Client {
     }
 
     /// Builds a session; for SNMPv3 runs engine discovery (one request).
-    async fn open(&mut self) -> Result<AsyncSession, snmp2::Error> {
+    async fn open(&mut self) -> Result<AsyncSession, OpenError> {
         self.stats.sessions += 1;
         let id = next_request_id();
         match &self.login {
             Login::V2c { community } => {
                 AsyncSession::new_v2c(self.addr, community.expose().as_bytes(), id)
                     .await
-                    .map_err(|e| snmp2::Error::Mib(format!("opening a UDP socket: {e}")))
+                    .map_err(OpenError::Socket)
             }
             Login::V3 { creds } => {
                 let security = security(creds, self.key_extension);
                 let mut s = AsyncSession::new_v3(self.addr, id, security)
                     .await
-                    .map_err(|e| snmp2::Error::Mib(format!("opening a UDP socket: {e}")))?;
+                    .map_err(OpenError::Socket)?;
                 self.stats.requests += 1;
-                s.init().await?;
+                s.init().await.map_err(OpenError::Snmp)?;
                 self.stats.responses += 1;
                 Ok(s)
             }
@@ -361,8 +367,10 @@ impl Client {
                         }
                         continue;
                     }
-                    Ok(Err(snmp2::Error::Mib(reason))) => return Err(self.protocol(reason)),
-                    Ok(Err(e)) => return Err(self.fatal(&e)),
+                    Ok(Err(OpenError::Socket(e))) => {
+                        return Err(self.protocol(format!("opening a UDP socket: {e}")));
+                    }
+                    Ok(Err(OpenError::Snmp(e))) => return Err(self.fatal(&e)),
                     Ok(Ok(s)) => self.session = Some(s),
                 }
             }
