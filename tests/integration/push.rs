@@ -750,3 +750,54 @@ async fn https_trusts_the_ca_file_and_spools_on_an_untrusted_certificate() {
     assert_eq!(out, PushOutcome::Stored);
     assert_eq!(*c.seen.lock().unwrap(), [format!("Bearer {TOKEN}")]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_run_on_the_same_spool_refuses_to_start() {
+    let sim = lanready_tests::Snmpsim::fixtures(&["access48"]);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &sim.address(), "hq", "access48");
+    let c = ScriptedCollector::start(Seen::default()).await;
+    let spool = dir.path().join("spool");
+    let token = token_file(dir.path());
+    let args = run_args(&plan, &c.url, &spool, &token, &["--every", "1h"]);
+    let first = AgentProcess::spawn(&args, dir.path().join("first.log"));
+    // The first run has scanned and pushed once: it holds the lock.
+    let start = std::time::Instant::now();
+    while c.seen().order.is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "{}",
+            first.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut second = AgentProcess::spawn(&args, dir.path().join("second.log"));
+    let st = second.wait(Duration::from_secs(30)).await;
+    let log = second.log();
+    assert_eq!(st.code(), Some(2), "{log}");
+    assert!(
+        log.contains(&format!(
+            "another lanready-agent run (pid {}) is using the spool",
+            first.child.id()
+        )),
+        "{log}"
+    );
+    assert_eq!(
+        c.seen().requests.len(),
+        1,
+        "the second run scanned or pushed"
+    );
+    drop(first);
+    // Once the first is gone (SIGKILL), the lock is free again.
+    let once = run_args(
+        &plan,
+        &c.url,
+        &spool,
+        &token,
+        &["--every", "1h", "--scans", "1"],
+    );
+    let mut third = AgentProcess::spawn(&once, dir.path().join("third.log"));
+    let st = third.wait(Duration::from_secs(120)).await;
+    assert!(st.success(), "{}", third.log());
+    assert_eq!(c.seen().order.len(), 2);
+}

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::cmd::scan;
 use crate::plan::Plan;
-use crate::push::{Backoff, PushArgs, PushError, PushOutcome, Pusher, ReportSink};
+use crate::push::{Backoff, PushArgs, PushError, PushOutcome, Pusher, ReportSink, RunLock};
 use crate::report::ScanContext;
 use crate::schedule::{Clock, Schedule, SystemClock, parse_duration};
 
@@ -282,6 +282,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     let cfg = loop_config(&args)?;
     let pusher = Pusher::from_args(&args.push, &args.plan)?
         .context("`run` pushes its reports: give --collector URL (and --token-file FILE)")?;
+    let _lock = RunLock::acquire(pusher.spool().dir())?;
     let scan = scan_fn(&args)?;
     tracing::info!(
         message = "Agent running.",

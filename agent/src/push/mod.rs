@@ -8,6 +8,7 @@
 
 pub mod backoff;
 pub mod client;
+pub mod lock;
 pub mod spool;
 
 use std::future::Future;
@@ -20,6 +21,7 @@ use lanready_schema::Report;
 use crate::secret::Secret;
 pub use backoff::Backoff;
 pub use client::{Answer, ClientConfig, ClientError, Collector};
+pub use lock::{LockError, RunLock};
 pub use spool::{Entry, Spool, SpoolError};
 
 /// The environment variable read for the token when `--token-file` is not given.
