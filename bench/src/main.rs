@@ -142,7 +142,17 @@ fn dataset(s: &Subject) -> anyhow::Result<Dataset> {
 
 /// CPU time (user, sys) of every child waited for so far, in microseconds.
 fn children_cpu() -> anyhow::Result<(u64, u64)> {
-    let u = getrusage(UsageWho::RUSAGE_CHILDREN)?;
+    cpu_of(UsageWho::RUSAGE_CHILDREN)
+}
+
+/// CPU time (user, sys) of this process (the responder's threads, in the estate run).
+fn own_cpu() -> anyhow::Result<Cpu> {
+    let (user_us, sys_us) = cpu_of(UsageWho::RUSAGE_SELF)?;
+    Ok(Cpu { user_us, sys_us })
+}
+
+fn cpu_of(who: UsageWho) -> anyhow::Result<(u64, u64)> {
+    let u = getrusage(who)?;
     let us = |t: nix::sys::time::TimeVal| (t.tv_sec() as u64) * 1_000_000 + t.tv_usec() as u64;
     Ok((us(u.user_time()), us(u.system_time())))
 }
@@ -393,6 +403,8 @@ pub struct EstateFigures {
     pub wall: Duration,
     pub peak_rss_kb: u64,
     pub agent_cpu: Cpu,
+    /// CPU of the bench process (the responder's thread) while the agent ran.
+    pub responder_cpu: Cpu,
     /// Requests a second the responder sustains for this request mix (the blast).
     pub capacity_rps: f64,
     pub responder_threads: usize,
@@ -437,6 +449,7 @@ fn measure_estate(
     std::fs::write(&list, text)?;
     eprintln!("[estate] polling {} switches", args.switches);
     let mut line = String::new();
+    let before = own_cpu()?;
     let agent_cpu = child_cpu_of(|| {
         let mut cmd = Command::new(self_exe()?);
         cmd.env(child::ENV_COMMUNITY, &s.name)
@@ -452,6 +465,11 @@ fn measure_estate(
         line = run_checked(&mut cmd, "the estate poll (child)")?;
         Ok(())
     })?;
+    let after = own_cpu()?;
+    let responder_cpu = Cpu {
+        user_us: after.user_us - before.user_us,
+        sys_us: after.sys_us - before.sys_us,
+    };
     let _ = std::fs::remove_dir_all(&dir);
     let get = |k: &str| field(&line, k).with_context(|| format!("{k} in {line:?}"));
     Ok(EstateFigures {
@@ -464,6 +482,7 @@ fn measure_estate(
         wall: Duration::from_micros(get("wall_us")?),
         peak_rss_kb: get("vm_hwm_kb")?,
         agent_cpu,
+        responder_cpu,
         capacity_rps,
         responder_threads,
     })
@@ -488,6 +507,7 @@ fn tempdir() -> anyhow::Result<PathBuf> {
 }
 
 fn all(args: &AllArgs) -> anyhow::Result<()> {
+    let machine = report::Machine::here();
     let subjects = subjects()?;
     let mut figures = Vec::new();
     for s in &subjects {
@@ -499,7 +519,7 @@ fn all(args: &AllArgs) -> anyhow::Result<()> {
     // The estate is made of the first subject (the project's own 48-port access switch when
     // it is there).
     let estate = measure_estate(&subjects[0], &figures[0].recorded, args)?;
-    let text = report::render(&report::Machine::here(), args, &figures, &estate);
+    let text = report::render(&machine, args, &figures, &estate);
     write(&args.out, &text)?;
     eprintln!("wrote {}", args.out.display());
     print!("{}", report::summary(&figures, &estate));

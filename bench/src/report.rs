@@ -13,6 +13,8 @@ pub struct Machine {
     pub cpu_model: String,
     pub commit: String,
     pub netsnmp: String,
+    /// /proc/loadavg when the run started: other work on the machine skews every figure.
+    pub load: String,
 }
 
 impl Machine {
@@ -43,7 +45,11 @@ impl Machine {
                 String::from_utf8_lossy(&t).trim().to_string()
             })
             .unwrap_or_default();
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default();
         Machine {
+            load,
             date,
             cpus: std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -81,7 +87,8 @@ pub fn render(
     );
     let _ = writeln!(
         o,
-        "- Taken: {} at commit `{}`\n- Machine: {} CPUs, {}\n- net-snmp: {}\n- Responder: \
+        "- Taken: {} at commit `{}`\n- Machine: {} CPUs, {}; load average at the start {} \
+         (anything above 0 is other work sharing the cores)\n- net-snmp: {}\n- Responder: \
          the test tree's snmprec responder (`tests/src/responder.rs`, answers as snmpsim does, \
          64 varbinds a GETBULK at most); max-repetitions {} for the agent and `-Cr{}` for \
          net-snmp; CPU figures are the median of {} runs.\n",
@@ -89,6 +96,7 @@ pub fn render(
         m.commit,
         m.cpus,
         m.cpu_model,
+        m.load,
         m.netsnmp,
         args.max_repetitions,
         args.max_repetitions,
@@ -245,6 +253,29 @@ pub fn render(
         estate.agent_cpu.user_us as f64 / 1000.0,
         estate.agent_cpu.sys_us as f64 / 1000.0,
         estate.agent_cpu.total_us() as f64 / 1000.0 / estate.switches as f64
+    );
+    let wall = estate.wall.as_secs_f64();
+    let _ = writeln!(
+        o,
+        "| responder CPU during the run | {} ({:.0}% of one core) | |",
+        ms(&estate.responder_cpu),
+        estate.responder_cpu.total_us() as f64 / 1e4 / wall
+    );
+    let per_req = |c: &Cpu| c.total_us() as f64 / estate.requests.max(1) as f64;
+    let _ = writeln!(
+        o,
+        "| CPU a request | agent {:.1} us, responder {:.1} us | |",
+        per_req(&estate.agent_cpu),
+        per_req(&estate.responder_cpu)
+    );
+    let _ = writeln!(
+        o,
+        "| both, of the machine's {} cores | {:.0}% busy | |",
+        m.cpus,
+        (estate.agent_cpu.total_us() + estate.responder_cpu.total_us()) as f64
+            / 1e4
+            / wall
+            / m.cpus as f64
     );
     let _ = writeln!(o, "\n{ANALYSIS}");
     o
