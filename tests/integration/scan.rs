@@ -324,6 +324,8 @@ fn sweeps_a_loopback_subnet_for_switches() {
     let dir = tempfile::tempdir().unwrap();
     let plan_path = dir.path().join("plan.toml");
     // 127.0.0.0/30 is 127.0.0.1 (snmpsim) and 127.0.0.2 (nothing); 127.0.0.4/30 has no one.
+    // 127.0.0.1 is also listed: it is polled once, as the listed switch, and still counts
+    // as found in its subnet.
     std::fs::write(
         &plan_path,
         format!(
@@ -336,6 +338,7 @@ retries = 0
 switches = [
   {{ address = "127.0.0.0/30", port = {port} }},
   {{ address = "127.0.0.4/30", port = {port} }},
+  "127.0.0.1:{port}",
 ]
 [sites.phones]
 class = 2

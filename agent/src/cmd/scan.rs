@@ -2,6 +2,7 @@
 //! (sweeping subnets for SNMP responders), evaluates the checks and writes the site report
 //! (`lanready.report/v1`). `--check-config` validates the plan without polling.
 
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write as _};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -214,6 +215,16 @@ struct Job {
 
 /// Polls the site's switches and builds its report.
 pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
+    // Listed addresses first; a subnet host already listed (or in an earlier subnet) is
+    // polled once, as the earlier entry.
+    let mut seen: HashSet<String> = site
+        .switches
+        .iter()
+        .filter_map(|s| match &s.target {
+            TargetSpec::Address(a) => Some(a.clone()),
+            TargetSpec::Subnet { .. } => None,
+        })
+        .collect();
     let mut jobs = Vec::new();
     for (entry, spec) in site.switches.iter().enumerate() {
         match &spec.target {
@@ -224,11 +235,13 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
             }),
             TargetSpec::Subnet { network, port } => {
                 for address in sweep::hosts(network, *port) {
-                    jobs.push(Job {
-                        entry,
-                        address,
-                        swept: true,
-                    });
+                    if seen.insert(address.clone()) {
+                        jobs.push(Job {
+                            entry,
+                            address,
+                            swept: true,
+                        });
+                    }
                 }
             }
         }
@@ -281,7 +294,6 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
 
     // Gather the switches in plan order; a swept host that did not answer is no switch.
     let mut found: Vec<(usize, String, Result<Snapshot, String>)> = Vec::new();
-    let mut sweep_found = vec![0usize; site.switches.len()];
     for (job, result) in jobs.iter().zip(results) {
         let result = match result {
             Some(Ok(snap)) => Ok(snap),
@@ -291,18 +303,27 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
             Some(Err(e)) => Err(e.to_string()),
             None => Err("the poll task failed (see the log)".to_string()),
         };
-        sweep_found[job.entry] += 1;
         found.push((job.entry, job.address.clone(), result));
     }
+    // Addresses where SNMP answered (a listed switch that timed out does not count).
+    let answered: HashSet<&str> = found
+        .iter()
+        .filter(|(e, _, r)| {
+            r.is_ok() || matches!(site.switches[*e].target, TargetSpec::Subnet { .. })
+        })
+        .map(|(_, a, _)| a.as_str())
+        .collect();
     let sweeps: Vec<Sweep> = site
         .switches
         .iter()
-        .enumerate()
-        .filter_map(|(i, s)| match &s.target {
+        .filter_map(|s| match &s.target {
             TargetSpec::Subnet { network, port } => Some(Sweep {
                 label: s.target.label(),
                 probed: sweep::hosts(network, *port).len(),
-                found: sweep_found[i],
+                found: sweep::hosts(network, *port)
+                    .iter()
+                    .filter(|h| answered.contains(h.as_str()))
+                    .count(),
             }),
             TargetSpec::Address(_) => None,
         })
