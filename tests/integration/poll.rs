@@ -389,6 +389,19 @@ async fn snmpv3_reads_the_same_walk_as_v2c_and_fails_clearly_on_wrong_credential
     // Engine discovery is one request per session: the main one and one per VLAN.
     assert!(stats.sessions == 4, "{stats:?}");
 
+    // AES-256 keys from SHA-1 the Blumenthal way: Reeder fails once, the other method works,
+    // and the VLAN contexts start with the method that worked (no extra failures there).
+    let (blmt, blmt_stats) =
+        poll_with_stats(&v3(&addr, user("blumenthal"), "access48"), &opts(true))
+            .await
+            .unwrap();
+    assert_same_walk(&blmt, &reference, "SHA/AES-256 (Blumenthal) against v2c");
+    assert_eq!(
+        blmt_stats.requests,
+        stats.requests + 2,
+        "one refused request and one new engine discovery: {blmt_stats:?} vs {stats:?}"
+    );
+
     for name in ["reeder", "blumenthal", "md5des", "sha512", "authonly"] {
         let w = poll(&v3(&addr, user(name), "access48"), &opts(false))
             .await

@@ -224,7 +224,8 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
         return Err(e);
     }
     if opts.vlan_contexts && !stopped {
-        let vstats = vlan::walk_contexts(address, addr, &login, opts, &mut walk).await;
+        let ext = client.key_extension();
+        let vstats = vlan::walk_contexts(address, addr, &login, ext, opts, &mut walk).await;
         stats.add(&vstats);
     }
     stats.elapsed = started.elapsed();

@@ -276,6 +276,18 @@ impl Client {
         }
     }
 
+    /// The key extension method that worked (SNMPv3 AES-192/256 from MD5/SHA-1 only).
+    pub(crate) fn key_extension(&self) -> Option<KeyExtension> {
+        self.key_extension
+    }
+
+    /// Starts with a key extension method known to work, so a VLAN context does not try the
+    /// wrong one first.
+    pub(crate) fn with_key_extension(mut self, k: Option<KeyExtension>) -> Client {
+        self.key_extension = k;
+        self
+    }
+
     fn timeout_error(&self) -> PollError {
         PollError::Timeout {
             address: self.address.clone(),

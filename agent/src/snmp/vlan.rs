@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use lanready_mibs::Walk;
+use snmp2::v3::KeyExtension;
 use tracing::debug;
 
 use super::session::{Client, Login};
@@ -43,6 +44,7 @@ pub(crate) async fn walk_contexts(
     address: &str,
     addr: SocketAddr,
     login: &Login,
+    key_extension: Option<KeyExtension>,
     opts: &PollOptions,
     walk: &mut Walk,
 ) -> PollStats {
@@ -61,7 +63,8 @@ pub(crate) async fn walk_contexts(
             ));
             break;
         }
-        let mut client = Client::new(address, addr, login.for_vlan(vlan), timeout, 1);
+        let mut client = Client::new(address, addr, login.for_vlan(vlan), timeout, 1)
+            .with_key_extension(key_extension);
         let mut values = BTreeMap::new();
         let mut problems = Vec::new();
         let result = async {
