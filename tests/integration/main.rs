@@ -3,6 +3,7 @@
 mod collector;
 mod dashboard;
 mod e2e;
+mod faults;
 mod gate;
 mod harness;
 mod poll;
