@@ -24,7 +24,7 @@ pub struct TargetArgs {
     /// The switch: HOST or HOST:PORT (port 161 by default); IPv6 as [ADDR]:PORT.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub target: String,
-    /// SNMPv2c community.
+    /// SNMPv2c community (default `public`).
     #[arg(
         long,
         env = ENV_COMMUNITY,

@@ -1,6 +1,16 @@
 //! The SNMP conversation with one switch: sessions (v2c, v3), GETBULK walks of the poll
 //! plan's column groups, timeouts, retries and session rebuilds. Returns a
 //! [`lanready_mibs::Walk`]; decoding it is the mibs crate's job.
+//!
+//! - `session`: one snmp2 session at a time per switch, every request under a timeout, a new
+//!   session (and SNMPv3 engine discovery) after each timeout, answers copied out at once.
+//! - `walker`: the scalars in one GET; each group's unfinished columns in one GETBULK, each
+//!   column ending when it leaves its subtree, at endOfMibView, or at a non-increasing OID.
+//! - `vlan`: BRIDGE-MIB again in each operational VLAN's context, one short attempt each.
+//!
+//! Lines in `Walk::problems` start with what they are about: `TABLE: `, `VLAN N TABLE: `,
+//! `VLAN N context: `, `VLAN contexts: ` or `scalars: ` (the decoder matches `TABLE:`).
+//! Secrets never reach a message or a log line.
 
 use std::time::Duration;
 
