@@ -296,11 +296,56 @@ pub struct SubjectFigures {
     pub netsnmp_floor_cpu: Cpu,
     /// CPU of 20 polls in one process, divided by 20: the poll without process start.
     pub agent_warm_cpu: Cpu,
+    /// The real `lanready-agent poll --format json` (poll, decode, JSON), when it built.
+    pub agent_binary_cpu: Option<Cpu>,
     /// The request datagrams of one poll, in order (for the capacity blast).
     pub recorded: Vec<Vec<u8>>,
 }
 
-fn measure_subject(s: &Subject, args: &AllArgs) -> anyhow::Result<SubjectFigures> {
+/// Builds `lanready-agent` in this binary's profile, beside it; None when that fails.
+fn agent_binary() -> Option<PathBuf> {
+    let exe = self_exe().ok()?;
+    let dir = exe.parent()?;
+    let release = dir.file_name().is_some_and(|n| n == "release");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(lanready_tests::workspace_root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "lanready-agent",
+        "--bin",
+        "lanready-agent",
+    ]);
+    if release {
+        cmd.arg("--release");
+    }
+    let ok = cmd.status().is_ok_and(|s| s.success());
+    let p = dir.join("lanready-agent");
+    if !ok || !p.exists() {
+        eprintln!("lanready-agent did not build: its CPU column is left out");
+        return None;
+    }
+    Some(p)
+}
+
+fn agent_binary_poll(bin: &Path, address: &str, s: &Subject, args: &AllArgs) -> anyhow::Result<()> {
+    let mut cmd = Command::new(bin);
+    cmd.env("LANREADY_COMMUNITY", &s.name)
+        .env("RUST_LOG", "error")
+        .args(["poll", "--target", address, "--format", "json"])
+        .args(["--max-repetitions", &args.max_repetitions.to_string()]);
+    if !s.vlan_contexts {
+        cmd.arg("--no-vlan-contexts");
+    }
+    run_checked(&mut cmd, "lanready-agent poll").map(drop)
+}
+
+fn measure_subject(
+    s: &Subject,
+    args: &AllArgs,
+    agent_bin: Option<&Path>,
+) -> anyhow::Result<SubjectFigures> {
     eprintln!("[{}] serving {} values", s.name, s.walk.values.len());
     let responder = Responder::start(dataset(s)?, &ResponderOptions::default())?;
     let address = responder.address();
@@ -366,6 +411,16 @@ fn measure_subject(s: &Subject, args: &AllArgs) -> anyhow::Result<SubjectFigures
             run_checked(&mut c, "snmpbulkwalk of an empty subtree").map(drop)
         })?);
     }
+    let agent_binary_cpu = match agent_bin {
+        Some(bin) => {
+            let mut v = Vec::new();
+            for _ in 0..args.runs {
+                v.push(child_cpu_of(|| agent_binary_poll(bin, &address, s, args))?);
+            }
+            Some(median(v))
+        }
+        None => None,
+    };
     const WARM: u32 = 20;
     let warm = child_cpu_of(|| {
         agent_poll_child(&address, &s.name, args, s.vlan_contexts, WARM).map(drop)
@@ -388,6 +443,7 @@ fn measure_subject(s: &Subject, args: &AllArgs) -> anyhow::Result<SubjectFigures
         agent_floor_cpu: median(agent_floor),
         netsnmp_floor_cpu: median(netsnmp_floor),
         agent_warm_cpu: warm,
+        agent_binary_cpu,
         recorded,
     })
 }
@@ -509,9 +565,14 @@ fn tempdir() -> anyhow::Result<PathBuf> {
 fn all(args: &AllArgs) -> anyhow::Result<()> {
     let machine = report::Machine::here();
     let subjects = subjects()?;
+    let agent_bin = if args.estate_only {
+        None
+    } else {
+        agent_binary()
+    };
     let mut figures = Vec::new();
     for s in &subjects {
-        figures.push(measure_subject(s, args)?);
+        figures.push(measure_subject(s, args, agent_bin.as_deref())?);
         if args.estate_only {
             break;
         }

@@ -168,14 +168,14 @@ pub fn render(
         o,
         "| switch | agent | net-snmp (processes) | agent / net-snmp | target | agent, warm \
          (per poll, 20 in one process) | agent process start alone | one `snmpbulkwalk` \
-         process alone |"
+         process alone | `lanready-agent poll --format json` (poll + decode + JSON) |"
     );
-    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(o, "|---|---|---|---|---|---|---|---|---|");
     for s in subjects {
         let r = s.agent_cpu.total_us() as f64 / s.netsnmp_cpu.total_us().max(1) as f64;
         let _ = writeln!(
             o,
-            "| {} | {} | {} ({}) | {:.3}x | {} | {} | {} | {} |",
+            "| {} | {} | {} ({}) | {:.3}x | {} | {} | {} | {} | {} |",
             s.name,
             ms(&s.agent_cpu),
             ms(&s.netsnmp_cpu),
@@ -185,6 +185,14 @@ pub fn render(
             ms(&s.agent_warm_cpu),
             ms(&s.agent_floor_cpu),
             ms(&s.netsnmp_floor_cpu),
+            s.agent_binary_cpu.as_ref().map_or_else(
+                || "not built".to_string(),
+                |c| format!(
+                    "{} ({:.3}x net-snmp)",
+                    ms(c),
+                    c.total_us() as f64 / s.netsnmp_cpu.total_us().max(1) as f64
+                )
+            ),
         );
     }
 
