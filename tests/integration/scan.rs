@@ -429,3 +429,79 @@ fn check_config_validates_the_example_plan_without_polling() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn scans_over_snmpv3_with_keys_from_a_file_and_the_environment() {
+    let user = lanready_tests::V3User::default();
+    let sim = Snmpsim::start_v3(&lanready_tests::fixture_files(&["access48"]), &user);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("auth.key"), format!("{}\n", user.auth_key)).unwrap();
+    let plan_path = dir.path().join("plan.toml");
+    // snmpsim picks the file by v3 context; it has no Cisco `vlan-N` contexts, so the
+    // per-VLAN BRIDGE-MIB reads are off (portfast is then unknown).
+    std::fs::write(
+        &plan_path,
+        format!(
+            r#"[[sites]]
+name = "v3"
+voice_vlan = 110
+vlan_contexts = false
+switches = ["{addr}"]
+[sites.v3]
+user = "{user}"
+auth_protocol = "sha"
+auth_key_file = "auth.key"
+priv_protocol = "aes"
+priv_key_env = "LANREADY_TEST_PRIV_KEY"
+context = "access48"
+[sites.phones]
+class = 2
+"#,
+            addr = sim.address(),
+            user = user.user
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("r.json");
+    let o = Command::new(binary("lanready-agent"))
+        .args([
+            "scan",
+            "--plan",
+            plan_path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("LANREADY_TEST_PRIV_KEY", &user.priv_key)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}\n{}", text(&o.stderr), sim.log());
+    let json = std::fs::read_to_string(&out).unwrap();
+    assert!(!json.contains(&user.auth_key) && !json.contains(&user.priv_key));
+    let r: Report = serde_json::from_str(&json).unwrap();
+    assert!(r.switches[0].reachable, "{:?}", r.switches[0].error);
+    assert_eq!(r.switches[0].name.as_deref(), Some("hitchin-sw1"));
+    assert_eq!(r.counts.blockers, 0, "{:#?}", r.findings);
+    assert_eq!(statuses(&r, "voice_vlan.port"), vec![Status::Pass]);
+    assert_eq!(statuses(&r, "port.portfast"), vec![Status::Unknown]);
+    // A warning check unknown costs half its weight (3 of 113 / 2), not the verdict.
+    assert_eq!((r.score, r.verdict), (99, Verdict::Ready));
+
+    // A wrong privacy key: the switch is unreachable, the site not ready, no key printed.
+    let o = Command::new(binary("lanready-agent"))
+        .args([
+            "scan",
+            "--plan",
+            plan_path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("LANREADY_TEST_PRIV_KEY", "wrong-priv-key")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let json = std::fs::read_to_string(&out).unwrap();
+    assert!(!json.contains("wrong-priv-key") && !text(&o.stderr).contains("wrong-priv-key"));
+    let r: Report = serde_json::from_str(&json).unwrap();
+    assert!(!r.switches[0].reachable);
+    assert_eq!(r.verdict, Verdict::NotReady);
+}
