@@ -33,6 +33,8 @@ pub(crate) struct Behaviour {
     pub next_override: Vec<(Vec<u32>, Vec<u32>)>,
     /// Answer tooBig when a GETBULK would return more varbinds than this.
     pub too_big_above: Option<usize>,
+    /// Answer every GETBULK with this error-status (genErr is 5).
+    pub bulk_error: Option<i64>,
     /// Per-VLAN data served to `community@VLAN`.
     pub vlans: BTreeMap<u16, BTreeMap<Vec<u32>, FakeValue>>,
 }
@@ -47,6 +49,7 @@ impl Default for Behaviour {
             late_by: Duration::ZERO,
             next_override: Vec::new(),
             too_big_above: None,
+            bulk_error: None,
             vlans: BTreeMap::new(),
         }
     }
@@ -174,6 +177,9 @@ fn answer(
             }
         }
         return encode(req_id, &req.community, 0, &vbs);
+    }
+    if let Some(status) = b.bulk_error {
+        return encode(req_id, &req.community, status, &[]);
     }
     let mut cur = req.oids.clone();
     'reps: for _ in 0..req.max_repetitions {
@@ -523,6 +529,54 @@ mod tests {
             .unwrap();
         assert_eq!(walk, want);
         assert!(stats.requests > 40, "{stats:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn agent_errors_end_each_table_with_a_problem_naming_it() {
+        // tooBig even for one value of one column: every column gives up, with a problem.
+        let agent = FakeAgent::start(
+            data(),
+            Behaviour {
+                too_big_above: Some(0),
+                ..Behaviour::default()
+            },
+        )
+        .await;
+        let (walk, _) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap();
+        assert_eq!(walk.values.len(), 1, "only the scalar");
+        let if_table: Vec<&String> = walk
+            .problems
+            .iter()
+            .filter(|p| p.starts_with("ifTable: "))
+            .collect();
+        assert_eq!(if_table.len(), 7, "one per column: {if_table:?}");
+        assert!(
+            if_table[0].contains("too big even for one value"),
+            "{if_table:?}"
+        );
+
+        // genErr: the table is cut short, one problem per table, one request per table.
+        let agent = FakeAgent::start(
+            data(),
+            Behaviour {
+                bulk_error: Some(5),
+                ..Behaviour::default()
+            },
+        )
+        .await;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap();
+        let groups = lanready_mibs::poll::GROUPS;
+        assert_eq!(walk.problems.len(), groups.len());
+        assert!(
+            walk.problems[0].starts_with("ifTable: the switch answered GETBULK with genErr(5)"),
+            "{:?}",
+            walk.problems
+        );
+        assert_eq!(stats.requests as usize, 1 + groups.len());
     }
 
     #[tokio::test]
