@@ -5,6 +5,7 @@
 //! (the path of `snmpsim-command-responder`). A missing snmpsim is a failure with a message
 //! saying how to install it, never a skipped test.
 
+pub mod hostile;
 pub mod relay;
 pub mod responder;
 
