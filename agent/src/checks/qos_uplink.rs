@@ -38,7 +38,19 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
             .iter()
             .find_map(|p| p.classes.iter().find(|k| k.priority).map(|k| (p, k)));
         match priority {
-            Some((p, k)) => ok.push(format!("{} ({} class {})", t.name, p.policy_name, k.name)),
+            Some((p, k)) if k.matches.iter().any(|m| matches_ef(m)) => {
+                ok.push(format!("{} ({} class {})", t.name, p.policy_name, k.name))
+            }
+            Some((p, k)) => out.push(
+                c.fail(
+                    a,
+                    Some(&t.name),
+                    format!("the priority class {} of {} does not match EF (DSCP 46): voice may not use it", k.name, p.policy_name),
+                )
+                .severity(lanready_schema::Severity::Warning)
+                .evidence(format!("cbQosMatchStmtName[{} class {}]", p.policy_name, k.name), k.matches.join("; "))
+                .fix(format!("class-map match-any {}\n match dscp ef", k.name)),
+            ),
             None => {
                 let (object, value) = match outputs.first() {
                     Some(p) => (
@@ -66,6 +78,19 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
     } else {
         out
     }
+}
+
+/// Whether a match statement selects EF-marked voice (`Match dscp ef (46)`, `match dscp
+/// 46`, `match cos 5`, an auto-QoS voice class).
+fn matches_ef(m: &str) -> bool {
+    let m = m.to_ascii_lowercase();
+    let words: Vec<&str> = m
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .collect();
+    (m.contains("dscp") && words.iter().any(|w| *w == "ef" || *w == "46"))
+        || (m.contains("cos") && words.contains(&"5"))
+        || (m.contains("voip") || m.contains("voice"))
 }
 
 #[cfg(test)]
@@ -98,6 +123,25 @@ mod tests {
                 .unwrap()
                 .contains("interface Te1/1/1\n service-policy output UPLINK-OUT")
         );
+        // A priority class matching something else than EF.
+        let mut t = ready();
+        for p in &mut t.qos.policies {
+            if p.interface.as_deref() == Some("Te1/1/2") {
+                p.classes[0].matches = vec!["Match precedence 3".into()];
+            }
+        }
+        check(Check::QosUplink, &t, &plan(), &["fail warning Te1/1/2"]);
+        for m in [
+            "Match dscp ef (46)",
+            "match dscp 46",
+            "Match cos  5",
+            "match protocol voip",
+        ] {
+            assert!(matches_ef(m), "{m}");
+        }
+        for m in ["Match dscp af41 (34)", "Match any", "match dscp 460"] {
+            assert!(!matches_ef(m), "{m}");
+        }
         s.qos.status = "unknown".into();
         s.system.descr = Some(MLS_DESCR.into());
         check(Check::QosUplink, &s, &plan(), &["unknown blocker -"]);
