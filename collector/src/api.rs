@@ -16,6 +16,7 @@ use lanready_schema::{REPORT_SCHEMA, Report};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::aggregate::{self, Staleness};
 use crate::auth::{self, Caller, TokenKind};
@@ -29,6 +30,8 @@ use crate::view::{ErrorBody, IngestResponse};
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// Default interval after which a site without a new scan is stale: 26 hours.
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(26 * 3600);
+/// Default request timeout: 30 seconds.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A report dated further ahead of the collector's clock than this is refused.
 pub const MAX_FUTURE_SKEW: Duration = Duration::from_secs(15 * 60);
 /// Trend points in the dashboard's rows.
@@ -42,6 +45,8 @@ pub const MAX_SITE_TREND_POINTS: u32 = 1000;
 pub struct Settings {
     pub body_limit: usize,
     pub staleness: Staleness,
+    /// Longest a request may take, body upload included; then 408.
+    pub request_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -49,6 +54,7 @@ impl Default for Settings {
         Settings {
             body_limit: DEFAULT_BODY_LIMIT,
             staleness: Staleness::new(DEFAULT_STALE_AFTER),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -89,6 +95,7 @@ impl AppState {
 /// The router.
 pub fn app(state: AppState) -> Router {
     let limit = state.settings.body_limit;
+    let timeout = state.settings.request_timeout;
     Router::new()
         .route("/", get(page))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -101,6 +108,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/dashboard", get(dashboard))
         .route("/metrics", get(metrics_text))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .with_state(state)
 }
 

@@ -66,6 +66,7 @@ fn fixture() -> Fixture {
     let settings = Settings {
         body_limit: 64 * 1024,
         staleness: Staleness::new(Duration::from_secs(2 * 3600)),
+        ..Settings::default()
     };
     let state = AppState::new(store, clock.clone(), settings);
     Fixture {

@@ -66,6 +66,9 @@ struct ServeArgs {
     /// A site whose latest scan is older than this is stale (`26h`, `90m`, `2d`).
     #[arg(long, default_value = "26h", value_parser = parse_duration)]
     stale_after: Duration,
+    /// Longest a request may take, body upload included (then 408).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    request_timeout: Duration,
     /// Per-site stale interval, `SITE=DURATION`; repeatable.
     #[arg(long = "stale-after-site", value_parser = parse_site_duration)]
     stale_after_site: Vec<(String, Duration)>,
@@ -267,6 +270,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     let settings = Settings {
         body_limit: args.body_limit,
         staleness,
+        request_timeout: args.request_timeout,
     };
     let retention = args
         .retention_days

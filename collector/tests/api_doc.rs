@@ -262,6 +262,7 @@ async fn answers_match_the_documented_schemas() {
         Settings {
             body_limit: 1 << 20,
             staleness: Staleness::new(Duration::from_secs(3600)),
+            ..Settings::default()
         },
     );
     let mut answers: Vec<(&str, Value)> = Vec::new();

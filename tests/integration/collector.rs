@@ -35,6 +35,7 @@ pub struct Options {
     pub body_limit: usize,
     pub stale_after: Duration,
     pub retention: Option<Duration>,
+    pub request_timeout: Duration,
 }
 
 impl Default for Options {
@@ -43,6 +44,7 @@ impl Default for Options {
             body_limit: 2 * 1024 * 1024,
             stale_after: Duration::from_secs(26 * 3600),
             retention: None,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -53,6 +55,7 @@ impl Collector {
         let settings = Settings {
             body_limit: opts.body_limit,
             staleness: Staleness::new(opts.stale_after),
+            request_timeout: opts.request_timeout,
         };
         let state = AppState::new(store, Arc::new(SystemClock), settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -748,4 +751,40 @@ async fn gate_against_a_running_collector() {
         matches!(r, Err(gate::GateError::Request { .. })),
         "stopped collector: {r:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_stalls_mid_body_gets_408_and_nothing_is_stored() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = add_token(&db, "station-a", TokenKind::Agent, &["hq"]);
+    let noc = add_token(&db, "noc", TokenKind::ReadOnly, &[]);
+    let c = Collector::start(
+        &db,
+        Options {
+            request_timeout: Duration::from_millis(500),
+            ..Options::default()
+        },
+    )
+    .await;
+    let body = serde_json::to_vec(&report(Spec::default())).unwrap();
+    let addr = c.url.trim_start_matches("http://").to_string();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/reports HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        agent.expose(),
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&body[..body.len() / 2]).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut answer))
+        .await
+        .expect("the collector answered within its timeout")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(site_names(&c.url, &noc).await.is_empty());
+    c.stop().await;
 }
