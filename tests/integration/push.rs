@@ -801,3 +801,62 @@ async fn a_second_run_on_the_same_spool_refuses_to_start() {
     assert!(st.success(), "{}", third.log());
     assert_eq!(c.seen().order.len(), 2);
 }
+
+/// `lanready-agent scan --collector ...`; its exit status and stderr.
+fn scan_push(plan: &Path, url: &str, spool: &Path, token: &Path) -> (Option<i32>, String) {
+    let out = std::process::Command::new(lanready_tests::binary("lanready-agent"))
+        .arg("scan")
+        .arg("--plan")
+        .arg(plan)
+        .arg("--out")
+        .arg(plan.with_extension("report.json"))
+        .args(["--collector", url, "--allow-http", "--token-file"])
+        .arg(token)
+        .arg("--spool-dir")
+        .arg(spool)
+        .env_remove("LANREADY_TOKEN")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("running lanready-agent scan");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_spools_while_the_collector_is_down_and_the_next_scan_sends_both() {
+    let sim = lanready_tests::Snmpsim::fixtures(&["access48"]);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &sim.address(), "hq", "access48");
+    let token = token_file(dir.path());
+    let spool = dir.path().join("spool");
+    let addr = unused_addr();
+    let url = format!("http://{addr}");
+
+    // Down: the report is safe in the spool; not an error.
+    let (code, err) = scan_push(&plan, &url, &spool, &token);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("is unavailable"), "{err}");
+    let waiting = spooled_ids(&spool);
+    assert_eq!(waiting.len(), 1);
+
+    // Up: the next scan sends the waiting report first, then its own.
+    let c = ScriptedCollector::start_on(addr, Arc::new(Mutex::new(Seen::default()))).await;
+    let (code, err) = scan_push(&plan, &url, &spool, &token);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("stored by"), "{err}");
+    let s = c.seen();
+    assert_eq!(s.order.len(), 2, "{s:?}");
+    assert_eq!(s.order[0], waiting[0]);
+    assert!(spooled(&spool).is_empty());
+    drop(s);
+
+    // Rejected: exit 2, the report kept in rejected/.
+    c.seen().reject = true;
+    let (code, err) = scan_push(&plan, &url, &spool, &token);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("rejected the report (HTTP 400"), "{err}");
+    assert_eq!(spooled(&spool.join("rejected")).len(), 1);
+    assert!(!err.contains(TOKEN));
+}
