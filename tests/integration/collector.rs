@@ -51,6 +51,11 @@ impl Default for Options {
 
 impl Collector {
     pub async fn start(db: &Path, opts: Options) -> Collector {
+        Self::start_on(db, opts, "127.0.0.1:0").await
+    }
+
+    /// Starts on a given loopback address (to come back on the same port after a stop).
+    pub async fn start_on(db: &Path, opts: Options, addr: &str) -> Collector {
         let store = Store::open(db).expect("opening the store");
         let settings = Settings {
             body_limit: opts.body_limit,
@@ -58,7 +63,7 @@ impl Collector {
             request_timeout: opts.request_timeout,
         };
         let state = AppState::new(store, Arc::new(SystemClock), settings);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(lanready_collector::serve(
@@ -786,5 +791,77 @@ async fn a_client_that_stalls_mid_body_gets_408_and_nothing_is_stored() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(site_names(&c.url, &noc).await.is_empty());
+    c.stop().await;
+}
+
+/// The contract with the agent, both sides real: the agent's spool and push client against
+/// this collector. 201 leaves the spool, 200 (a resend) too, a 4xx goes to `rejected/` and
+/// is never resent, an unreachable collector keeps the report for the next drain.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agents_push_client_against_the_real_collector() {
+    use lanready_agent::push::{ClientConfig, Collector as Client, PushOutcome, Pusher, Spool};
+    use lanready_agent::secret::Secret;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = add_token(&db, "station-a", TokenKind::Agent, &["hq"]);
+    let noc = add_token(&db, "noc", TokenKind::ReadOnly, &[]);
+    let c = Collector::start(&db, Options::default()).await;
+    let addr = c.url.trim_start_matches("http://").to_string();
+    let client = Client::new(&ClientConfig {
+        url: c.url.clone(),
+        token: Secret::new(agent.expose()),
+        ca_file: None,
+        allow_http: true,
+        timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    let spool = Spool::open(dir.path().join("spool")).unwrap();
+    let pusher = Pusher::new(client, spool);
+
+    let first = report(Spec {
+        id: "p1",
+        age: Duration::from_secs(600),
+        ..Spec::default()
+    });
+    assert_eq!(pusher.submit(&first).await.unwrap(), PushOutcome::Stored);
+    assert_eq!(pusher.submit(&first).await.unwrap(), PushOutcome::Duplicate);
+    let foreign = report(Spec {
+        id: "p2",
+        site: "branch",
+        ..Spec::default()
+    });
+    match pusher.submit(&foreign).await.unwrap() {
+        PushOutcome::Rejected {
+            status,
+            message,
+            path,
+        } => {
+            assert_eq!(status, 403);
+            assert!(message.contains("may not report for site"), "{message}");
+            assert!(path.exists());
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    c.stop().await;
+    let later = report(Spec {
+        id: "p3",
+        age: Duration::from_secs(60),
+        score: 99,
+        ..Spec::default()
+    });
+    assert!(matches!(
+        pusher.submit(&later).await.unwrap(),
+        PushOutcome::Spooled { .. }
+    ));
+    let c = Collector::start_on(&db, Options::default(), &addr).await;
+    let drain = pusher.drain().await.unwrap();
+    assert_eq!((drain.stored, drain.pending), (1, 0), "{drain:?}");
+    let (_, b) = get(&c.url, "/api/v1/sites/hq", Some(&noc)).await;
+    let d: SiteDetail = serde_json::from_str(&b).unwrap();
+    assert_eq!(
+        (d.report_id.as_str(), d.score, d.trend.len()),
+        ("p3", 99, 2)
+    );
     c.stop().await;
 }
