@@ -416,11 +416,19 @@ async fn ingest_inner(
             (StatusCode::OK, meta)
         }
         Inserted::Conflict(meta) => {
+            // Say where the id was used only to a token that may read that site.
+            let before = if caller.may_read(&meta.site) {
+                format!(
+                    " (site {:?}, received {})",
+                    meta.site,
+                    aggregate::rfc3339(meta.received_at)
+                )
+            } else {
+                String::new()
+            };
             return Err(ApiError::Conflict(format!(
-                "report id {:?} was stored before (site {:?}, received {}) with different content; a new scan needs a new id",
+                "report id {:?} was stored before{before} with different content; a new scan needs a new id",
                 meta.report_id,
-                meta.site,
-                aggregate::rfc3339(meta.received_at)
             )));
         }
     };
