@@ -505,3 +505,85 @@ class = 2
     assert!(!r.switches[0].reachable);
     assert_eq!(r.verdict, Verdict::NotReady);
 }
+
+/// Every real recording of the shared corpus, decoded and checked offline: checks never
+/// fail to produce a finding, every finding names its check and switch, and failures carry
+/// evidence (the report is what a real site would get).
+#[test]
+fn every_corpus_recording_gets_a_complete_report() {
+    use lanready_agent::plan::Plan;
+    use lanready_agent::report::{ScanContext, SwitchOutcome, build};
+    let Some(corpus) = lanready_tests::corpus_dir() else {
+        panic!("the shared corpus is missing beside the project (../shared/corpus)");
+    };
+    let dir = corpus.join("recordings");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".snmprec") && !n.contains('@'))
+        .map(|n| n.trim_end_matches(".snmprec").to_string())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "{names:?}");
+    let site = Plan::parse(
+        "[[sites]]\nname = \"corpus\"\nvoice_vlan = 110\ncommunity = \"c\"\nswitches = [\"127.0.0.1\"]\n",
+        Path::new("corpus.toml"),
+    )
+    .unwrap()
+    .sites
+    .remove(0);
+    let ctx = ScanContext {
+        now: time::macros::datetime!(2026-11-25 12:00 UTC),
+        id: "corpus".into(),
+        agent: "test".into(),
+    };
+    for name in names {
+        let read = |p: &Path| {
+            let bytes = std::fs::read(p).unwrap();
+            // snmpsim reads files as ISO-8859-1.
+            bytes.iter().map(|&b| b as char).collect::<String>()
+        };
+        let mut walk =
+            lanready_mibs::Walk::from_snmprec(&read(&dir.join(format!("{name}.snmprec"))))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        for e in std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()) {
+            let f = e.file_name().into_string().unwrap();
+            let Some(vlan) = f
+                .strip_prefix(&format!("{name}@"))
+                .and_then(|r| r.strip_suffix(".snmprec"))
+            else {
+                continue;
+            };
+            let v = lanready_mibs::Walk::from_snmprec(&read(&e.path())).unwrap();
+            walk.vlan_contexts.insert(vlan.parse().unwrap(), v.values);
+        }
+        let address = format!("{name}:161");
+        let snap = lanready_mibs::decode::snapshot(&walk, &address);
+        let outcome = SwitchOutcome {
+            plan: site.switch_plan(&address, None),
+            result: Ok(snap),
+        };
+        let r = build(&site, &[outcome], &[], &ctx);
+        let checks: std::collections::BTreeSet<&str> =
+            r.findings.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(checks.len(), 16, "{name}: {checks:?}");
+        for f in &r.findings {
+            assert_eq!(f.switch, address);
+            if f.status == Status::Fail && f.severity != Severity::Info {
+                assert!(
+                    !f.evidence.is_empty() && f.remediation.is_some(),
+                    "{name}: {f:#?}"
+                );
+            }
+        }
+        eprintln!(
+            "{name}: {:?} score {}, {} user ports, {} blockers, {} warnings, {} unknown",
+            r.verdict,
+            r.score,
+            r.switches[0].user_ports,
+            r.counts.blockers,
+            r.counts.warnings,
+            r.counts.unknown
+        );
+    }
+}

@@ -1,6 +1,6 @@
-//! `poe.port`: every user-facing port can power a phone: it has PoE, PoE is enabled, its
-//! maximum allows the planned phone, and it shows no fault; power denied or overloaded
-//! before is a warning.
+//! `poe.port`: every user-facing port can power a phone: PoE is enabled, its maximum allows
+//! the planned phone, and it shows no fault. Power denied or overloaded before, and a port
+//! without PoE on a PoE switch (usually an SFP slot), are warnings.
 
 use lanready_schema::{Finding, Severity, Snapshot};
 
@@ -34,9 +34,12 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
         let name = i.name.as_str();
         let Some(p) = &i.poe else {
             out.push(
-                c.fail(a, Some(name), "not a PoE port: a phone plugged here gets no power")
+                // On a PoE switch such a port is most often an SFP slot, not a socket: a
+                // warning, so the plan can exclude it, rather than a blocker.
+                c.fail(a, Some(name), "no PoE on this port (an SFP slot? else a phone plugged here gets no power)")
+                    .severity(Severity::Warning)
                     .evidence(format!("pethPsePortTable[ifIndex {}]", i.if_index), "no row")
-                    .fix("! This port has no PoE: move the socket's patch lead to a PoE port,\n! or exclude the port from the plan ([sites.ports] exclude)."),
+                    .fix("! This port has no PoE: if it is an uplink or SFP slot, exclude it from the plan\n! ([sites.ports] exclude); if it is a desk socket, patch it to a PoE port."),
             );
             continue;
         };
@@ -123,7 +126,7 @@ mod tests {
             &s,
             &plan(),
             &[
-                "fail blocker Gi1/0/1",
+                "fail warning Gi1/0/1",
                 "fail blocker Gi1/0/2",
                 "fail blocker Gi1/0/3",
                 "fail warning Gi1/0/4",
