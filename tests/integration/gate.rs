@@ -269,3 +269,24 @@ fn min_score_strict_and_errors() {
         Some(2)
     );
 }
+
+/// The gate's whole text and JUnit for the failing sites, as golden files: what a person
+/// reads in a CI log and what a CI system shows.
+#[test]
+fn gate_text_and_junit_match_golden_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for (report, name) in [
+        ("report-poe-budget.json", "poe-budget"),
+        ("report-voice-qos.json", "voice-qos"),
+        ("report-nopoe-unreachable.json", "nopoe-unreachable"),
+    ] {
+        let junit = dir.path().join(format!("{name}.xml"));
+        let o = gate(&golden_path(report), &["--junit", junit.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        crate::scan::compare_golden(&format!("gate-{name}.txt"), &stdout(&o));
+        crate::scan::compare_golden(
+            &format!("junit-{name}.xml"),
+            &std::fs::read_to_string(&junit).unwrap(),
+        );
+    }
+}
