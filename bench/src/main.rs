@@ -33,9 +33,13 @@ enum Cli {
     All(AllArgs),
     /// Serve `.snmprec` files on a loopback port until killed (for profiling a client).
     Serve {
-        /// Port on 127.0.0.1 (0: any free one; the address is printed).
+        /// Port on 127.0.0.1 (0: any free one; the addresses are printed).
         #[arg(long, default_value_t = 0)]
         port: u16,
+        /// Endpoints, each serving every file, on consecutive ports from --port (or free
+        /// ports when --port is 0).
+        #[arg(long, default_value_t = 1)]
+        endpoints: u16,
         files: Vec<PathBuf>,
     },
     #[command(hide = true)]
@@ -76,7 +80,11 @@ pub struct AllArgs {
 fn main() -> anyhow::Result<()> {
     match Cli::parse() {
         Cli::All(a) => all(&a),
-        Cli::Serve { port, files } => serve(port, &files),
+        Cli::Serve {
+            port,
+            endpoints,
+            files,
+        } => serve(port, endpoints, &files),
         Cli::PollChild(a) => child::poll_child(&a),
         Cli::EstateChild(a) => child::estate_child(&a),
     }
@@ -177,6 +185,13 @@ pub struct Cpu {
 impl Cpu {
     pub fn total_us(&self) -> u64 {
         self.user_us + self.sys_us
+    }
+
+    fn minus(&self, earlier: &Cpu) -> Cpu {
+        Cpu {
+            user_us: self.user_us.saturating_sub(earlier.user_us),
+            sys_us: self.sys_us.saturating_sub(earlier.sys_us),
+        }
     }
 }
 
@@ -450,6 +465,8 @@ fn measure_subject(
 
 /// Figures of the estate run.
 pub struct EstateFigures {
+    /// What polled: the library in a child process, or the real scan command.
+    pub how: String,
     pub subject: String,
     pub switches: usize,
     pub concurrency: usize,
@@ -472,11 +489,56 @@ impl EstateFigures {
     }
 }
 
+/// Peak memory (VmHWM, kB) of a running child, sampled until it exits: VmHWM only grows, so
+/// the last sample misses at most the final few milliseconds.
+fn run_sampling_hwm(cmd: &mut Command, what: &str) -> anyhow::Result<(Duration, u64)> {
+    let started = std::time::Instant::now();
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {what}"))?;
+    let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let mut hwm = 0u64;
+    let status = loop {
+        if let Some(kb) = std::fs::read_to_string(&status_file).ok().and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        }) {
+            hwm = hwm.max(kb);
+        }
+        if let Some(st) = child.try_wait()? {
+            break st;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let wall = started.elapsed();
+    // Exit 0 is "ready", 1 "not ready": both are a finished scan.
+    if !matches!(status.code(), Some(0 | 1)) {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read as _;
+            let _ = e.read_to_string(&mut err);
+        }
+        bail!("{what} failed ({status}): {}", err.trim());
+    }
+    Ok((wall, hwm))
+}
+
+/// The estate: one responder with an endpoint a switch, polled by the library in one child
+/// process, then scanned by the real `lanready-agent scan` (when it built).
+pub struct Estate {
+    pub library: EstateFigures,
+    pub scan: Option<EstateFigures>,
+}
+
 fn measure_estate(
     s: &Subject,
     recorded: &[Vec<u8>],
     args: &AllArgs,
-) -> anyhow::Result<EstateFigures> {
+    agent_bin: Option<&Path>,
+) -> anyhow::Result<Estate> {
     let data = dataset(s)?;
     let responder_threads = args.responder_threads;
     let endpoints = (0..args.switches)
@@ -503,7 +565,7 @@ fn measure_estate(
         .map(|a| format!("{a}\n"))
         .collect();
     std::fs::write(&list, text)?;
-    eprintln!("[estate] polling {} switches", args.switches);
+    eprintln!("[estate] polling {} switches (library)", args.switches);
     let mut line = String::new();
     let before = own_cpu()?;
     let agent_cpu = child_cpu_of(|| {
@@ -521,14 +583,10 @@ fn measure_estate(
         line = run_checked(&mut cmd, "the estate poll (child)")?;
         Ok(())
     })?;
-    let after = own_cpu()?;
-    let responder_cpu = Cpu {
-        user_us: after.user_us - before.user_us,
-        sys_us: after.sys_us - before.sys_us,
-    };
-    let _ = std::fs::remove_dir_all(&dir);
+    let responder_cpu = own_cpu()?.minus(&before);
     let get = |k: &str| field(&line, k).with_context(|| format!("{k} in {line:?}"));
-    Ok(EstateFigures {
+    let library = EstateFigures {
+        how: "library `snmp::poll`, one child process".into(),
         subject: s.name.clone(),
         switches: args.switches,
         concurrency: args.concurrency,
@@ -541,16 +599,87 @@ fn measure_estate(
         responder_cpu,
         capacity_rps,
         responder_threads,
-    })
+    };
+
+    let scan = match agent_bin {
+        Some(bin) => {
+            eprintln!(
+                "[estate] scanning {} switches (lanready-agent scan)",
+                args.switches
+            );
+            let plan = dir.join("estate.toml");
+            std::fs::write(&plan, estate_plan(responder.addresses(), &s.name, args))?;
+            responder.reset_counts();
+            let before = own_cpu()?;
+            let mut wall_hwm = (Duration::ZERO, 0);
+            let agent_cpu = child_cpu_of(|| {
+                let mut cmd = Command::new(bin);
+                cmd.env("RUST_LOG", "error")
+                    .arg("scan")
+                    .arg("--plan")
+                    .arg(&plan)
+                    .arg("--out")
+                    .arg(dir.join("report.json"));
+                wall_hwm = run_sampling_hwm(&mut cmd, "lanready-agent scan")?;
+                Ok(())
+            })?;
+            let responder_cpu = own_cpu()?.minus(&before);
+            let requests = responder.total().requests;
+            // Every switch answered the scan when each endpoint was asked as often as the
+            // library's poll asked on average.
+            let polled = (0..args.switches)
+                .filter(|&i| responder.counts(i).requests > 0)
+                .count() as u64;
+            Some(EstateFigures {
+                how: "`lanready-agent scan` (poll, decode, checks, report)".into(),
+                subject: s.name.clone(),
+                switches: args.switches,
+                concurrency: args.concurrency,
+                ok: polled,
+                failed: args.switches as u64 - polled,
+                requests,
+                wall: wall_hwm.0,
+                peak_rss_kb: wall_hwm.1,
+                agent_cpu,
+                responder_cpu,
+                capacity_rps,
+                responder_threads,
+            })
+        }
+        None => None,
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Estate { library, scan })
 }
 
-fn serve(port: u16, files: &[PathBuf]) -> anyhow::Result<()> {
+/// A site plan with one switch entry for each endpoint.
+fn estate_plan(addresses: &[std::net::SocketAddr], community: &str, args: &AllArgs) -> String {
+    let mut t = format!(
+        "agent = \"lanready-bench\"\nconcurrency = {}\n\n[[sites]]\nname = \"estate\"\n\
+         voice_vlan = 110\ndata_vlan = 10\nswitches = [\n",
+        args.concurrency
+    );
+    for a in addresses {
+        t.push_str(&format!(
+            "  {{ address = \"{a}\", community = \"{community}\" }},\n"
+        ));
+    }
+    t.push_str("]\n");
+    t
+}
+
+fn serve(port: u16, endpoints: u16, files: &[PathBuf]) -> anyhow::Result<()> {
     let data = Dataset::from_files(files)?;
+    let at = |i: u16| if port == 0 { 0 } else { port.saturating_add(i) };
     let r = Responder::start_many(
-        vec![(([127, 0, 0, 1], port).into(), data)],
+        (0..endpoints.max(1))
+            .map(|i| (([127, 0, 0, 1], at(i)).into(), data.clone()))
+            .collect(),
         &ResponderOptions::default(),
     )?;
-    println!("{}", r.address());
+    for a in r.addresses() {
+        println!("{a}");
+    }
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
@@ -579,7 +708,17 @@ fn all(args: &AllArgs) -> anyhow::Result<()> {
     }
     // The estate is made of the first subject (the project's own 48-port access switch when
     // it is there).
-    let estate = measure_estate(&subjects[0], &figures[0].recorded, args)?;
+    let estate_bin = if args.estate_only {
+        agent_binary()
+    } else {
+        agent_bin.clone()
+    };
+    let estate = measure_estate(
+        &subjects[0],
+        &figures[0].recorded,
+        args,
+        estate_bin.as_deref(),
+    )?;
     let text = report::render(&machine, args, &figures, &estate);
     write(&args.out, &text)?;
     eprintln!("wrote {}", args.out.display());
