@@ -258,3 +258,446 @@ async fn late_duplicates_and_stale_replays_are_never_taken_as_answers() {
         "the poller never met a stale answer: {stats:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Hostile answers
+// ---------------------------------------------------------------------------------------
+
+use lanready_mibs::{Oid, Value};
+use lanready_tests::hostile::{
+    Answer, Cell, Data, HostileAgent, PduKind, Reply, Request, encode_response,
+    response_with_varbind_bytes, varbind_ber,
+};
+
+const IF_DESCR: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 2];
+const IF_OPER_STATUS: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 8];
+const IF_TABLE_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1];
+const IFX_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1];
+const IFX_NAME: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1];
+const PETH_DETECTION: &[u32] = &[1, 3, 6, 1, 2, 1, 105, 1, 1, 1, 6];
+const VM_VLAN: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 68, 1, 2, 2, 1, 2];
+const SYS_UPTIME: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 3, 0];
+const CDP_DEVICE_ID: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 23, 1, 2, 1, 1, 6];
+
+/// A hostile agent may not keep the poller longer than this.
+const HANG: Duration = Duration::from_secs(90);
+
+fn access48() -> Data {
+    Data::from_files(&lanready_tests::fixture_files(&["access48"]))
+}
+
+fn quick_opts() -> PollOptions {
+    PollOptions {
+        timeout: Duration::from_millis(500),
+        retries: 1,
+        max_repetitions: 25,
+        vlan_contexts: true,
+    }
+}
+
+/// Polls `agent` as `access48`, failing the test if the poll does not end within [`HANG`].
+async fn poll_hostile(
+    agent: &HostileAgent,
+) -> (
+    Result<(Walk, lanready_agent::snmp::PollStats), PollError>,
+    Duration,
+) {
+    let started = Instant::now();
+    let target = v2c(&agent.address(), "access48");
+    let r = tokio::time::timeout(HANG, poll_with_stats(&target, &quick_opts()))
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "the poll of a hostile agent did not end within {HANG:?} ({} requests)",
+                agent.requests()
+            )
+        });
+    (r, started.elapsed())
+}
+
+fn has_line(lines: &[String], needles: &[&str]) -> bool {
+    lines.iter().any(|l| needles.iter().all(|n| l.contains(n)))
+}
+
+/// Rewrites the varbinds under `prefix` in an honest answer.
+fn bend(a: &mut Answer, prefix: &[u32], f: impl Fn(&[u32], &Cell) -> Cell) {
+    for (oid, cell) in a.varbinds.iter_mut() {
+        if oid.starts_with(prefix) && matches!(cell, Cell::Value(_)) {
+            *cell = f(oid, cell);
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_types_for_known_columns_become_problem_lines() {
+    let agent = HostileAgent::start(access48(), |_req, honest| {
+        let Some(mut a) = honest else {
+            return Reply::Silence;
+        };
+        bend(&mut a, IF_DESCR, |_, _| Cell::Value(Value::Integer(7)));
+        bend(&mut a, IF_OPER_STATUS, |_, _| {
+            Cell::Value(Value::OctetString(b"up".to_vec()))
+        });
+        bend(&mut a, PETH_DETECTION, |_, _| {
+            Cell::Value(Value::IpAddress([10, 0, 0, 1]))
+        });
+        bend(&mut a, VM_VLAN, |_, _| {
+            Cell::Value(Value::ObjectId(Oid(vec![1, 3, 6])))
+        });
+        bend(&mut a, SYS_UPTIME, |_, _| {
+            Cell::Value(Value::OctetString(b"a long time".to_vec()))
+        });
+        // A BER type SNMP does not allow in a varbind at all.
+        bend(&mut a, CDP_DEVICE_ID, |_, _| Cell::Raw {
+            tag: 0x01,
+            body: vec![0xff],
+        });
+        Reply::Answer(a)
+    });
+    let (r, took) = poll_hostile(&agent).await;
+    let (walk, _) = r.expect("wrong types are not a reason to give up on a switch");
+    let snap = lanready_mibs::decode::snapshot(&walk, &agent.address());
+    let p = &snap.problems;
+    assert!(has_line(p, &["ifTable", "expected", "INTEGER"]), "{p:#?}");
+    // snmp2 cannot read a BOOLEAN varbind: the column ends there, and says so.
+    assert!(
+        has_line(p, &["cdpCacheTable", "could not be decoded"]),
+        "{p:#?}"
+    );
+    assert!(has_line(p, &["IpAddress"]), "{p:#?}");
+    assert!(has_line(p, &["OBJECT IDENTIFIER"]), "{p:#?}");
+    assert!(
+        has_line(p, &["sysUpTime"]) || has_line(p, &["1.3.6.1.2.1.1.3.0"]),
+        "{p:#?}"
+    );
+    // What was right is still read: 48 user ports and their PoE.
+    assert!(snap.interfaces.len() >= 48, "{}", snap.interfaces.len());
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_truncated_datagram_is_a_clear_error() {
+    let agent = HostileAgent::start(access48(), |req, honest| {
+        let Some(a) = honest else {
+            return Reply::Silence;
+        };
+        let bytes = encode_response(req, &a);
+        if req.oids.iter().any(|o| o.starts_with(IFX_ENTRY)) {
+            Reply::Bytes(bytes[..bytes.len() * 2 / 3].to_vec())
+        } else {
+            Reply::Bytes(bytes)
+        }
+    });
+    let (r, took) = poll_hostile(&agent).await;
+    match r {
+        Err(e @ PollError::Protocol { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.starts_with(&agent.address()), "{msg}");
+            assert!(msg.contains("answer"), "{msg}");
+        }
+        Ok((walk, _)) => assert!(
+            has_line(&walk.problems, &["ifXTable"]),
+            "a truncated ifXTable answer left no trace: {:?}",
+            walk.problems
+        ),
+        Err(other) => panic!("a truncated datagram should be a protocol problem, got {other}"),
+    }
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_varbind_cut_short_inside_a_well_framed_answer_cuts_its_column_with_a_problem() {
+    let agent = HostileAgent::start(access48(), |req, honest| {
+        let Some(a) = honest else {
+            return Reply::Silence;
+        };
+        if req.kind != PduKind::GetBulk || !req.oids.iter().any(|o| o.starts_with(IFX_ENTRY)) {
+            return Reply::Answer(a);
+        }
+        // The first varbind as it should be, the second cut to half its bytes, no more:
+        // the first column goes on, the others cannot be read.
+        let mut vbs: Vec<Vec<u8>> = a
+            .varbinds
+            .iter()
+            .take(2)
+            .map(|(o, c)| varbind_ber(o, c))
+            .collect();
+        if let Some(second) = vbs.get_mut(1) {
+            second.truncate(second.len() / 2);
+        } else if let Some(only) = vbs.get_mut(0)
+            && req.oids.len() == 1
+            && !req.oids[0].starts_with(IFX_NAME)
+        {
+            only.truncate(only.len() / 2);
+        }
+        Reply::Bytes(response_with_varbind_bytes(req, &a, &vbs.concat()))
+    });
+    let (r, took) = poll_hostile(&agent).await;
+    let (walk, _) = match r {
+        Ok(x) => x,
+        Err(e) => panic!("one bad varbind should cost a column, not the switch: {e}"),
+    };
+    assert!(
+        has_line(&walk.problems, &["ifXTable", "could not be decoded"]),
+        "{:#?}",
+        walk.problems
+    );
+    let names = walk.subtree(IFX_NAME).count();
+    let honest = access48().communities["access48"]
+        .keys()
+        .filter(|o| o.starts_with(IFX_NAME))
+        .count();
+    assert_eq!(
+        names, honest,
+        "the column that could be read was read in full"
+    );
+    let snap = lanready_mibs::decode::snapshot(&walk, "sw");
+    assert!(
+        matches!(
+            snap.tables.get("ifXTable"),
+            Some(lanready_schema::TableStatus::Error { .. })
+        ),
+        "{:?}",
+        snap.tables.get("ifXTable")
+    );
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+#[tokio::test]
+async fn oids_that_go_backwards_end_the_column_with_a_problem() {
+    let agent = HostileAgent::start(access48(), |req, honest| {
+        let Some(mut a) = honest else {
+            return Reply::Silence;
+        };
+        // Past the first rows, ifDescr answers go back to the start of the column.
+        if req.kind == PduKind::GetBulk
+            && req
+                .oids
+                .iter()
+                .any(|o| o.starts_with(IF_DESCR) && o.len() > IF_DESCR.len())
+        {
+            for (oid, _) in a.varbinds.iter_mut() {
+                if oid.starts_with(IF_DESCR) {
+                    *oid = [IF_DESCR, &[1]].concat();
+                }
+            }
+        }
+        Reply::Answer(a)
+    });
+    let (r, took) = poll_hostile(&agent).await;
+    let (walk, _) = r.expect("a backwards OID costs a column, not the switch");
+    assert!(
+        has_line(&walk.problems, &["ifTable", "OIDs must increase"]),
+        "{:#?}",
+        walk.problems
+    );
+    let snap = lanready_mibs::decode::snapshot(&walk, "sw");
+    assert!(
+        matches!(
+            snap.tables.get("ifTable"),
+            Some(lanready_schema::TableStatus::Error { .. })
+        ),
+        "{:?}",
+        snap.tables.get("ifTable")
+    );
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+/// The OID `r + 1` rows after `q` in an endless column: the column is the first
+/// `col_len` arcs of `q`, the row index the single arc after it.
+fn endless_next(q: &[u32], col_len: usize, r: u32) -> Vec<u32> {
+    let base = q.get(col_len).copied().unwrap_or(0);
+    [&q[..col_len], &[base.saturating_add(r + 1)]].concat()
+}
+
+/// An answer in which every repeater under `prefix` goes on forever (`per_request` rows
+/// each, whatever was asked), the others as an honest agent answers. After `safety`
+/// requests the agent gives up and ends every column, so a poller without its own limit
+/// still ends (and the test can say so).
+fn endless(
+    prefix: &'static [u32],
+    per_request: Option<u32>,
+    safety: u64,
+) -> impl Fn(&Request, Option<Answer>) -> Reply + Send + Sync + 'static {
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    move |req, honest| {
+        let Some(mut a) = honest else {
+            return Reply::Silence;
+        };
+        let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if req.kind != PduKind::GetBulk || !req.oids.iter().any(|o| o.starts_with(prefix)) {
+            return Reply::Answer(a);
+        }
+        if n >= safety {
+            a.varbinds = req
+                .oids
+                .iter()
+                .map(|o| (o.clone(), Cell::EndOfMibView))
+                .collect();
+            return Reply::Answer(a);
+        }
+        let cols = req.oids.len().max(1);
+        let rows = match per_request {
+            Some(r) => r,
+            None => (a.varbinds.len() / cols) as u32,
+        };
+        let mut out = Vec::new();
+        for r in 0..rows {
+            for (c, q) in req.oids.iter().enumerate() {
+                let vb = if q.starts_with(prefix) {
+                    // Every column here is 10 arcs long (IF-MIB ifTable).
+                    let o = endless_next(q, 10, r);
+                    let text = format!("endless-{}", o.last().copied().unwrap_or(0));
+                    (o, Cell::Value(Value::OctetString(text.into_bytes())))
+                } else {
+                    a.varbinds
+                        .get(r as usize * cols + c)
+                        .cloned()
+                        .unwrap_or((q.clone(), Cell::EndOfMibView))
+                };
+                out.push(vb);
+            }
+        }
+        a.varbinds = out;
+        Reply::Answer(a)
+    }
+}
+
+/// The most values one table group may hold before the poller must stop reading it. No
+/// real switch comes near: the largest tables (ENTITY-MIB on a big chassis, ifTable on a
+/// stack of eight) hold a few thousand rows.
+const MAX_VALUES_PER_TABLE: usize = 100_000;
+
+#[tokio::test]
+async fn an_endless_table_ends_with_a_problem_in_bounded_requests() {
+    const SAFETY: u64 = 5_000;
+    let agent = HostileAgent::start(access48(), endless(IF_DESCR, None, SAFETY));
+    let (r, took) = poll_hostile(&agent).await;
+    let (walk, stats) = r.expect("an endless table costs that table, not the switch");
+    let rows = walk.subtree(IF_DESCR).count();
+    assert!(
+        agent.requests() < SAFETY,
+        "the poller did not stop an endless ifTable by itself: it sent {} requests and kept \
+         {rows} ifDescr values until the test agent gave up ({took:?}, {stats:?})",
+        agent.requests()
+    );
+    assert!(rows <= MAX_VALUES_PER_TABLE, "{rows} ifDescr values kept");
+    assert!(
+        has_line(&walk.problems, &["ifTable"]),
+        "no problem says ifTable never ended: {:?}",
+        walk.problems
+    );
+}
+
+#[tokio::test]
+async fn an_answer_with_far_more_varbinds_than_asked_for_is_bounded() {
+    const SAFETY: u64 = 400;
+    // 2,000 rows of every ifTable column in each answer (~60 KB, the most a datagram
+    // holds), whatever max-repetitions said.
+    let agent = HostileAgent::start(access48(), endless(IF_TABLE_ENTRY, Some(2_000 / 7), SAFETY));
+    let (r, took) = poll_hostile(&agent).await;
+    let (walk, stats) = r.expect("oversized answers cost that table, not the switch");
+    let kept = walk.subtree(IF_TABLE_ENTRY).count();
+    assert!(
+        agent.requests() < SAFETY && kept <= MAX_VALUES_PER_TABLE,
+        "the poller kept {kept} ifTable values from {} oversized answers until the test agent \
+         gave up ({took:?}, {stats:?})",
+        agent.requests()
+    );
+    assert!(
+        has_line(&walk.problems, &["ifTable"]),
+        "{:?}",
+        walk.problems
+    );
+}
+
+#[tokio::test]
+async fn lying_lengths_garbage_and_wrong_request_ids_are_clear_errors_not_hangs() {
+    type Bend = fn(&Request, Answer) -> Vec<u8>;
+    let cases: [(&str, Bend, &str); 4] = [
+        (
+            "a VarBindList claiming 2 GB",
+            |req, a| {
+                let mut b = encode_response(req, &a);
+                // The message, the PDU and the list all claim far more than was sent.
+                let l = b.len();
+                b.truncate(l.min(40));
+                let mut out = vec![0x30, 0x84, 0x7f, 0xff, 0xff, 0xff];
+                out.extend_from_slice(&b[2..]);
+                out
+            },
+            "answer",
+        ),
+        (
+            "garbage",
+            |_, _| vec![0xde, 0xad, 0xbe, 0xef, 0x00, 0x01],
+            "answer",
+        ),
+        ("an empty datagram", |_, _| Vec::new(), "answer"),
+        (
+            "another request's id",
+            |req, a| {
+                let other = Request {
+                    request_id: req.request_id.wrapping_add(1_000),
+                    ..req.clone()
+                };
+                encode_response(&other, &a)
+            },
+            "request id",
+        ),
+    ];
+    for (what, f, needle) in cases {
+        let agent = HostileAgent::start(access48(), move |req, honest| match honest {
+            Some(a) => Reply::Bytes(f(req, a)),
+            None => Reply::Silence,
+        });
+        let started = Instant::now();
+        let r = tokio::time::timeout(
+            HANG,
+            poll(&v2c(&agent.address(), "access48"), &quick_opts()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{what}: the poll hung"));
+        let took = started.elapsed();
+        match r {
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.contains(&agent.address()) && msg.contains(needle),
+                    "{what}: {msg}"
+                );
+            }
+            Ok(w) => panic!(
+                "{what}: a poll of an agent that never answers properly succeeded: {:?}",
+                w.problems
+            ),
+        }
+        // At most the attempts of the first request.
+        assert!(took < Duration::from_secs(5), "{what}: took {took:?}");
+    }
+}
+
+#[tokio::test]
+async fn too_big_forever_cuts_tables_short_with_problems() {
+    let agent = HostileAgent::start(access48(), |req, honest| {
+        let Some(mut a) = honest else {
+            return Reply::Silence;
+        };
+        if req.kind == PduKind::GetBulk {
+            a.error_status = 1;
+            a.varbinds.clear();
+        }
+        Reply::Answer(a)
+    });
+    let (r, took) = poll_hostile(&agent).await;
+    let (walk, stats) = r.expect("tooBig is not a reason to give up on the switch");
+    assert!(
+        has_line(&walk.problems, &["ifTable", "too big"]),
+        "{:#?}",
+        walk.problems
+    );
+    assert!(walk.subtree(IF_DESCR).next().is_none());
+    // Halving from 25 repetitions to one column at a time: a few requests per table.
+    assert!(stats.requests < 2_000, "{stats:?}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
+}

@@ -221,8 +221,11 @@ impl HostileAgent {
 impl Drop for HostileAgent {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+            && !std::thread::panicking()
+        {
+            panic!("the hostile agent's script panicked (see its message above)");
         }
     }
 }
