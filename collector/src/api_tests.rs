@@ -18,7 +18,7 @@ use crate::view::{Dashboard, ErrorBody, IngestResponse, SiteDetail, SitesRespons
 use crate::{AppState, Settings, app};
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     state: AppState,
     clock: Arc<FixedClock>,
     /// Agent for sites hq and branch.
@@ -70,7 +70,7 @@ fn fixture() -> Fixture {
     };
     let state = AppState::new(store, clock.clone(), settings);
     Fixture {
-        _dir: dir,
+        dir,
         state,
         clock,
         agent,
@@ -544,7 +544,7 @@ async fn page_is_public_and_self_contained() {
 async fn internal_failures_are_500_without_detail() {
     let f = fixture();
     // Break the database under the running app.
-    rusqlite::Connection::open(f._dir.path().join("c.db"))
+    rusqlite::Connection::open(f.dir.path().join("c.db"))
         .unwrap()
         .execute_batch("DROP TABLE reports")
         .unwrap();

@@ -2,7 +2,7 @@
 //! real SQLite file, reports built in code and POSTed with reqwest, every read endpoint,
 //! every kind of bad input, a restart on the same file, retention, concurrency, and the gate.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,6 @@ use tokio::task::JoinHandle;
 /// A collector serving in this process on a free loopback port.
 pub struct Collector {
     pub url: String,
-    pub db: PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -76,7 +75,6 @@ impl Collector {
         ));
         Collector {
             url,
-            db: db.to_path_buf(),
             stop: Some(tx),
             task: Some(task),
         }
