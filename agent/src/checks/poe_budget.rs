@@ -85,7 +85,8 @@ pub fn budgets(snap: &Snapshot, plan: &SwitchPlan) -> Vec<PoeBudget> {
             stack_member: d.module.stack_member,
             budget_w: d.budget.as_ref().map(|b| b.0).unwrap_or(0),
             consumed_w: d.module.consumed_w.unwrap_or(0),
-            planned_w: ((d.planned_mw + d.other_mw) / 1000) as u32,
+            // What the phones need (the contract); other devices are in the finding.
+            planned_w: (d.planned_mw / 1000) as u32,
         })
         .collect()
 }
