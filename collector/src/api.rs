@@ -527,7 +527,14 @@ async fn metrics_text(
 ) -> Result<Response, ApiError> {
     let latest = latest_for(&state, &caller).await?;
     let sites = aggregate::sites(&latest, state.clock.now(), &state.settings.staleness);
-    let text = metrics::render(&sites, &state.counters);
+    let weights: Vec<(u8, u32)> = latest
+        .iter()
+        .map(|r| {
+            let ports = r.report.switches.iter().map(|s| s.user_ports).sum();
+            (r.meta.score, ports)
+        })
+        .collect();
+    let text = metrics::render(&sites, aggregate::estate_score(&weights), &state.counters);
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -509,6 +509,8 @@ async fn dashboard_and_metrics() {
     let text = String::from_utf8(body).unwrap();
     for line in [
         "lanready_site_score{site=\"hq\"} 40",
+        "lanready_estate_score 66",
+        "lanready_sites{verdict=\"ready\"} 1",
         "lanready_site_blockers{site=\"hq\"} 1",
         "lanready_site_score{site=\"branch\"} 92",
         "lanready_site_stale{site=\"branch\"} 0",

@@ -112,8 +112,35 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 }
 
 /// The whole exposition.
-pub fn render(sites: &SitesResponse, counters: &IngestCounters) -> String {
+pub fn render(
+    sites: &SitesResponse,
+    estate_score: Option<u8>,
+    counters: &IngestCounters,
+) -> String {
     let mut out = String::new();
+    header(
+        &mut out,
+        "lanready_estate_score",
+        "gauge",
+        "Site scores averaged, weighted by user-facing ports (absent without sites).",
+    );
+    if let Some(score) = estate_score {
+        let _ = writeln!(out, "lanready_estate_score {score}");
+    }
+    header(
+        &mut out,
+        "lanready_sites",
+        "gauge",
+        "Sites by the verdict of their latest report.",
+    );
+    for v in [Verdict::Ready, Verdict::AtRisk, Verdict::NotReady] {
+        let n = sites.sites.iter().filter(|s| s.verdict == v).count();
+        let _ = writeln!(
+            out,
+            "lanready_sites{{verdict=\"{}\"}} {n}",
+            crate::store::verdict_str(v)
+        );
+    }
     type Gauge = (&'static str, &'static str, fn(&crate::view::SiteRow) -> i64);
     let gauges: [Gauge; 5] = [
         (
@@ -235,7 +262,7 @@ mod tests {
         c.stored();
         c.rejected(RejectReason::Unauthorized);
         c.duplicate();
-        let text = render(&sites, &c);
+        let text = render(&sites, Some(64), &c);
         for line in [
             "# TYPE lanready_site_score gauge",
             "lanready_site_score{site=\"hq\"} 55",
@@ -250,6 +277,10 @@ mod tests {
             "lanready_reports_duplicate_total 1",
             "lanready_reports_rejected_total{reason=\"unauthorized\"} 1",
             "lanready_reports_rejected_total{reason=\"too_large\"} 0",
+            "lanready_estate_score 64",
+            "lanready_sites{verdict=\"not_ready\"} 1",
+            "lanready_sites{verdict=\"ready\"} 1",
+            "lanready_sites{verdict=\"at_risk\"} 0",
         ] {
             assert!(
                 text.lines().any(|l| l == line),
