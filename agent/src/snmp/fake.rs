@@ -644,8 +644,12 @@ mod tests {
             .map(|s| s.community.clone())
             .filter(|c| c != "public")
             .collect();
-        // VLAN 20: one request (the row and the end fit in one); VLAN 30: one attempt only.
-        assert_eq!(communities, vec!["public@20", "public@30"]);
+        // VLAN 20: one request (the row and the end fit in one); VLAN 30: the main walk's
+        // three attempts, as patient as the main walk.
+        assert_eq!(
+            communities,
+            vec!["public@20", "public@30", "public@30", "public@30"]
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -668,7 +672,7 @@ mod tests {
             "{:?}",
             walk.problems
         );
-        // Three one-second attempts, not seven two-second ones times three.
-        assert_eq!(start.elapsed(), Duration::from_secs(3));
+        // Three VLANs of three one-second attempts, not seven VLANs of 2-second ones.
+        assert_eq!(start.elapsed(), Duration::from_secs(9));
     }
 }

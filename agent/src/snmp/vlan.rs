@@ -1,6 +1,7 @@
 //! Cisco per-VLAN contexts: after the main walk, reads BRIDGE-MIB again in each operational
 //! VLAN's context (`community@VLAN`, or SNMPv3 context `vlan-VLAN`), one VLAN after another,
-//! one short attempt each, giving up early when the switch answers none of them.
+//! with the main walk's retries but a timeout of at most a second, giving up early when the
+//! switch answers none of the first few.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -51,6 +52,9 @@ pub(crate) async fn walk_contexts(
     let mut stats = PollStats::default();
     let vlans = vlans_to_read(walk);
     let timeout = opts.timeout.min(VLAN_TIMEOUT_CAP);
+    // As patient as the main walk: a lost datagram may not cost a VLAN's ports. A switch
+    // that serves no VLAN contexts costs GIVE_UP_AFTER contexts' attempts, then stops.
+    let attempts = opts.retries.saturating_add(1);
     let budget = opts.max_repetitions.max(1);
     let mut answered = 0usize;
     let mut failed_in_a_row = 0usize;
@@ -63,7 +67,7 @@ pub(crate) async fn walk_contexts(
             ));
             break;
         }
-        let mut client = Client::new(address, addr, login.for_vlan(vlan), timeout, 1)
+        let mut client = Client::new(address, addr, login.for_vlan(vlan), timeout, attempts)
             .with_key_extension(key_extension);
         let mut values = BTreeMap::new();
         let mut problems = Vec::new();

@@ -14,8 +14,9 @@ use super::session::{Client, Item, Request, Response, TOO_BIG};
 /// Varbinds per GETBULK response we aim to stay under (snmpsim answers at most 64).
 pub(crate) const MAX_VARBINDS_PER_RESPONSE: u32 = 60;
 
-/// A safety net against an agent that returns ever-increasing OIDs forever.
+/// Safety nets against an agent that returns ever-increasing OIDs forever.
 const MAX_REQUESTS_PER_GROUP: u32 = 20_000;
+const MAX_VALUES_PER_GROUP: usize = 100_000;
 
 /// Where a walk puts what it reads.
 pub(crate) struct Sink<'a> {
@@ -28,6 +29,7 @@ pub(crate) struct Sink<'a> {
 pub(crate) struct GroupSummary {
     pub requests: u32,
     pub varbinds: usize,
+    pub values: usize,
 }
 
 /// GETs the scalars in one request. noSuchObject/noSuchInstance are skipped; a scalar whose
@@ -169,24 +171,46 @@ pub(crate) async fn group(
             break;
         }
         let got = resp.varbinds.len();
+        let asked = active.len() * reps as usize;
         summary.varbinds += got;
-        for (k, (oid, item)) in resp.varbinds.into_iter().enumerate() {
+        let mut varbinds = resp.varbinds;
+        let oversized = got > asked;
+        if oversized {
+            // An agent that ignores max-repetitions: keep what was asked for, then stop.
+            varbinds.truncate(asked);
+            sink.problems.push(format!(
+                "{label}: the switch sent {got} values where at most {asked} were asked for; table cut short"
+            ));
+        }
+        for (k, (oid, item)) in varbinds.into_iter().enumerate() {
             let col = &mut cols[active[k % active.len()]];
             apply(col, oid, item, label, sink);
         }
-        if got < active.len() {
-            // The first row is incomplete: snmp2 stopped at a varbind it could not decode
-            // (or the agent cut the answer short). Ask for that column's next value alone.
-            let i = active[got];
+        if oversized {
+            break;
+        }
+        summary.values = cols.iter().map(|c| c.count).sum();
+        if summary.values > MAX_VALUES_PER_GROUP {
+            sink.problems.push(format!(
+                "{label}: stopped after {} values; the table never ended",
+                summary.values
+            ));
+            break;
+        }
+        // Fewer varbinds than asked for: snmp2 stops at a varbind it cannot decode (or the
+        // agent cut its answer short). Ask for the next value of the column it stopped in,
+        // alone: an undecodable value ends that column with a problem.
+        let stopped_in = active[got % active.len()];
+        if got < asked && !cols[stopped_in].done {
             summary.requests += 1;
             let probe = client
                 .request(Request::Bulk {
-                    oids: std::slice::from_ref(&cols[i].last),
+                    oids: std::slice::from_ref(&cols[stopped_in].last),
                     max_repetitions: 1,
                 })
                 .await?;
             summary.varbinds += probe.varbinds.len();
-            probe_result(&mut cols[i], probe, label, sink);
+            probe_result(&mut cols[stopped_in], probe, label, sink);
         }
     }
     let rows = cols.iter().map(|c| c.count).max().unwrap_or(0);
