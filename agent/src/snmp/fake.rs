@@ -35,6 +35,8 @@ pub(crate) struct Behaviour {
     pub too_big_above: Option<usize>,
     /// Answer every GETBULK with this error-status (genErr is 5).
     pub bulk_error: Option<i64>,
+    /// Send at most this many varbinds in a GETBULK answer (an agent trimming to its size).
+    pub trim_to: Option<usize>,
     /// Per-VLAN data served to `community@VLAN`.
     pub vlans: BTreeMap<u16, BTreeMap<Vec<u32>, FakeValue>>,
 }
@@ -50,6 +52,7 @@ impl Default for Behaviour {
             next_override: Vec::new(),
             too_big_above: None,
             bulk_error: None,
+            trim_to: None,
             vlans: BTreeMap::new(),
         }
     }
@@ -210,6 +213,9 @@ fn answer(
                 None => vbs.push((c.clone(), Out::EndOfMibView)),
             }
         }
+    }
+    if let Some(n) = b.trim_to {
+        vbs.truncate(n);
     }
     if b.too_big_above.is_some_and(|max| vbs.len() > max) {
         return encode(req_id, &req.community, 1, &[]);
@@ -577,6 +583,46 @@ mod tests {
             walk.problems
         );
         assert_eq!(stats.requests as usize, 1 + groups.len());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_agent_that_trims_its_answers_loses_nothing_and_is_probed_once() {
+        let mut d = data();
+        for i in 4..=40u32 {
+            d.insert(oid(&format!("{IF_DESCR}.{i}")), FakeValue::Str("Gi1/0/x"));
+            d.insert(oid(&format!("{IF_TYPE}.{i}")), FakeValue::Int(6));
+        }
+        let reference = FakeAgent::start(d.clone(), Behaviour::default()).await;
+        let (want, _) = poll_with_stats(&target(&reference, "public"), &opts())
+            .await
+            .unwrap();
+        let agent = FakeAgent::start(
+            d,
+            Behaviour {
+                trim_to: Some(9),
+                ..Behaviour::default()
+            },
+        )
+        .await;
+        let (walk, _) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap();
+        assert_eq!(walk, want);
+        let seen = agent.seen.lock().unwrap();
+        let if_table: Vec<&Seen> = seen
+            .iter()
+            .filter(|s| s.bulk && s.oids[0].starts_with(&oid("1.3.6.1.2.1.2.2.1")))
+            .collect();
+        // One probe (a single OID), then requests sized to what the agent sends: 4 rows of
+        // 2 columns fit its 9 varbinds.
+        assert_eq!(if_table.iter().filter(|s| s.oids.len() == 1).count(), 1);
+        assert!(
+            if_table
+                .iter()
+                .skip(3)
+                .all(|s| s.oids.len() * s.max_repetitions as usize <= 9),
+            "{if_table:?}"
+        );
     }
 
     #[tokio::test]

@@ -210,7 +210,11 @@ pub(crate) async fn group(
                 })
                 .await?;
             summary.varbinds += probe.varbinds.len();
-            probe_result(&mut cols[stopped_in], probe, label, sink);
+            if probe_result(&mut cols[stopped_in], probe, label, sink) {
+                // The value was fine: the agent trims its answers (to its message size).
+                // Ask for what it sends, so short answers do not cost a probe each time.
+                rep_cap = (got / active.len()).max(1) as u32;
+            }
         }
     }
     let rows = cols.iter().map(|c| c.count).max().unwrap_or(0);
@@ -224,7 +228,8 @@ pub(crate) async fn group(
     Ok(summary)
 }
 
-fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut Sink<'_>) {
+/// Takes a probe's answer into its column; true when the value could be decoded.
+fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut Sink<'_>) -> bool {
     if probe.error_status != 0 {
         sink.problems.push(format!(
             "{label}: the switch answered GETBULK after {} with {}; column {} cut short",
@@ -233,10 +238,13 @@ fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut S
             Oid(col.prefix.to_vec())
         ));
         col.done = true;
-        return;
+        return false;
     }
     match probe.varbinds.into_iter().next() {
-        Some((oid, item)) => apply(col, oid, item, label, sink),
+        Some((oid, item)) => {
+            apply(col, oid, item, label, sink);
+            true
+        }
         None => {
             sink.problems.push(format!(
                 "{label}: the value after {} could not be decoded; column {} cut short",
@@ -244,6 +252,7 @@ fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut S
                 Oid(col.prefix.to_vec())
             ));
             col.done = true;
+            false
         }
     }
 }
