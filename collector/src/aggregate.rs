@@ -120,6 +120,11 @@ pub fn top_blockers(report: &Report, limit: usize) -> Vec<BlockerGroup> {
                 count: 1,
                 message: f.message.clone(),
                 switch: f.switch.clone(),
+                switch_name: report
+                    .switches
+                    .iter()
+                    .find(|s| s.address == f.switch)
+                    .and_then(|s| s.name.clone()),
                 port: f.port.clone(),
             }),
         }
@@ -372,6 +377,10 @@ mod tests {
         let got: Vec<_> = g.iter().map(|g| (g.check.as_str(), g.count)).collect();
         assert_eq!(got, [("voice_vlan.port", 3), ("poe.budget", 1)]);
         assert_eq!(g[0].port.as_deref(), Some("Gi1/0/1"));
+        assert_eq!(
+            g[0].switch_name, None,
+            "sw1 is not among the report's switches"
+        );
         assert_eq!(top_blockers(&r, 1).len(), 1);
     }
 

@@ -165,7 +165,10 @@ pub struct BlockerGroup {
     pub count: u32,
     /// The first such finding's message, switch and port, as an example.
     pub message: String,
+    /// The switch's address.
     pub switch: String,
+    /// The switch's sysName, when known.
+    pub switch_name: Option<String>,
     pub port: Option<String>,
 }
 
