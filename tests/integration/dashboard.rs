@@ -237,7 +237,10 @@ async fn dashboard_renders_sites_worst_first_in_chromium() {
         })
         .collect();
     assert_eq!(checks, [("voice_vlan.port", "2"), ("poe.budget", "1")]);
-    assert!(hq.contains("Gi1/0/7: voice_vlan.port fails \u{2014} hq-main-acc1 Gi1/0/7"), "{hq}");
+    assert!(
+        hq.contains("Gi1/0/7: voice_vlan.port fails \u{2014} hq-main-acc1 Gi1/0/7"),
+        "{hq}"
+    );
     // PoE bars per stack member: widths are consumed and planned against the budget, and
     // member 2 (250 + 180 > 370 W) is flagged over budget.
     assert!(hq.contains("hq-main-acc1 member 1"), "{hq}");
