@@ -10,3 +10,4 @@ mod poll;
 mod push;
 mod responder;
 mod scan;
+mod secrets;
