@@ -32,6 +32,8 @@ pub struct GateOptions {
     pub token: Token,
     pub criteria: Criteria,
     pub junit: Option<PathBuf>,
+    /// Extra CA certificates (PEM) to trust for an https:// collector.
+    pub ca_file: Option<PathBuf>,
     pub timeout: Duration,
 }
 
@@ -57,6 +59,18 @@ pub enum GateError {
     #[error("reading the collector's answer for site {site:?}")]
     Decode {
         site: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("reading the CA file {path}")]
+    CaFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the CA file {path} holds no usable PEM certificate")]
+    BadCa {
+        path: PathBuf,
         #[source]
         source: reqwest::Error,
     },
@@ -298,14 +312,26 @@ pub async fn fetch(opts: &GateOptions) -> Result<SiteDetail, GateError> {
         });
     }
     let url = format!("{base}/api/v1/sites/{}", opts.site);
-    let client = reqwest::Client::builder()
-        .timeout(opts.timeout)
-        .build()
-        .map_err(|source| GateError::Request {
-            url: url.clone(),
-            site: opts.site.clone(),
+    let mut builder = reqwest::Client::builder().timeout(opts.timeout);
+    if let Some(path) = &opts.ca_file {
+        let pem = std::fs::read(path).map_err(|source| GateError::CaFile {
+            path: path.clone(),
             source,
         })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| GateError::BadCa {
+                path: path.clone(),
+                source,
+            })?;
+        for c in certs {
+            builder = builder.add_root_certificate(c);
+        }
+    }
+    let client = builder.build().map_err(|source| GateError::Request {
+        url: url.clone(),
+        site: opts.site.clone(),
+        source,
+    })?;
     let resp = client
         .get(&url)
         .bearer_auth(opts.token.expose())

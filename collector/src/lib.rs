@@ -16,6 +16,7 @@ pub mod gate;
 pub mod junit;
 pub mod metrics;
 pub mod store;
+pub mod tls;
 pub mod validate;
 pub mod view;
 
@@ -37,15 +38,19 @@ pub const DASHBOARD_HTML: &str = include_str!("dashboard.html");
 /// How often the retention task prunes history.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Serves `app(state)` on `listener` until `shutdown` completes. With `retention`, history
+/// Serves `app(state)` on `listener` (a `TcpListener`, or a [`tls::TlsListener`]) until `shutdown` completes. With `retention`, history
 /// older than that is pruned at start and every [`PRUNE_EVERY`] (each site's latest report
 /// is always kept).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
+pub async fn serve<L>(
+    listener: L,
     state: AppState,
     retention: Option<Duration>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let pruner = retention.map(|keep| {
         let state = state.clone();
         tokio::spawn(async move {

@@ -17,7 +17,7 @@ use lanready_collector::auth::{SiteScope, Token};
 use lanready_collector::clock::{Clock, SystemClock};
 use lanready_collector::gate::{self, Criteria, GateOptions};
 use lanready_collector::store::Store;
-use lanready_collector::{AppState, Settings, validate};
+use lanready_collector::{AppState, Settings, tls, validate};
 
 /// Receives lanready site reports, keeps history, serves the dashboard and answers the
 /// cutover gate.
@@ -69,6 +69,12 @@ struct ServeArgs {
     /// Longest a request may take, body upload included (then 408).
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     request_timeout: Duration,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Per-site stale interval, `SITE=DURATION`; repeatable.
     #[arg(long = "stale-after-site", value_parser = parse_site_duration)]
     stale_after_site: Vec<(String, Duration)>,
@@ -123,6 +129,10 @@ struct GateArgs {
     /// Write JUnit XML here.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// A PEM file of CA certificates to trust for an https:// collector, besides the
+    /// built-in roots.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
     /// Read the bearer token from this file (else from LANREADY_TOKEN).
     #[arg(long)]
     token_file: Option<PathBuf>,
@@ -277,17 +287,27 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         .map(|d| Duration::from_secs(u64::from(d) * 86_400));
     let store = Store::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
     let state = AppState::new(store, Arc::new(SystemClock), settings);
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        _ => None,
+    };
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
-        println!("listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("listening on {scheme}://{addr}");
         std::io::stdout().flush().ok();
-        tracing::info!(message = "Collector serving.", %addr, db = %args.db.display());
-        lanready_collector::serve(listener, state, retention, shutdown_signal())
-            .await
-            .context("serving HTTP")?;
+        tracing::info!(message = "Collector serving.", %addr, %scheme, db = %args.db.display());
+        match tls {
+            Some(acceptor) => {
+                let listener = tls::TlsListener::new(listener, acceptor);
+                lanready_collector::serve(listener, state, retention, shutdown_signal()).await
+            }
+            None => lanready_collector::serve(listener, state, retention, shutdown_signal()).await,
+        }
+        .context("serving HTTP")?;
         tracing::info!(message = "Collector stopped.");
         Ok(0)
     })
@@ -341,6 +361,7 @@ fn gate_cmd(args: GateArgs) -> anyhow::Result<u8> {
             strict: args.strict,
         },
         junit: args.junit,
+        ca_file: args.ca_file,
         timeout: args.timeout,
     };
     let code = runtime()?.block_on(async {

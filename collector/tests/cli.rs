@@ -72,7 +72,10 @@ impl Server {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        assert!(
+            url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
+            "{url}"
+        );
         Server { child, url }
     }
 }
@@ -405,4 +408,86 @@ fn serve_refuses_bad_settings_with_exit_2() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{args:?}: {err}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_over_tls_with_the_gate_trusting_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let agent = token_add(&db, "station-1", &["--sites", "hq"]);
+    let reader = token_add(&db, "ci", &["--read-only"]);
+    let reader_file = write(dir.path().join("ci.token"), &reader);
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap();
+    let cert = write(dir.path().join("cert.pem"), &ck.cert.pem());
+    let key = write(dir.path().join("key.pem"), &ck.signing_key.serialize_pem());
+    let server = Server::start(
+        &db,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+
+    // A client that connects and never starts its handshake holds up no one.
+    let addr = server.url.trim_start_matches("https://").to_string();
+    let _idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ck.cert.pem().as_bytes()).unwrap())
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let r = report("hq-1", "hq", Verdict::Ready, 97, Duration::from_secs(60));
+    let resp = client
+        .post(format!("{}/api/v1/reports", server.url))
+        .bearer_auth(&agent)
+        .json(&r)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    // Plain HTTP to the TLS port gets no answer.
+    let plain = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+
+    let ca = cert.to_str().unwrap();
+    let (code, text) = gate(&server.url, "hq", Some(&reader_file), &["--ca-file", ca]);
+    assert_eq!(code, 0, "{text}");
+    // Without the CA the certificate is not trusted: an error, not a verdict.
+    let (code, text) = gate(&server.url, "hq", Some(&reader_file), &[]);
+    assert_eq!(code, 2, "{text}");
+}
+
+#[test]
+fn serve_refuses_an_unreadable_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let junk = write(dir.path().join("junk.pem"), "not a certificate");
+    let out = cli(&[
+        "serve",
+        "--db",
+        db.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        junk.to_str().unwrap(),
+        "--tls-key",
+        junk.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("junk.pem"), "{err}");
+    let out = cli(&["serve", "--db", db.to_str().unwrap(), "--tls-cert", "x.pem"]);
+    assert_eq!(out.status.code(), Some(2), "--tls-cert needs --tls-key");
 }

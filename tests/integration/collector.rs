@@ -720,6 +720,7 @@ async fn gate_against_a_running_collector() {
             strict: false,
         },
         junit: Some(junit.clone()),
+        ca_file: None,
         timeout: Duration::from_secs(5),
     };
     let run = |o: GateOptions| async move {
