@@ -219,6 +219,93 @@ fn write_finding(out: &mut String, f: &Finding, brief: bool) {
     }
 }
 
+/// The IOS configuration that fixes a report's failed blockers and warnings, per switch:
+/// interface lines merged under one `interface` block each (in port order), the rest of
+/// each fix (global configuration, advice) once, before them. For an engineer to review and
+/// apply; lines starting with `!` are comments.
+pub fn merged_config(report: &Report) -> String {
+    let mut out = String::new();
+    let mut switches: Vec<&str> = report.switches.iter().map(|s| s.address.as_str()).collect();
+    for f in &report.findings {
+        if !switches.contains(&f.switch.as_str()) {
+            switches.push(&f.switch);
+        }
+    }
+    for switch in switches {
+        let fixes: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| {
+                f.switch == switch && f.status == Status::Fail && f.severity != Severity::Info
+            })
+            .filter(|f| f.remediation.is_some())
+            .collect();
+        if fixes.is_empty() {
+            continue;
+        }
+        // Each fix: `interface X` lines with their indented lines are merged per interface;
+        // everything else (global configuration, comments) is kept as one chunk, once.
+        let mut others: Vec<String> = Vec::new();
+        let mut interfaces: Vec<(&str, Vec<&str>)> = Vec::new();
+        for f in &fixes {
+            let mut chunk: Vec<&str> = Vec::new();
+            let mut current: Option<usize> = None;
+            for l in f.remediation.as_deref().unwrap_or("").lines() {
+                if l.starts_with("interface ") {
+                    let i = match interfaces.iter().position(|(k, _)| *k == l) {
+                        Some(i) => i,
+                        None => {
+                            interfaces.push((l, Vec::new()));
+                            interfaces.len() - 1
+                        }
+                    };
+                    current = Some(i);
+                } else if let (Some(i), true) = (current, l.starts_with(' ')) {
+                    if !interfaces[i].1.contains(&l) {
+                        interfaces[i].1.push(l);
+                    }
+                } else {
+                    current = None;
+                    chunk.push(l);
+                }
+            }
+            let chunk = chunk.join("\n");
+            if !chunk.is_empty() && !others.contains(&chunk) {
+                others.push(chunk);
+            }
+        }
+        interfaces.sort_by(|a, b| crate::checks::ports::natural_cmp(a.0, b.0));
+        let name = report
+            .switches
+            .iter()
+            .find(|s| s.address == switch)
+            .and_then(|s| s.name.as_deref())
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "! lanready: fixes for {switch}{name}, site {}, report {}\n! {} finding(s); review before applying.",
+            report.site,
+            report.id,
+            fixes.len()
+        );
+        for o in others {
+            let _ = writeln!(out, "!\n{o}");
+        }
+        if !interfaces.is_empty() {
+            let _ = writeln!(out, "!");
+        }
+        for (head, body) in interfaces {
+            let _ = writeln!(out, "{head}");
+            for l in body {
+                let _ = writeln!(out, "{l}");
+            }
+        }
+        let _ = writeln!(out, "end\n");
+    }
+    out
+}
+
 /// JUnit XML: a test suite per switch, a test case per check on it (failed for failed
 /// blockers and warnings, skipped for unknowns).
 pub fn junit(report: &Report) -> Result<String, GateError> {
@@ -451,6 +538,40 @@ mod tests {
             ),
             "{xml}"
         );
+    }
+
+    #[test]
+    fn merged_config_groups_fixes_by_interface() {
+        let mut snap_report = report(true);
+        // A second fix on Gi1/0/7, and one on another port, out of order.
+        let extra = |port: &str, line: &str| Finding {
+            check: "qos.trust".into(),
+            severity: Severity::Blocker,
+            status: Status::Fail,
+            switch: "127.0.0.1:161".into(),
+            port: Some(port.into()),
+            message: "m".into(),
+            evidence: vec![],
+            remediation: Some(format!("interface {port}\n {line}\n! (a note)")),
+        };
+        snap_report
+            .findings
+            .push(extra("Gi1/0/10", "auto qos voip cisco-phone"));
+        snap_report
+            .findings
+            .push(extra("Gi1/0/7", "auto qos voip cisco-phone"));
+        let cfg = merged_config(&snap_report);
+        let expected = "! lanready: fixes for 127.0.0.1:161 (sw1), site lab, report id-1\n\
+             ! 4 finding(s); review before applying.\n\
+             !\n\
+             ! (a note)\n\
+             !\n\
+             interface Gi1/0/7\n switchport voice vlan 110\n auto qos voip cisco-phone\n\
+             interface Gi1/0/8\n spanning-tree portfast\n spanning-tree bpduguard enable\n\
+             interface Gi1/0/10\n auto qos voip cisco-phone\n\
+             end\n\n";
+        assert_eq!(cfg, expected);
+        assert_eq!(merged_config(&report(false)), "");
     }
 
     #[test]

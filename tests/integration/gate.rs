@@ -270,8 +270,9 @@ fn min_score_strict_and_errors() {
     );
 }
 
-/// The gate's whole text and JUnit for the failing sites, as golden files: what a person
-/// reads in a CI log and what a CI system shows.
+/// The gate's whole text, JUnit and merged IOS configuration for the failing sites, as
+/// golden files: what a person reads in a CI log, what a CI system shows, what an engineer
+/// applies.
 #[test]
 fn gate_text_and_junit_match_golden_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -281,8 +282,21 @@ fn gate_text_and_junit_match_golden_files() {
         ("report-nopoe-unreachable.json", "nopoe-unreachable"),
     ] {
         let junit = dir.path().join(format!("{name}.xml"));
-        let o = gate(&golden_path(report), &["--junit", junit.to_str().unwrap()]);
+        let config = dir.path().join(format!("{name}.ios"));
+        let o = gate(
+            &golden_path(report),
+            &[
+                "--junit",
+                junit.to_str().unwrap(),
+                "--config",
+                config.to_str().unwrap(),
+            ],
+        );
         assert_eq!(o.status.code(), Some(1));
+        crate::scan::compare_golden(
+            &format!("config-{name}.ios"),
+            &std::fs::read_to_string(&config).unwrap(),
+        );
         crate::scan::compare_golden(&format!("gate-{name}.txt"), &stdout(&o));
         crate::scan::compare_golden(
             &format!("junit-{name}.xml"),

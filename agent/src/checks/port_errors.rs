@@ -64,7 +64,7 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
         }
         out.push(
             f.evidence("sysUpTime.0", format!("{uptime} cs"))
-                .fix(format!("! Replace the patch lead and check the cabling and the far end's duplex, then\n! clear the counters to see if errors return:\n{}\nend\nclear counters {}", interface_fix(&i.name, &["speed auto", "duplex auto"]), i.name)),
+                .fix(format!("! Replace the patch lead and check the cabling and the far end's duplex;\n! then, in exec mode, `clear counters {}` to see if errors return.\n{}", i.name, interface_fix(&i.name, &["speed auto", "duplex auto"]))),
         );
     }
     if out.is_empty() {

@@ -21,6 +21,10 @@ pub struct Args {
     /// Write JUnit XML (a test case per check and switch) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write the IOS configuration fixing the blockers and warnings, merged per switch and
+    /// interface, to FILE (for review before applying).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
@@ -34,6 +38,10 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         let xml = gate::junit(&report)?;
         std::fs::write(path, xml)
             .with_context(|| format!("writing JUnit XML to {}", path.display()))?;
+    }
+    if let Some(path) = &args.config {
+        std::fs::write(path, gate::merged_config(&report))
+            .with_context(|| format!("writing the configuration to {}", path.display()))?;
     }
     print!("{}", gate::render(&report, &decision));
     Ok(if decision.pass { 0 } else { 1 })
