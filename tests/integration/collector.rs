@@ -35,6 +35,8 @@ pub struct Options {
     pub stale_after: Duration,
     pub retention: Option<Duration>,
     pub request_timeout: Duration,
+    /// Serve HTTPS with this PEM certificate chain and key.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             stale_after: Duration::from_secs(26 * 3600),
             retention: None,
             request_timeout: Duration::from_secs(30),
+            tls: None,
         }
     }
 }
@@ -63,16 +66,33 @@ impl Collector {
         };
         let state = AppState::new(store, Arc::new(SystemClock), settings);
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let bound = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(lanready_collector::serve(
-            listener,
-            state,
-            opts.retention,
-            async {
-                let _ = rx.await;
-            },
-        ));
+        let stopped = async {
+            let _ = rx.await;
+        };
+        let (url, task) = match &opts.tls {
+            Some((cert, key)) => {
+                let acceptor = lanready_collector::tls::acceptor(cert, key).unwrap();
+                let listener = lanready_collector::tls::TlsListener::new(listener, acceptor);
+                let task = tokio::spawn(lanready_collector::serve(
+                    listener,
+                    state,
+                    opts.retention,
+                    stopped,
+                ));
+                (format!("https://{bound}"), task)
+            }
+            None => {
+                let task = tokio::spawn(lanready_collector::serve(
+                    listener,
+                    state,
+                    opts.retention,
+                    stopped,
+                ));
+                (format!("http://{bound}"), task)
+            }
+        };
         Collector {
             url,
             stop: Some(tx),
@@ -862,5 +882,56 @@ async fn the_agents_push_client_against_the_real_collector() {
         (d.report_id.as_str(), d.score, d.trend.len()),
         ("p3", 99, 2)
     );
+    c.stop().await;
+}
+
+/// The agent's push client over HTTPS to the collector, trusting a private CA (`--ca-file`).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agent_pushes_over_tls_with_a_private_ca() {
+    use lanready_agent::push::{ClientConfig, Collector as Client, PushOutcome, Pusher, Spool};
+    use lanready_agent::secret::Secret;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = add_token(&db, "station-a", TokenKind::Agent, &["hq"]);
+    let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    let c = Collector::start(
+        &db,
+        Options {
+            tls: Some((cert.clone(), key)),
+            ..Options::default()
+        },
+    )
+    .await;
+    assert!(c.url.starts_with("https://127.0.0.1:"));
+    let client = |ca_file: Option<std::path::PathBuf>| {
+        Client::new(&ClientConfig {
+            url: c.url.clone(),
+            token: Secret::new(agent.expose()),
+            ca_file,
+            allow_http: false,
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap()
+    };
+    let r = report(Spec {
+        id: "tls-1",
+        ..Spec::default()
+    });
+    // Without the CA, the agent does not trust the collector and keeps the report.
+    let untrusting = Pusher::new(client(None), Spool::open(dir.path().join("s1")).unwrap());
+    assert!(matches!(
+        untrusting.submit(&r).await.unwrap(),
+        PushOutcome::Spooled { .. }
+    ));
+    let trusting = Pusher::new(
+        client(Some(cert)),
+        Spool::open(dir.path().join("s2")).unwrap(),
+    );
+    assert_eq!(trusting.submit(&r).await.unwrap(), PushOutcome::Stored);
     c.stop().await;
 }
