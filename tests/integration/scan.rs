@@ -158,6 +158,15 @@ fn scans_fixture_sites_matching_golden_reports_and_gates_them() {
     let plan_path = dir.path().join("plan.toml");
     std::fs::write(&plan_path, plan(sim.port(), silent_port)).unwrap();
 
+    // Several sites and no --site: exit 2, naming them.
+    let o = agent(&["scan", "--plan", plan_path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("the plan has 4 sites (ready, poe-budget, voice-qos, nopoe-unreachable): choose one with --site"),
+        "{}",
+        text(&o.stderr)
+    );
+
     let mut reports = Vec::new();
     for (site, golden) in SITES {
         let out = dir.path().join(format!("{site}.json"));
