@@ -8,7 +8,7 @@ use lanready_schema::{Report, Severity, Status, Verdict};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::store::{self, ReportMeta, StoredReport};
+use crate::store::{self, ReportMeta, SiteSummary, StoredReport};
 use crate::view::{
     BlockerGroup, DASHBOARD_SCHEMA, Dashboard, DashboardSite, Estate, PoeBar, SITE_SCHEMA,
     SITES_SCHEMA, SiteDetail, SiteRow, SitesResponse, TrendPoint,
@@ -138,7 +138,7 @@ fn user_ports(report: &Report) -> u32 {
     report.switches.iter().map(|s| s.user_ports).sum()
 }
 
-pub fn sites(latest: &[StoredReport], now: OffsetDateTime, staleness: &Staleness) -> SitesResponse {
+pub fn sites(latest: &[SiteSummary], now: OffsetDateTime, staleness: &Staleness) -> SitesResponse {
     let mut rows: Vec<SiteRow> = latest
         .iter()
         .map(|s| {
@@ -148,8 +148,8 @@ pub fn sites(latest: &[StoredReport], now: OffsetDateTime, staleness: &Staleness
                 site: m.site.clone(),
                 score: m.score,
                 verdict: m.verdict,
-                blockers: s.report.counts.blockers,
-                warnings: s.report.counts.warnings,
+                blockers: m.blockers,
+                warnings: s.warnings,
                 last_scan: rfc3339(m.generated_at),
                 age_seconds: f.age_seconds,
                 stale: f.stale,

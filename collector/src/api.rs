@@ -439,6 +439,15 @@ async fn ingest_inner(
     Ok(resp)
 }
 
+async fn summaries_for(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<crate::store::SiteSummary>, ApiError> {
+    let mut latest = state.db(|s| s.latest_summaries()).await?;
+    latest.retain(|s| caller.may_read(&s.meta.site));
+    Ok(latest)
+}
+
 async fn latest_for(
     state: &AppState,
     caller: &Caller,
@@ -453,7 +462,7 @@ async fn list_sites(
     State(state): State<AppState>,
     Authed(caller): Authed,
 ) -> Result<Response, ApiError> {
-    let latest = latest_for(&state, &caller).await?;
+    let latest = summaries_for(&state, &caller).await?;
     let view = aggregate::sites(&latest, state.clock.now(), &state.settings.staleness);
     Ok(Json(view).into_response())
 }
@@ -525,14 +534,11 @@ async fn metrics_text(
     State(state): State<AppState>,
     Authed(caller): Authed,
 ) -> Result<Response, ApiError> {
-    let latest = latest_for(&state, &caller).await?;
+    let latest = summaries_for(&state, &caller).await?;
     let sites = aggregate::sites(&latest, state.clock.now(), &state.settings.staleness);
     let weights: Vec<(u8, u32)> = latest
         .iter()
-        .map(|r| {
-            let ports = r.report.switches.iter().map(|s| s.user_ports).sum();
-            (r.meta.score, ports)
-        })
+        .map(|s| (s.meta.score, s.user_ports))
         .collect();
     let text = metrics::render(&sites, aggregate::estate_score(&weights), &state.counters);
     Ok((

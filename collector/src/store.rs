@@ -132,6 +132,15 @@ pub struct NewReport<'a> {
     pub token_name: &'a str,
 }
 
+/// A site's latest report without its body: what lists and metrics need, read from
+/// columns only (no JSON parsing however large the reports are).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteSummary {
+    pub meta: ReportMeta,
+    pub warnings: u32,
+    pub user_ports: u32,
+}
+
 /// A stored report, read back.
 #[derive(Clone, Debug)]
 pub struct StoredReport {
@@ -363,6 +372,30 @@ impl Store {
             out.push(parse_stored(meta, &body)?);
         }
         Ok(out)
+    }
+
+    /// The latest report (by scan time) of every site, without bodies, by site name.
+    pub fn latest_summaries(&self) -> Result<Vec<SiteSummary>, StoreError> {
+        let conn = lock(&self.reader);
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {META_COLUMNS}, warnings, user_ports FROM (
+                    SELECT *, ROW_NUMBER() OVER (
+                        PARTITION BY site ORDER BY generated_at DESC, pk DESC) AS rn
+                    FROM reports)
+                 WHERE rn = 1 ORDER BY site"
+            ))
+            .map_err(sql("reading the site summaries"))?;
+        stmt.query_map([], |row| {
+            Ok(SiteSummary {
+                meta: meta_from_row(row)?,
+                warnings: row.get(9)?,
+                user_ports: row.get(10)?,
+            })
+        })
+        .map_err(sql("reading the site summaries"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql("reading the site summaries"))
     }
 
     /// The latest report (by scan time) of one site.
@@ -694,6 +727,13 @@ mod tests {
         let latest = s.latest_reports().unwrap();
         let ids: Vec<_> = latest.iter().map(|r| r.meta.report_id.as_str()).collect();
         assert_eq!(ids, ["new", "b"]);
+        let summaries = s.latest_summaries().unwrap();
+        let metas: Vec<_> = latest.iter().map(|r| r.meta.clone()).collect();
+        assert_eq!(
+            summaries.iter().map(|s| s.meta.clone()).collect::<Vec<_>>(),
+            metas
+        );
+        assert_eq!(summaries[0].user_ports, 48);
         let trend = s.trend("s1", 10).unwrap();
         let scores: Vec<_> = trend.iter().map(|p| p.score).collect();
         assert_eq!(scores, [40, 90], "oldest first");
