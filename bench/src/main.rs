@@ -68,6 +68,11 @@ pub struct AllArgs {
     /// Threads of the responder in the estate run.
     #[arg(long, default_value_t = 1)]
     responder_threads: usize,
+    /// Pin the estate's responder threads to CPU 0 (by default they run anywhere). For
+    /// experiments on scheduling: the responder and the agent wake each other for every
+    /// request, and the scheduler tends to stack such partners on one core.
+    #[arg(long)]
+    pin_responder: bool,
     /// Write the report only for the estate (quicker, for tuning; the figures of 1 and 2
     /// are then left out of the file).
     #[arg(long)]
@@ -481,6 +486,8 @@ pub struct EstateFigures {
     /// Requests a second the responder sustains for this request mix (the blast).
     pub capacity_rps: f64,
     pub responder_threads: usize,
+    /// The responder's threads ran on CPU 0 only.
+    pub responder_pinned: bool,
 }
 
 impl EstateFigures {
@@ -544,13 +551,20 @@ fn measure_estate(
     let endpoints = (0..args.switches)
         .map(|_| ("127.0.0.1:0".parse().expect("an address"), data.clone()))
         .collect();
+    // Threads inherit the affinity of the thread that spawns them: pin this one while the
+    // responder's threads start, then let it (and the children started later) go anywhere.
+    let pinned = args.pin_responder && pin_this_thread(Some(0)).is_ok();
     let responder = Responder::start_many(
         endpoints,
         &ResponderOptions {
             threads: responder_threads,
             ..ResponderOptions::default()
         },
-    )?;
+    );
+    if pinned {
+        pin_this_thread(None)?;
+    }
+    let responder = responder?;
     eprintln!(
         "[estate] {} endpoints of {}; blasting for capacity",
         args.switches, s.name
@@ -599,6 +613,7 @@ fn measure_estate(
         responder_cpu,
         capacity_rps,
         responder_threads,
+        responder_pinned: pinned,
     };
 
     let scan = match agent_bin {
@@ -644,6 +659,7 @@ fn measure_estate(
                 responder_cpu,
                 capacity_rps,
                 responder_threads,
+                responder_pinned: pinned,
             })
         }
         None => None,
@@ -683,6 +699,24 @@ fn serve(port: u16, endpoints: u16, files: &[PathBuf]) -> anyhow::Result<()> {
     loop {
         std::thread::sleep(Duration::from_secs(3600));
     }
+}
+
+/// Restricts the calling thread to `cpu`, or (None) lets it run on every CPU again.
+fn pin_this_thread(cpu: Option<usize>) -> anyhow::Result<()> {
+    use nix::sched::{CpuSet, sched_setaffinity};
+    use nix::unistd::Pid;
+    let mut set = CpuSet::new();
+    match cpu {
+        Some(c) => set.set(c)?,
+        // Every CPU the set can name (the kernel keeps the ones that exist); not
+        // available_parallelism, which reads the pinned mask itself.
+        None => {
+            for c in 0..CpuSet::count() {
+                set.set(c)?;
+            }
+        }
+    }
+    sched_setaffinity(Pid::from_raw(0), &set).context("setting CPU affinity")
 }
 
 fn tempdir() -> anyhow::Result<PathBuf> {

@@ -199,12 +199,21 @@ pub fn render(m: &Machine, args: &AllArgs, subjects: &[SubjectFigures], estate: 
          polled {} at a time by one agent process: the library's `snmp::poll` in a child \
          process (tokio, {} worker threads), and the real `lanready-agent scan` over a site \
          plan listing every endpoint (poll, decode, checks and the report of 1,000 \
-         switches). The responder runs {} thread(s) in the bench process; its capacity for \
+         switches). The responder runs {} thread(s) in the bench process{}; its capacity for \
          this request mix is measured in the same run by replaying one poll's recorded \
          requests at it as fast as it answers. Responder-bound time = requests / capacity. \
          Targets: peak memory under 100 MB; wall time within 1.2x the responder-bound \
          time.\n",
-        lib.switches, lib.subject, lib.concurrency, args.agent_workers, lib.responder_threads
+        lib.switches,
+        lib.subject,
+        lib.concurrency,
+        args.agent_workers,
+        lib.responder_threads,
+        if lib.responder_pinned {
+            ", pinned to CPU 0 (the agent may use both CPUs)"
+        } else {
+            ", free to run on any CPU"
+        }
     );
     let runs: Vec<&EstateFigures> = std::iter::once(lib).chain(estate.scan.as_ref()).collect();
     let _ = write!(o, "| figure |");

@@ -448,13 +448,18 @@ async fn serve_endpoint(
         if counters.recording.load(Ordering::Relaxed) {
             lock(&counters.recorded).push(buf[..n].to_vec());
         }
-        if let Some((reply, varbinds)) = answer(&buf[..n], &data, &opts)
-            && sock.send_to(&reply, peer).await.is_ok()
-        {
+        if let Some((reply, varbinds)) = answer(&buf[..n], &data, &opts) {
+            // Counted before the send, so a client holding the answer sees it counted.
             counters.responses.fetch_add(1, Ordering::Relaxed);
             counters
                 .varbinds
                 .fetch_add(varbinds as u64, Ordering::Relaxed);
+            if sock.send_to(&reply, peer).await.is_err() {
+                counters.responses.fetch_sub(1, Ordering::Relaxed);
+                counters
+                    .varbinds
+                    .fetch_sub(varbinds as u64, Ordering::Relaxed);
+            }
         }
     }
 }
