@@ -8,7 +8,7 @@ use lanready_schema::{Report, Severity, Status, Verdict};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::store::{self, ReportMeta, SiteSummary, StoredReport};
+use crate::store::{self, ReportMeta, SiteCard, SiteLatest, SiteSummary, StoredReport};
 use crate::view::{
     BlockerGroup, DASHBOARD_SCHEMA, Dashboard, DashboardSite, Estate, PoeBar, SITE_SCHEMA,
     SITES_SCHEMA, SiteDetail, SiteRow, SitesResponse, TrendPoint,
@@ -230,11 +230,32 @@ pub fn dashboard(
     now: OffsetDateTime,
     staleness: &Staleness,
 ) -> Dashboard {
-    let mut rows: Vec<DashboardSite> = latest
+    let cards: Vec<SiteLatest> = latest
         .iter()
-        .map(|(s, trend)| {
-            let m = &s.meta;
-            let r = &s.report;
+        .map(|(s, trend)| SiteLatest {
+            summary: SiteSummary {
+                meta: s.meta.clone(),
+                warnings: s.report.counts.warnings,
+                user_ports: user_ports(&s.report),
+            },
+            card: SiteCard::of(&s.report),
+            trend: trend.clone(),
+        })
+        .collect();
+    dashboard_from_cards(cards.iter(), now, staleness)
+}
+
+/// The dashboard from each site's precomputed card and trend (what the store keeps at
+/// ingest), so no report body is read.
+pub fn dashboard_from_cards<'a>(
+    latest: impl Iterator<Item = &'a SiteLatest>,
+    now: OffsetDateTime,
+    staleness: &Staleness,
+) -> Dashboard {
+    let mut rows: Vec<DashboardSite> = latest
+        .map(|s| {
+            let m = &s.summary.meta;
+            let trend = &s.trend;
             let f = freshness(&m.site, m.generated_at, now, staleness);
             let score_delta = match trend.as_slice() {
                 [.., prev, last] => Some(i16::from(last.score) - i16::from(prev.score)),
@@ -243,17 +264,17 @@ pub fn dashboard(
             DashboardSite {
                 rank: 0,
                 site: m.site.clone(),
-                score: r.score,
-                verdict: r.verdict,
-                counts: r.counts.clone(),
-                user_ports: user_ports(r),
+                score: m.score,
+                verdict: m.verdict,
+                counts: s.card.counts.clone(),
+                user_ports: s.card.user_ports,
                 last_scan: rfc3339(m.generated_at),
                 age_seconds: f.age_seconds,
                 stale: f.stale,
                 stale_after_seconds: f.stale_after_seconds,
                 score_delta,
-                top_blockers: top_blockers(r, TOP_BLOCKERS),
-                poe: poe_bars(r),
+                top_blockers: s.card.top_blockers.clone(),
+                poe: s.card.poe.clone(),
                 trend: trend_points(trend),
             }
         })

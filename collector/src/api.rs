@@ -66,6 +66,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub counters: Arc<IngestCounters>,
+    /// Every site's dashboard card and trend, tagged with the store generation it was read
+    /// at; reread when a report is stored.
+    cards: Arc<std::sync::Mutex<Option<(u64, Arc<Vec<crate::store::SiteLatest>>)>>>,
 }
 
 impl AppState {
@@ -75,6 +78,7 @@ impl AppState {
             clock,
             settings: Arc::new(settings),
             counters: Arc::new(IngestCounters::default()),
+            cards: Arc::default(),
         }
     }
 
@@ -389,20 +393,15 @@ async fn ingest_inner(
     let generated_at = check_report(&report, now)?;
     let stored_body = serde_json::to_string(&report)
         .map_err(|e| ApiError::Internal(format!("serialising a report: {e}")))?;
-    let token_name = caller.name.clone();
     let report = Arc::new(report);
-    let r = report.clone();
-    let outcome = state
-        .db(move |s| {
-            s.insert_report(&NewReport {
-                report: &r,
-                body: &stored_body,
-                generated_at,
-                received_at: now,
-                token_name: &token_name,
-            })
-        })
-        .await?;
+    let new = NewReport {
+        report: report.clone(),
+        body: stored_body,
+        generated_at,
+        received_at: now,
+        token_name: caller.name.clone(),
+    };
+    let outcome = state.db(move |s| s.insert_report(new)).await?;
     let location = format!("/api/v1/sites/{}", report.site);
     let (status, meta) = match outcome {
         Inserted::New(meta) => {
@@ -445,15 +444,6 @@ async fn summaries_for(
 ) -> Result<Vec<crate::store::SiteSummary>, ApiError> {
     let mut latest = state.db(|s| s.latest_summaries()).await?;
     latest.retain(|s| caller.may_read(&s.meta.site));
-    Ok(latest)
-}
-
-async fn latest_for(
-    state: &AppState,
-    caller: &Caller,
-) -> Result<Vec<crate::store::StoredReport>, ApiError> {
-    let mut latest = state.db(|s| s.latest_reports()).await?;
-    latest.retain(|r| caller.may_read(&r.meta.site));
     Ok(latest)
 }
 
@@ -508,24 +498,38 @@ async fn site_detail(
     Ok(Json(view).into_response())
 }
 
+/// Every site's card, from the cache when no report was stored since it was read.
+async fn cards(state: &AppState) -> Result<Arc<Vec<crate::store::SiteLatest>>, ApiError> {
+    // Read the generation before the rows: a report stored meanwhile makes the next request
+    // read again rather than keep stale rows.
+    let generation = state.store.generation();
+    let cached = state
+        .cards
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if let Some((g, rows)) = cached {
+        if g == generation {
+            return Ok(rows);
+        }
+    }
+    let rows = Arc::new(state.db(|s| s.latest_cards()).await?);
+    *state.cards.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, rows.clone()));
+    Ok(rows)
+}
+
 /// `GET /api/v1/dashboard`.
 async fn dashboard(
     State(state): State<AppState>,
     Authed(caller): Authed,
 ) -> Result<Response, ApiError> {
-    let latest = latest_for(&state, &caller).await?;
-    let rows = state
-        .db(move |st| {
-            latest
-                .into_iter()
-                .map(|r| {
-                    let trend = st.trend(&r.meta.site, DASHBOARD_TREND_POINTS)?;
-                    Ok((r, trend))
-                })
-                .collect::<Result<Vec<_>, StoreError>>()
-        })
-        .await?;
-    let view = aggregate::dashboard(&rows, state.clock.now(), &state.settings.staleness);
+    let rows = cards(&state).await?;
+    let view = aggregate::dashboard_from_cards(
+        rows.iter()
+            .filter(|r| caller.may_read(&r.summary.meta.site)),
+        state.clock.now(),
+        &state.settings.staleness,
+    );
     Ok(Json(view).into_response())
 }
 

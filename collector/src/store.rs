@@ -4,16 +4,28 @@
 //! spliced into a statement.
 //!
 //! The store is synchronous; the HTTP layer calls it from `spawn_blocking`.
+//!
+//! Reports are written by one writer thread that commits whatever has queued up in one
+//! transaction (group commit): each caller is answered only after the transaction holding its
+//! report is committed (fsynced), so durability per report is unchanged while one fsync is
+//! shared by every report that arrived during the previous one.
+//!
+//! What the read API needs of each site is kept up to date at ingest in `site_latest` (the
+//! latest report's pk, a dashboard card and the last trend points), so the dashboard reads
+//! one small row per site and never parses a report body.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::Duration;
 
-use lanready_schema::{Report, Verdict};
+use lanready_schema::{Counts, Report, Verdict};
 use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::auth::{SiteScope, StoredToken, TokenKind};
+use crate::view::{BlockerGroup, PoeBar};
 
 /// The schema, one step per version; step `i` takes the database from `user_version` `i` to
 /// `i + 1`. Never edit a released step: append a new one.
@@ -54,7 +66,23 @@ const MIGRATIONS: &[&str] = &[
         site     TEXT    NOT NULL,
         PRIMARY KEY (token_pk, site)
     );",
+    // 2: per-site summaries kept at ingest, and a covering index for trends. `site_latest`
+    // is filled from `reports` by `refresh_sites` right after this step.
+    "CREATE TABLE site_latest (
+        site      TEXT    PRIMARY KEY,
+        report_pk INTEGER NOT NULL,       -- reports.pk of the site's latest scan
+        card      TEXT    NOT NULL,       -- SiteCard JSON: what a dashboard row shows
+        trend     TEXT    NOT NULL        -- the last TREND_KEPT points, oldest first, JSON
+    ) WITHOUT ROWID;
+    CREATE INDEX reports_trend ON reports(site, generated_at DESC, pk DESC, score, verdict, blockers);
+    DROP INDEX reports_site_time;",
 ];
+
+/// Trend points kept per site in `site_latest` (the dashboard shows this many).
+pub const TREND_KEPT: u32 = 30;
+
+/// Reports committed in one transaction at most.
+pub const MAX_GROUP_COMMIT: usize = 256;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -91,6 +119,14 @@ pub enum StoreError {
     },
     #[error("an active token named {0:?} already exists; revoke it first or pick another name")]
     TokenNameTaken(String),
+    #[error("the database writer thread has stopped")]
+    WriterGone,
+    #[error("summary of site {site} cannot be read back")]
+    CorruptSummary {
+        site: String,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 fn sql(what: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -123,13 +159,43 @@ pub enum Inserted {
 }
 
 /// A report to store, with what the ingest layer worked out about it.
-pub struct NewReport<'a> {
-    pub report: &'a Report,
+#[derive(Clone, Debug)]
+pub struct NewReport {
+    pub report: Arc<Report>,
     /// The report as JSON (what is stored and hashed).
-    pub body: &'a str,
+    pub body: String,
     pub generated_at: OffsetDateTime,
     pub received_at: OffsetDateTime,
-    pub token_name: &'a str,
+    pub token_name: String,
+}
+
+/// What a dashboard row shows of a site's latest report, computed once at ingest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteCard {
+    pub counts: Counts,
+    pub user_ports: u32,
+    pub top_blockers: Vec<BlockerGroup>,
+    pub poe: Vec<PoeBar>,
+}
+
+impl SiteCard {
+    pub fn of(report: &Report) -> SiteCard {
+        SiteCard {
+            counts: report.counts.clone(),
+            user_ports: report.switches.iter().map(|s| s.user_ports).sum(),
+            top_blockers: crate::aggregate::top_blockers(report, crate::aggregate::TOP_BLOCKERS),
+            poe: crate::aggregate::poe_bars(report),
+        }
+    }
+}
+
+/// One site as the dashboard reads it: the latest report's columns, its card and its trend
+/// (oldest first), without the report body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteLatest {
+    pub summary: SiteSummary,
+    pub card: SiteCard,
+    pub trend: Vec<TrendPoint>,
 }
 
 /// A site's latest report without its body: what lists and metrics need, read from
@@ -167,10 +233,20 @@ pub struct TokenInfo {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
-/// The database. One connection writes; another reads, which WAL lets run beside a write.
+/// A report waiting for the writer thread, and where to send the outcome.
+struct Job {
+    new: NewReport,
+    reply: mpsc::SyncSender<Result<Inserted, StoreError>>,
+}
+
+/// The database. One connection writes (reports through the writer thread, tokens and
+/// pruning directly under the same lock); another reads, which WAL lets run beside a write.
 pub struct Store {
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
     reader: Mutex<Connection>,
+    queue: Mutex<mpsc::Sender<Job>>,
+    /// Bumped after every commit that changed reports; read caches compare it.
+    generation: Arc<AtomicU64>,
 }
 
 pub fn verdict_str(v: Verdict) -> &'static str {
@@ -242,6 +318,12 @@ fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
         let version = found + 1;
         let err = |source| StoreError::Migrate { version, source };
         tx.execute_batch(MIGRATIONS[found as usize]).map_err(err)?;
+        if version == 2 {
+            refresh_sites(&tx).map_err(|e| match e {
+                StoreError::Sql { source, .. } => StoreError::Migrate { version, source },
+                other => other,
+            })?;
+        }
         tx.pragma_update(None, "user_version", version)
             .map_err(err)?;
         tx.commit().map_err(err)?;
@@ -272,10 +354,31 @@ impl Store {
         let mut writer = connect(path)?;
         migrate(&mut writer)?;
         let reader = connect(path)?;
+        let writer = Arc::new(Mutex::new(writer));
+        let generation = Arc::new(AtomicU64::new(0));
+        let (tx, rx) = mpsc::channel::<Job>();
+        {
+            let writer = Arc::clone(&writer);
+            let generation = Arc::clone(&generation);
+            std::thread::Builder::new()
+                .name("lanready-db-writer".into())
+                .spawn(move || writer_loop(&writer, &rx, &generation))
+                .map_err(|e| StoreError::Open {
+                    path: path.to_path_buf(),
+                    source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+                })?;
+        }
         Ok(Store {
-            writer: Mutex::new(writer),
+            writer,
             reader: Mutex::new(reader),
+            queue: Mutex::new(tx),
+            generation,
         })
+    }
+
+    /// Changes whenever stored reports change (a report stored, history pruned).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The schema version of the open database.
@@ -285,68 +388,41 @@ impl Store {
             .map_err(sql("reading the schema version"))
     }
 
-    /// Stores a report once, in one transaction that is on disk when this returns `New`.
-    pub fn insert_report(&self, new: &NewReport<'_>) -> Result<Inserted, StoreError> {
-        let r = new.report;
-        let body_hash: [u8; 32] =
-            <sha2::Sha256 as sha2::Digest>::digest(new.body.as_bytes()).into();
-        let user_ports: u32 = r.switches.iter().map(|s| s.user_ports).sum();
+    /// Stores a report once. Returns `New` only once the transaction holding it is committed
+    /// (on disk); concurrent callers share a transaction (group commit).
+    pub fn insert_report(&self, new: NewReport) -> Result<Inserted, StoreError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Job { new, reply })
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.recv().map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Stores many reports in one transaction on the calling thread (bulk loads, seeding),
+    /// then brings `site_latest` up to date for their sites. Returns how many were new.
+    pub fn import(&self, reports: &[NewReport]) -> Result<usize, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql("starting the report transaction"))?;
-        let existing: Option<(ReportMeta, Vec<u8>)> = tx
-            .query_row(
-                &format!("SELECT {META_COLUMNS}, body_sha256 FROM reports WHERE report_id = ?1"),
-                params![r.id],
-                |row| Ok((meta_from_row(row)?, row.get(9)?)),
-            )
-            .optional()
-            .map_err(sql("looking up the report id"))?;
-        if let Some((meta, hash)) = existing {
-            return Ok(if hash == body_hash && meta.site == r.site {
-                Inserted::Duplicate(meta)
-            } else {
-                Inserted::Conflict(meta)
-            });
+            .map_err(sql("starting the import transaction"))?;
+        let mut stored = 0;
+        let mut sites: Vec<&str> = Vec::new();
+        for new in reports {
+            if let Inserted::New(_) = insert_row(&tx, new)?.0 {
+                stored += 1;
+                if !sites.contains(&new.report.site.as_str()) {
+                    sites.push(&new.report.site);
+                }
+            }
         }
-        tx.execute(
-            "INSERT INTO reports (report_id, site, generated_at, received_at, agent,
-                 agent_version, token_name, score, verdict, blockers, warnings, unknown,
-                 passed, user_ports, body_sha256, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            params![
-                r.id,
-                r.site,
-                new.generated_at.unix_timestamp(),
-                new.received_at.unix_timestamp(),
-                r.agent,
-                r.agent_version,
-                new.token_name,
-                r.score,
-                verdict_str(r.verdict),
-                r.counts.blockers,
-                r.counts.warnings,
-                r.counts.unknown,
-                r.counts.passed,
-                user_ports,
-                &body_hash[..],
-                new.body,
-            ],
-        )
-        .map_err(sql("inserting the report"))?;
-        tx.commit().map_err(sql("committing the report"))?;
-        Ok(Inserted::New(ReportMeta {
-            report_id: r.id.clone(),
-            site: r.site.clone(),
-            generated_at: from_unix(new.generated_at.unix_timestamp()),
-            received_at: from_unix(new.received_at.unix_timestamp()),
-            agent: r.agent.clone(),
-            token_name: new.token_name.to_string(),
-            score: r.score,
-            verdict: r.verdict,
-            blockers: r.counts.blockers,
-        }))
+        for site in sites {
+            refresh_site(&tx, site, None)?;
+        }
+        tx.commit().map_err(sql("committing the import"))?;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(stored)
     }
 
     /// The latest report (by scan time) of every site, by site name.
@@ -354,11 +430,8 @@ impl Store {
         let conn = lock(&self.reader);
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT {META_COLUMNS}, body FROM (
-                    SELECT *, ROW_NUMBER() OVER (
-                        PARTITION BY site ORDER BY generated_at DESC, pk DESC) AS rn
-                    FROM reports)
-                 WHERE rn = 1 ORDER BY site"
+                "SELECT {META_COLUMNS}, body FROM reports
+                 WHERE pk IN (SELECT report_pk FROM site_latest) ORDER BY site"
             ))
             .map_err(sql("reading the latest reports"))?;
         let rows = stmt
@@ -378,24 +451,52 @@ impl Store {
     pub fn latest_summaries(&self) -> Result<Vec<SiteSummary>, StoreError> {
         let conn = lock(&self.reader);
         let mut stmt = conn
-            .prepare(&format!(
-                "SELECT {META_COLUMNS}, warnings, user_ports FROM (
-                    SELECT *, ROW_NUMBER() OVER (
-                        PARTITION BY site ORDER BY generated_at DESC, pk DESC) AS rn
-                    FROM reports)
-                 WHERE rn = 1 ORDER BY site"
+            .prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM site_latest l JOIN reports r ON r.pk = l.report_pk
+                 ORDER BY l.site"
             ))
             .map_err(sql("reading the site summaries"))?;
-        stmt.query_map([], |row| {
-            Ok(SiteSummary {
-                meta: meta_from_row(row)?,
-                warnings: row.get(9)?,
-                user_ports: row.get(10)?,
+        stmt.query_map([], summary_from_row)
+            .map_err(sql("reading the site summaries"))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql("reading the site summaries"))
+    }
+
+    /// Every site's latest columns, dashboard card and trend, by site name: one row per
+    /// site, no report body read.
+    pub fn latest_cards(&self) -> Result<Vec<SiteLatest>, StoreError> {
+        let conn = lock(&self.reader);
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS}, l.card, l.trend
+                 FROM site_latest l JOIN reports r ON r.pk = l.report_pk ORDER BY l.site"
+            ))
+            .map_err(sql("reading the dashboard cards"))?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    summary_from_row(row)?,
+                    row.get::<_, String>(11)?,
+                    row.get::<_, String>(12)?,
+                ))
             })
-        })
-        .map_err(sql("reading the site summaries"))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(sql("reading the site summaries"))
+            .map_err(sql("reading the dashboard cards"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (summary, card, trend) = row.map_err(sql("reading the dashboard cards"))?;
+            let corrupt = |source| StoreError::CorruptSummary {
+                site: summary.meta.site.clone(),
+                source,
+            };
+            let card: SiteCard = serde_json::from_str(&card).map_err(corrupt)?;
+            let trend: Vec<StoredPoint> = serde_json::from_str(&trend).map_err(corrupt)?;
+            out.push(SiteLatest {
+                summary,
+                card,
+                trend: trend.into_iter().map(TrendPoint::from).collect(),
+            });
+        }
+        Ok(out)
     }
 
     /// The latest report (by scan time) of one site.
@@ -404,8 +505,8 @@ impl Store {
         let row = conn
             .query_row(
                 &format!(
-                    "SELECT {META_COLUMNS}, body FROM reports WHERE site = ?1
-                     ORDER BY generated_at DESC, pk DESC LIMIT 1"
+                    "SELECT {META_COLUMNS}, body FROM reports
+                     WHERE pk = (SELECT report_pk FROM site_latest WHERE site = ?1)"
                 ),
                 params![site],
                 |row| Ok((meta_from_row(row)?, row.get::<_, String>(9)?)),
@@ -452,17 +553,27 @@ impl Store {
     /// whatever its age so a site never disappears from the dashboard. Returns how many
     /// were deleted.
     pub fn prune(&self, cutoff: OffsetDateTime) -> Result<usize, StoreError> {
-        let conn = lock(&self.writer);
-        conn.execute(
-            "DELETE FROM reports WHERE generated_at < ?1 AND pk NOT IN (
+        let mut conn = lock(&self.writer);
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql("starting the prune transaction"))?;
+        let deleted = tx
+            .execute(
+                "DELETE FROM reports WHERE generated_at < ?1 AND pk NOT IN (
                 SELECT pk FROM (
                     SELECT pk, ROW_NUMBER() OVER (
                         PARTITION BY site ORDER BY generated_at DESC, pk DESC) AS rn
                     FROM reports)
                 WHERE rn = 1)",
-            params![cutoff.unix_timestamp()],
-        )
-        .map_err(sql("pruning old reports"))
+                params![cutoff.unix_timestamp()],
+            )
+            .map_err(sql("pruning old reports"))?;
+        if deleted > 0 {
+            refresh_sites(&tx)?;
+        }
+        tx.commit().map_err(sql("committing the prune"))?;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(deleted)
     }
 
     /// Adds a token (its hash only). Fails if an active token has the same name.
@@ -607,6 +718,263 @@ impl Store {
     }
 }
 
+const SUMMARY_COLUMNS: &str = "r.report_id, r.site, r.generated_at, r.received_at, r.agent, \
+     r.token_name, r.score, r.verdict, r.blockers, r.warnings, r.user_ports";
+
+fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SiteSummary> {
+    Ok(SiteSummary {
+        meta: meta_from_row(row)?,
+        warnings: row.get(9)?,
+        user_ports: row.get(10)?,
+    })
+}
+
+/// A trend point as `site_latest.trend` keeps it: `[unix seconds, score, verdict, blockers]`.
+#[derive(Serialize, Deserialize)]
+struct StoredPoint(i64, u8, String, u32);
+
+impl From<StoredPoint> for TrendPoint {
+    fn from(p: StoredPoint) -> Self {
+        TrendPoint {
+            generated_at: from_unix(p.0),
+            score: p.1,
+            verdict: parse_verdict(&p.2),
+            blockers: p.3,
+        }
+    }
+}
+
+/// The writer thread: takes the first waiting report, then everything else already queued
+/// (up to [`MAX_GROUP_COMMIT`]), stores them in one transaction, and answers each caller
+/// after the commit. Ends when the store is dropped.
+fn writer_loop(conn: &Mutex<Connection>, rx: &mpsc::Receiver<Job>, generation: &AtomicU64) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_GROUP_COMMIT {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcomes = commit_batch(&mut lock(conn), &batch);
+        let changed = outcomes.iter().any(|o| matches!(o, Ok(Inserted::New(_))));
+        if changed {
+            generation.fetch_add(1, Ordering::AcqRel);
+        }
+        for (job, outcome) in batch.into_iter().zip(outcomes) {
+            // A caller that went away (its request was cancelled) needs no answer.
+            let _ = job.reply.send(outcome);
+        }
+    }
+}
+
+/// Stores `batch` in one transaction, each report inside its own savepoint so one failing
+/// statement takes back only that report. If the commit fails, every report fails.
+fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<Inserted, StoreError>> {
+    let mut tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(source) => {
+            let msg = source.to_string();
+            return batch
+                .iter()
+                .map(|_| {
+                    Err(StoreError::Sql {
+                        what: "starting the report transaction",
+                        source: rusqlite::Error::ToSqlConversionFailure(msg.clone().into()),
+                    })
+                })
+                .collect();
+        }
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        let one = (|| {
+            let sp = tx
+                .savepoint()
+                .map_err(sql("starting the report savepoint"))?;
+            let (outcome, pk) = insert_row(&sp, &job.new)?;
+            if let Some(pk) = pk {
+                refresh_site(&sp, &job.new.report.site, Some((pk, &job.new.report)))?;
+            }
+            sp.commit().map_err(sql("releasing the report savepoint"))?;
+            Ok(outcome)
+        })();
+        outcomes.push(one);
+    }
+    if let Err(source) = tx.commit() {
+        let msg = source.to_string();
+        return batch
+            .iter()
+            .map(|_| {
+                Err(StoreError::Sql {
+                    what: "committing the reports",
+                    source: rusqlite::Error::ToSqlConversionFailure(msg.clone().into()),
+                })
+            })
+            .collect();
+    }
+    outcomes
+}
+
+/// Inserts one report row unless its id is stored; returns the outcome and, for a new row,
+/// its pk. Does not commit.
+fn insert_row(conn: &Connection, new: &NewReport) -> Result<(Inserted, Option<i64>), StoreError> {
+    let r = &new.report;
+    let body_hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(new.body.as_bytes()).into();
+    let user_ports: u32 = r.switches.iter().map(|s| s.user_ports).sum();
+    let existing: Option<(ReportMeta, Vec<u8>)> = conn
+        .prepare_cached(&format!(
+            "SELECT {META_COLUMNS}, body_sha256 FROM reports WHERE report_id = ?1"
+        ))
+        .and_then(|mut st| {
+            st.query_row(params![r.id], |row| Ok((meta_from_row(row)?, row.get(9)?)))
+                .optional()
+        })
+        .map_err(sql("looking up the report id"))?;
+    if let Some((meta, hash)) = existing {
+        return Ok((
+            if hash == body_hash && meta.site == r.site {
+                Inserted::Duplicate(meta)
+            } else {
+                Inserted::Conflict(meta)
+            },
+            None,
+        ));
+    }
+    conn.prepare_cached(
+        "INSERT INTO reports (report_id, site, generated_at, received_at, agent,
+             agent_version, token_name, score, verdict, blockers, warnings, unknown,
+             passed, user_ports, body_sha256, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            r.id,
+            r.site,
+            new.generated_at.unix_timestamp(),
+            new.received_at.unix_timestamp(),
+            r.agent,
+            r.agent_version,
+            new.token_name,
+            r.score,
+            verdict_str(r.verdict),
+            r.counts.blockers,
+            r.counts.warnings,
+            r.counts.unknown,
+            r.counts.passed,
+            user_ports,
+            &body_hash[..],
+            new.body,
+        ])
+    })
+    .map_err(sql("inserting the report"))?;
+    let pk = conn.last_insert_rowid();
+    Ok((
+        Inserted::New(ReportMeta {
+            report_id: r.id.clone(),
+            site: r.site.clone(),
+            generated_at: from_unix(new.generated_at.unix_timestamp()),
+            received_at: from_unix(new.received_at.unix_timestamp()),
+            agent: r.agent.clone(),
+            token_name: new.token_name.clone(),
+            score: r.score,
+            verdict: r.verdict,
+            blockers: r.counts.blockers,
+        }),
+        Some(pk),
+    ))
+}
+
+/// Brings `site`'s `site_latest` row up to date: its latest report (the card is rebuilt only
+/// when that changed; from `just_stored` when that is the latest, else from the stored body)
+/// and its last [`TREND_KEPT`] trend points. Removes the row when the site has no report.
+fn refresh_site(
+    conn: &Connection,
+    site: &str,
+    just_stored: Option<(i64, &Report)>,
+) -> Result<(), StoreError> {
+    let latest: Option<i64> = conn
+        .prepare_cached(
+            "SELECT pk FROM reports WHERE site = ?1 ORDER BY generated_at DESC, pk DESC LIMIT 1",
+        )
+        .and_then(|mut st| st.query_row(params![site], |r| r.get(0)).optional())
+        .map_err(sql("finding a site's latest report"))?;
+    let Some(latest) = latest else {
+        conn.execute("DELETE FROM site_latest WHERE site = ?1", params![site])
+            .map_err(sql("removing a site summary"))?;
+        return Ok(());
+    };
+    let points: Vec<StoredPoint> = conn
+        .prepare_cached(
+            "SELECT generated_at, score, verdict, blockers FROM reports WHERE site = ?1
+             ORDER BY generated_at DESC, pk DESC LIMIT ?2",
+        )
+        .and_then(|mut st| {
+            st.query_map(params![site, TREND_KEPT], |r| {
+                Ok(StoredPoint(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(sql("reading a site's trend"))?;
+    let points: Vec<StoredPoint> = points.into_iter().rev().collect();
+    let trend = serde_json::to_string(&points).map_err(|source| StoreError::CorruptSummary {
+        site: site.to_string(),
+        source,
+    })?;
+    let current: Option<i64> = conn
+        .prepare_cached("SELECT report_pk FROM site_latest WHERE site = ?1")
+        .and_then(|mut st| st.query_row(params![site], |r| r.get(0)).optional())
+        .map_err(sql("reading a site summary"))?;
+    if current == Some(latest) {
+        conn.prepare_cached("UPDATE site_latest SET trend = ?2 WHERE site = ?1")
+            .and_then(|mut st| st.execute(params![site, trend]))
+            .map_err(sql("updating a site's trend"))?;
+        return Ok(());
+    }
+    let card = match just_stored {
+        Some((pk, report)) if pk == latest => SiteCard::of(report),
+        _ => {
+            let (report_id, body): (String, String) = conn
+                .query_row(
+                    "SELECT report_id, body FROM reports WHERE pk = ?1",
+                    params![latest],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(sql("reading a site's latest report"))?;
+            let report: Report = serde_json::from_str(&body)
+                .map_err(|source| StoreError::Corrupt { report_id, source })?;
+            SiteCard::of(&report)
+        }
+    };
+    let card = serde_json::to_string(&card).map_err(|source| StoreError::CorruptSummary {
+        site: site.to_string(),
+        source,
+    })?;
+    conn.prepare_cached(
+        "INSERT INTO site_latest (site, report_pk, card, trend) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (site) DO UPDATE SET report_pk = ?2, card = ?3, trend = ?4",
+    )
+    .and_then(|mut st| st.execute(params![site, latest, card, trend]))
+    .map_err(sql("writing a site summary"))?;
+    Ok(())
+}
+
+/// Refreshes `site_latest` for every site that has reports, and drops rows of sites that
+/// have none (after migration 2 and after pruning).
+fn refresh_sites(conn: &Connection) -> Result<(), StoreError> {
+    let sites: Vec<String> = conn
+        .prepare("SELECT DISTINCT site FROM reports UNION SELECT site FROM site_latest")
+        .and_then(|mut st| {
+            st.query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .map_err(sql("listing sites"))?;
+    for site in sites {
+        refresh_site(conn, &site, None)?;
+    }
+    Ok(())
+}
+
 fn token_sites(conn: &Connection, pk: i64) -> Result<Vec<String>, StoreError> {
     let mut stmt = conn
         .prepare_cached("SELECT site FROM token_sites WHERE token_pk = ?1 ORDER BY site")
@@ -638,12 +1006,12 @@ mod tests {
         )
         .unwrap();
         store
-            .insert_report(&NewReport {
-                report: r,
-                body: &body,
+            .insert_report(NewReport {
+                report: Arc::new(r.clone()),
+                body,
                 generated_at,
                 received_at: received,
-                token_name: "agent-1",
+                token_name: "agent-1".into(),
             })
             .unwrap()
     }
@@ -743,6 +1111,89 @@ mod tests {
             "limit keeps the newest"
         );
         assert!(s.latest_report("nowhere").unwrap().is_none());
+    }
+
+    #[test]
+    fn migration_2_fills_site_latest_from_existing_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        {
+            // A version-1 database with two reports of one site.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            for (id, at, score) in [
+                ("a", "2026-01-02T00:00:00Z", 90),
+                ("b", "2026-01-01T00:00:00Z", 40),
+            ] {
+                let r = report(id, "s1", at, score);
+                let new = NewReport {
+                    body: serde_json::to_string(&r).unwrap(),
+                    report: Arc::new(r),
+                    generated_at: OffsetDateTime::parse(
+                        at,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .unwrap(),
+                    received_at: t(0),
+                    token_name: "x".into(),
+                };
+                insert_row(&conn, &new).unwrap();
+            }
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 2);
+        let cards = s.latest_cards().unwrap();
+        assert_eq!(cards.len(), 1);
+        assert_eq!(cards[0].summary.meta.report_id, "a");
+        assert_eq!(
+            cards[0].card,
+            SiteCard::of(&report("a", "s1", "2026-01-02T00:00:00Z", 90))
+        );
+        let scores: Vec<_> = cards[0].trend.iter().map(|p| p.score).collect();
+        assert_eq!(scores, [40, 90]);
+    }
+
+    #[test]
+    fn concurrent_inserts_share_commits_and_keep_summaries_right() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Arc::new(Store::open(&dir.path().join("c.db")).unwrap());
+        let threads: Vec<_> = (0..8)
+            .map(|k| {
+                let s = Arc::clone(&s);
+                std::thread::spawn(move || {
+                    for i in 0..40i64 {
+                        let at = aggregate_time(i);
+                        let r = report(
+                            &format!("r{k}-{i}"),
+                            &format!("site{}", k % 4),
+                            &at,
+                            (i % 100) as u8,
+                        );
+                        assert!(matches!(insert(&s, &r, t(i)), Inserted::New(_)));
+                        // A resend inside the same burst is a duplicate, never a second row.
+                        assert!(matches!(insert(&s, &r, t(i)), Inserted::Duplicate(_)));
+                    }
+                })
+            })
+            .collect();
+        for h in threads {
+            h.join().unwrap();
+        }
+        assert_eq!(s.report_count().unwrap(), 320);
+        let cards = s.latest_cards().unwrap();
+        assert_eq!(cards.len(), 4);
+        for c in &cards {
+            // Two writers per site wrote scans at the same times; the latest is at i = 39.
+            assert_eq!(c.summary.meta.generated_at, t(39 * 60));
+            assert_eq!(c.trend.len(), TREND_KEPT as usize);
+            let full = s.trend(&c.summary.meta.site, TREND_KEPT).unwrap();
+            assert_eq!(c.trend, full, "kept trend equals the one read from reports");
+        }
+    }
+
+    fn aggregate_time(i: i64) -> String {
+        crate::aggregate::rfc3339(t(i * 60))
     }
 
     #[test]
