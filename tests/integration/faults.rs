@@ -701,3 +701,124 @@ async fn too_big_forever_cuts_tables_short_with_problems() {
     assert!(stats.requests < 2_000, "{stats:?}");
     assert!(took < Duration::from_secs(60), "{took:?}");
 }
+
+/// SplitMix64, for seeded mutations.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One random corruption of an encoded answer: flipped bits, a cut, an inserted or
+/// deleted byte, a length byte changed, or a varbind's value tag replaced.
+fn mutate(bytes: &mut Vec<u8>, rng: &mut Mix) {
+    if bytes.is_empty() {
+        return;
+    }
+    let at = rng.below(bytes.len());
+    match rng.below(6) {
+        0 => {
+            for _ in 0..1 + rng.below(3) {
+                let i = rng.below(bytes.len());
+                bytes[i] ^= 1 << rng.below(8);
+            }
+        }
+        1 => bytes.truncate(at),
+        2 => bytes.insert(at, rng.next() as u8),
+        3 => {
+            bytes.remove(at);
+        }
+        4 => {
+            // A length byte: the byte after a tag we know.
+            let tags: Vec<usize> = (0..bytes.len() - 1)
+                .filter(|&i| matches!(bytes[i], 0x02 | 0x04 | 0x06 | 0x30 | 0xa2))
+                .collect();
+            if !tags.is_empty() {
+                let i = tags[rng.below(tags.len())] + 1;
+                bytes[i] = rng.next() as u8;
+            }
+        }
+        _ => {
+            let tags = [0x00, 0x01, 0x03, 0x09, 0x1f, 0x45, 0x47, 0x83, 0xa0, 0xff];
+            let vals: Vec<usize> = (0..bytes.len())
+                .filter(|&i| matches!(bytes[i], 0x02 | 0x04 | 0x41 | 0x42 | 0x43 | 0x46))
+                .collect();
+            if !vals.is_empty() {
+                let i = vals[rng.below(vals.len())];
+                bytes[i] = tags[rng.below(tags.len())];
+            }
+        }
+    }
+}
+
+/// Seeded fuzzing of the agent's decoding, end to end over UDP: any answer may be corrupted
+/// (one in thirty is, at random, so polls get deep into the walk). Each poll ends in bounded
+/// time with a walk (which then decodes) or an error naming the switch; none panics or hangs.
+#[tokio::test]
+async fn randomly_corrupted_answers_never_panic_or_hang_the_poller() {
+    let data = access48();
+    let mut outcomes = (0usize, 0usize);
+    for seed in 0..48u64 {
+        let rng = std::sync::Mutex::new(Mix(seed.wrapping_mul(0x2545_f491_4f6c_dd1d)));
+        let agent = HostileAgent::start(data.clone(), move |req, honest| {
+            let Some(a) = honest else {
+                return Reply::Silence;
+            };
+            let mut bytes = encode_response(req, &a);
+            let mut r = rng.lock().unwrap();
+            if r.below(30) == 0 {
+                mutate(&mut bytes, &mut r);
+            }
+            Reply::Bytes(bytes)
+        });
+        let opts = PollOptions {
+            timeout: Duration::from_millis(300),
+            retries: 1,
+            max_repetitions: 25,
+            vlan_contexts: false,
+        };
+        let started = Instant::now();
+        let r = tokio::time::timeout(HANG, poll(&v2c(&agent.address(), "access48"), &opts))
+            .await
+            .unwrap_or_else(|_| panic!("seed {seed}: the poll hung"));
+        match r {
+            Ok(walk) => {
+                outcomes.0 += 1;
+                let snap = lanready_mibs::decode::snapshot(&walk, "sw");
+                assert!(snap.tables.contains_key("ifTable"), "seed {seed}");
+            }
+            Err(e) => {
+                outcomes.1 += 1;
+                assert!(
+                    e.to_string().starts_with(&agent.address()),
+                    "seed {seed}: {e}"
+                );
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "seed {seed}: took {:?}",
+            started.elapsed()
+        );
+    }
+    eprintln!(
+        "corrupted answers: {} walks, {} errors",
+        outcomes.0, outcomes.1
+    );
+    // Both ends of the range were reached: some polls got through their corruptions, and
+    // some met one that ends a poll.
+    assert!(
+        outcomes.0 > 0 && outcomes.1 > 0,
+        "walks, errors: {outcomes:?}"
+    );
+}
