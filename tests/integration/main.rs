@@ -1,6 +1,7 @@
 //! Integration tests: real SNMP over UDP on loopback to snmpsim, real recordings.
 
 mod collector;
+mod corpus;
 mod dashboard;
 mod e2e;
 mod faults;

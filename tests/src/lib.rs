@@ -6,6 +6,7 @@
 //! saying how to install it, never a skipped test.
 
 pub mod hostile;
+pub mod librenms;
 pub mod relay;
 pub mod responder;
 

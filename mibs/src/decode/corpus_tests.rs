@@ -1,5 +1,6 @@
 //! Decodes the real-device recordings in `../shared/corpus` (when present): every one
-//! without a panic, and the facts the corpus README and LibreNMS's expectations state.
+//! without a panic, and the facts the corpus README states. The comparison with LibreNMS's
+//! expectations runs end to end, over SNMP, in the tests crate (`tests/src/librenms.rs`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,14 +69,6 @@ fn decode_all() -> Option<BTreeMap<String, Snapshot>> {
     )
 }
 
-fn expected(name: &str) -> Option<serde_json::Value> {
-    let path = corpus()?
-        .join("librenms-expected")
-        .join(format!("{name}.json"));
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
 #[test]
 fn every_recording_decodes() {
     let Some(all) = decode_all() else {
@@ -103,144 +96,6 @@ fn every_recording_decodes() {
             }
         }
     }
-}
-
-/// How our snapshot differs from what LibreNMS's test data expects for the same recording:
-/// ports (ifName, ifVlan, ifTrunk, ifDuplex), the VLAN table, and PoE budgets. One line
-/// per difference, so each can be explained.
-fn differences(s: &Snapshot, exp: &serde_json::Value) -> Vec<String> {
-    let mut out = Vec::new();
-    let by_index: BTreeMap<u32, &lanready_schema::Interface> =
-        s.interfaces.iter().map(|i| (i.if_index, i)).collect();
-    for port in exp["ports"].as_array().into_iter().flatten() {
-        let i = port["ifIndex"].as_u64().unwrap() as u32;
-        let Some(ours) = by_index.get(&i) else {
-            out.push(format!("port {i}: missing"));
-            continue;
-        };
-        if let Some(n) = port["ifName"].as_str().filter(|n| ours.name != *n) {
-            out.push(format!("port {i}: name {} vs {n}", ours.name));
-        }
-        let trunk = !port["ifTrunk"].is_null();
-        if trunk != ours.trunk {
-            out.push(format!(
-                "port {i} {}: trunk {} vs {}",
-                ours.name, ours.trunk, trunk
-            ));
-        }
-        let their_vlan = port["ifVlan"].as_str().and_then(|v| v.parse::<u16>().ok());
-        let our_vlan = if ours.trunk {
-            ours.native_vlan
-        } else {
-            ours.access_vlan
-        };
-        if their_vlan != our_vlan {
-            out.push(format!(
-                "port {i} {}: vlan {our_vlan:?} vs {their_vlan:?}",
-                ours.name
-            ));
-        }
-        let their_duplex = port["ifDuplex"].as_str().map(|d| match d {
-            "fullDuplex" => "full",
-            "halfDuplex" => "half",
-            other => other,
-        });
-        if their_duplex != ours.duplex.as_deref() {
-            out.push(format!(
-                "port {i} {}: duplex {:?} vs {their_duplex:?}",
-                ours.name, ours.duplex
-            ));
-        }
-    }
-    let ours: BTreeMap<u16, Option<&str>> =
-        s.vlans.iter().map(|v| (v.id, v.name.as_deref())).collect();
-    let theirs: BTreeMap<u16, Option<&str>> = exp["vlans"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|v| (v["id"].as_u64().unwrap() as u16, v["name"].as_str()))
-        .collect();
-    if ours != theirs {
-        out.push(format!("vlans {ours:?} vs {theirs:?}"));
-    }
-    for sensor in exp["poe"].as_array().into_iter().flatten() {
-        let oid = sensor["sensor_oid"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches('.');
-        let cur = sensor["sensor_current"].as_f64().unwrap();
-        let (col, group) = match oid.strip_prefix("1.3.6.1.2.1.105.1.3.1.1.") {
-            Some(rest) => rest.split_once('.').unwrap(),
-            None => match oid.strip_prefix("1.3.6.1.4.1.9.9.402.1.3.1.") {
-                Some(rest) => rest.split_once('.').unwrap(),
-                None => continue,
-            },
-        };
-        let group: u32 = group.parse().unwrap();
-        let Some(m) = s.poe.modules.iter().find(|m| m.group == group) else {
-            out.push(format!("poe group {group}: missing"));
-            continue;
-        };
-        // LibreNMS shows cpeExt milliwatts divided by 1000; we keep milliwatts.
-        let ours = match (oid.starts_with("1.3.6.1.2.1.105"), col) {
-            (true, "2") => m.budget_w.map(f64::from),
-            (true, "4") => m.consumed_w.map(f64::from),
-            (false, "4") => m.used_mw.map(|v| f64::from(v) / 1000.0),
-            (false, "5") => m.remaining_mw.map(|v| f64::from(v) / 1000.0),
-            _ => continue,
-        };
-        if ours != Some(cur) {
-            out.push(format!("poe {oid}: {ours:?} vs {cur}"));
-        }
-    }
-    out
-}
-
-#[test]
-fn dump_differences_from_librenms() {
-    let Some(all) = decode_all() else { return };
-    if std::env::var_os("CORPUS_DUMP").is_none() {
-        return;
-    }
-    for (name, s) in &all {
-        let Some(exp) = expected(name) else { continue };
-        for d in differences(s, &exp) {
-            eprintln!("{name}: {d}");
-        }
-        for m in &s.poe.modules {
-            eprintln!("{name}: {m:?}");
-        }
-        for m in &s.stack {
-            eprintln!("{name}: {m:?}");
-        }
-    }
-}
-
-/// We agree with LibreNMS on every recording it has expectations for: every port's name,
-/// trunk flag, VLAN (access VLAN, or native VLAN on a trunk, as LibreNMS's ifVlan is),
-/// duplex, the VLAN table, and the PoE budgets (W from POWER-ETHERNET-MIB; cpeExt mW
-/// compared after LibreNMS's division by 1000).
-///
-/// Where the two could have differed, the MIB is on our side as well:
-/// - 2960-X: LibreNMS lists VLANs 1, 99, 1002-1005 only, as the VTP table does, although
-///   ports sit in 511, 512, 527, 534, ...: we report the same table and add a problem line
-///   rather than invent VLANs (vtpVlanTable is the VLAN database; vmVlan is membership).
-/// - 9400/9500 SVL: vlanTrunkPortTable has rows but no trunking encapsulation
-///   (EncapsulationOperType notApplicable(6), no DynamicStatus), so neither of us calls them
-///   trunks.
-/// - LibreNMS leaves out some interfaces (it filters ports by type); we list every
-///   IF-MIB row, so we have more interfaces, never different ones.
-#[test]
-fn agrees_with_librenms_expectations() {
-    let Some(all) = decode_all() else { return };
-    let mut compared = 0;
-    for (name, s) in &all {
-        let Some(exp) = expected(name) else { continue };
-        compared += 1;
-        let diff = differences(s, &exp);
-        assert!(diff.is_empty(), "{name}: {diff:#?}");
-    }
-    assert_eq!(compared, 7);
 }
 
 fn the(name: &str) -> Option<Snapshot> {
