@@ -192,9 +192,11 @@ struct Polled {
 
 /// Polls every recording over SNMP, at most [`CONCURRENCY`] at a time.
 async fn poll_all(address: String, names: Vec<String>) -> Vec<Polled> {
+    // Patient: snmpsim answers one request at a time for every poller here, and the poller
+    // caps a VLAN context's timeout at 1 s, so a busy machine must not cost a context.
     let opts = PollOptions {
         timeout: Duration::from_secs(10),
-        retries: 2,
+        retries: 3,
         max_repetitions: 25,
         vlan_contexts: true,
     };
