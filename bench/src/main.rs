@@ -22,7 +22,7 @@ use lanready_agent::snmp::{Credentials, PollOptions, Target, poll_with_stats};
 use lanready_mibs::Walk;
 use lanready_mibs::poll::{GROUPS, PER_VLAN_GROUPS, SCALARS};
 use lanready_tests::responder::{
-    DEFAULT_MAX_VARBINDS, Dataset, Responder, ResponderOptions, read_snmprec,
+    DEFAULT_MAX_VARBINDS, Dataset, Responder, ResponderOptions, answer, read_snmprec,
 };
 use nix::sys::resource::{UsageWho, getrusage};
 
@@ -320,6 +320,11 @@ pub struct SubjectFigures {
     pub agent_binary_cpu: Option<Cpu>,
     /// The request datagrams of one poll, in order (for the capacity blast).
     pub recorded: Vec<Vec<u8>>,
+    /// The largest answer of that poll, in bytes (the message-size limit is 65,507).
+    pub largest_answer: usize,
+    /// PDUs of the same poll when answers are capped at 1,500 bytes (Cisco IOS's default
+    /// `snmp-server packetsize`), and whether that poll succeeded.
+    pub agent_requests_1500: Option<u64>,
 }
 
 /// Builds `lanready-agent` in this binary's profile, beside it; None when that fails.
@@ -393,12 +398,37 @@ fn measure_subject(
     responder.record(false);
     let agent = responder.counts(0);
     let recorded = responder.take_recorded(0);
+    let served = dataset(s)?;
+    let largest_answer = recorded
+        .iter()
+        .filter_map(|r| answer(r, &served, &ResponderOptions::default()))
+        .map(|(bytes, _)| bytes.len())
+        .max()
+        .unwrap_or(0);
     let floor = minimum::floor(
         &s.walk,
         args.max_repetitions as usize,
         DEFAULT_MAX_VARBINDS,
         s.vlan_contexts,
     );
+
+    // The same poll with answers capped at 1,500 bytes, as IOS does by default.
+    let small = Responder::start(
+        dataset(s)?,
+        &ResponderOptions {
+            max_message_size: 1500,
+            ..ResponderOptions::default()
+        },
+    )?;
+    let small_target = Target {
+        address: small.address(),
+        ..target.clone()
+    };
+    let agent_requests_1500 = rt
+        .block_on(poll_with_stats(&small_target, &opts))
+        .ok()
+        .map(|_| small.counts(0).requests);
+    drop(small);
 
     // net-snmp, one subtree at a time, counted the same way.
     responder.reset_counts();
@@ -465,6 +495,8 @@ fn measure_subject(
         agent_warm_cpu: warm,
         agent_binary_cpu,
         recorded,
+        largest_answer,
+        agent_requests_1500,
     })
 }
 

@@ -104,7 +104,10 @@ pub fn render(m: &Machine, args: &AllArgs, subjects: &[SubjectFigures], estate: 
         "Floor: one GET for the scalars plus, per table group, ceil(varbinds / per-request \
          limit), where the limit is columns x min(max-repetitions, 64 / columns). Counted by \
          the responder (requests received). net-snmp: one `snmpget` for the scalars and one \
-         `snmpbulkwalk` per column. Target: agent <= 1.15x the floor, and fewer than net-snmp.\n"
+         `snmpbulkwalk` per column. Target: agent <= 1.15x the floor, and fewer than net-snmp. \
+         The response size limit (65,507 bytes) never binds here: the largest answer of a \
+         poll was {} bytes.\n",
+        subjects.iter().map(|s| s.largest_answer).max().unwrap_or(0)
     );
     let _ = writeln!(
         o,
@@ -131,6 +134,20 @@ pub fn render(m: &Machine, args: &AllArgs, subjects: &[SubjectFigures], estate: 
             verdict(r <= 1.15 && s.agent_requests < s.netsnmp_requests)
         );
     }
+    let _ = writeln!(
+        o,
+        "\nWith answers capped at 1,500 bytes (IOS's default `snmp-server packetsize`; the \
+         64-varbind floor above then no longer holds, as answers of up to 64 values no \
+         longer fit): {}.",
+        subjects
+            .iter()
+            .map(|s| match s.agent_requests_1500 {
+                Some(n) => format!("{} {} PDUs", s.name, n),
+                None => format!("{}: the poll failed", s.name),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     for s in subjects {
         let _ = writeln!(
             o,
