@@ -792,6 +792,55 @@ fn all(args: &AllArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes the report, keeping the collector benchmark's section (written by
+/// `src/bin/collector.rs` between its markers) from the file being replaced.
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut text = text.to_string();
+    if let Ok(old) = std::fs::read_to_string(path)
+        && let Some(kept) = collector_section(&old)
+    {
+        text.push('\n');
+        text.push_str(kept);
+        text.push('\n');
+    }
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The collector section of an existing BENCHMARKS.md, markers included.
+fn collector_section(old: &str) -> Option<&str> {
+    const BEGIN: &str = "<!-- collector:begin -->";
+    const END: &str = "<!-- collector:end -->";
+    let start = old.find(BEGIN)?;
+    let end = old[start..].find(END)? + start + END.len();
+    Some(&old[start..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rewrite_keeps_the_collector_section() {
+        let dir = std::env::temp_dir().join(format!("bench-write-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("B.md");
+        std::fs::write(
+            &p,
+            "# old\nold figures\n<!-- collector:begin -->\n## 4. Collector\nx\n<!-- collector:end -->\n",
+        )
+        .unwrap();
+        write(&p, "# Benchmarks\nnew figures\n").unwrap();
+        let t = std::fs::read_to_string(&p).unwrap();
+        assert!(t.starts_with("# Benchmarks\nnew figures\n"));
+        assert!(!t.contains("old figures"));
+        assert!(t.contains("<!-- collector:begin -->\n## 4. Collector\nx\n<!-- collector:end -->"));
+        write(&p, "# again\n").unwrap();
+        let t = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(
+            t.matches("collector:begin").count(),
+            1,
+            "kept once, not doubled"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
