@@ -822,3 +822,69 @@ async fn randomly_corrupted_answers_never_panic_or_hang_the_poller() {
         "walks, errors: {outcomes:?}"
     );
 }
+
+/// The whole `scan` command: one switch of the site behind total loss is reported
+/// unreachable with the reason, the other is read in full, and the scan ends in bounded time.
+#[test]
+fn a_scan_reports_the_lost_switch_unreachable_and_reads_the_others() {
+    let sim = Snmpsim::fixtures(&["access48", "stack3"]);
+    let dead = Relay::start(
+        sim_addr(&sim),
+        RelayConfig {
+            to_agent: Faults::loss(1.0),
+            to_client: Faults::loss(1.0),
+            seed: 3,
+        },
+    )
+    .unwrap();
+    let live = Relay::start(sim_addr(&sim), RelayConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("site.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "[[sites]]\nname = \"faults\"\nvoice_vlan = 110\ndata_vlan = 10\ntimeout_ms = 400\nretries = 6\n\
+             switches = [\n  {{ address = \"{}\", community = \"access48\" }},\n  \
+             {{ address = \"{}\", community = \"stack3\" }},\n]\n",
+            dead.address(),
+            live.address()
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("report.json");
+    let started = Instant::now();
+    let out = std::process::Command::new(lanready_tests::binary("lanready-agent"))
+        .args(["scan", "--plan", plan.to_str().unwrap()])
+        .args(["--out", report.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let by_address = |a: &str| {
+        r["switches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["address"] == a)
+            .unwrap_or_else(|| panic!("{a} missing from {r:#}"))
+            .clone()
+    };
+    let lost = by_address(&dead.address());
+    assert_eq!(lost["reachable"], false, "{lost:#}");
+    let why = lost["error"].as_str().unwrap_or_default();
+    assert!(why.contains("no answer after 7 attempts"), "{why}");
+    let read = by_address(&live.address());
+    assert_eq!(read["reachable"], true, "{read:#}");
+    assert_eq!(read["user_ports"], 72, "stack3 has 72 user ports: {read:#}");
+    // The lost switch costs its first request's attempts (7 x 400 ms), in parallel with
+    // the other's walk, not a walk's worth of timeouts.
+    assert!(took < Duration::from_secs(60), "{took:?}");
+    assert!(live.stats().to_client.sent > 50);
+    assert_eq!(dead.stats().to_agent.sent, 0);
+}
