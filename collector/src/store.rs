@@ -78,6 +78,9 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX reports_site_time;",
 ];
 
+/// Read connections (WAL lets each read beside the writer and the others).
+const READERS: usize = 4;
+
 /// Trend points kept per site in `site_latest` (the dashboard shows this many).
 pub const TREND_KEPT: u32 = 30;
 
@@ -223,6 +226,24 @@ pub struct TrendPoint {
     pub blockers: u32,
 }
 
+/// What [`Store::verify`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// `PRAGMA integrity_check`'s answer: `["ok"]` for a sound file.
+    pub integrity: Vec<String>,
+    pub reports: u64,
+    /// Ids whose body does not match its hash or does not parse.
+    pub bad_reports: Vec<String>,
+    /// Sites whose `site_latest` row does not point at their latest report.
+    pub bad_summaries: Vec<String>,
+}
+
+impl Verification {
+    pub fn is_sound(&self) -> bool {
+        self.integrity == ["ok"] && self.bad_reports.is_empty() && self.bad_summaries.is_empty()
+    }
+}
+
 /// A token as `token list` shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenInfo {
@@ -243,7 +264,8 @@ struct Job {
 /// pruning directly under the same lock); another reads, which WAL lets run beside a write.
 pub struct Store {
     writer: Arc<Mutex<Connection>>,
-    reader: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicU64,
     queue: Mutex<mpsc::Sender<Job>>,
     /// Bumped after every commit that changed reports; read caches compare it.
     generation: Arc<AtomicU64>,
@@ -353,7 +375,9 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let mut writer = connect(path)?;
         migrate(&mut writer)?;
-        let reader = connect(path)?;
+        let readers = (0..READERS)
+            .map(|_| connect(path).map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
         let writer = Arc::new(Mutex::new(writer));
         let generation = Arc::new(AtomicU64::new(0));
         let (tx, rx) = mpsc::channel::<Job>();
@@ -370,10 +394,59 @@ impl Store {
         }
         Ok(Store {
             writer,
-            reader: Mutex::new(reader),
+            readers,
+            next_reader: AtomicU64::new(0),
             queue: Mutex::new(tx),
             generation,
         })
+    }
+
+    /// A read connection: a free one if any, else the next in turn.
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        for r in &self.readers {
+            if let Ok(guard) = r.try_lock() {
+                return guard;
+            }
+        }
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) as usize % self.readers.len();
+        lock(&self.readers[i])
+    }
+
+    /// The active token with this hash (SHA-256 of the presented token), if any: one indexed
+    /// lookup, however many tokens exist.
+    pub fn active_token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<StoredToken>, StoreError> {
+        let conn = self.read();
+        let row: Option<(i64, String, String, bool, Vec<u8>)> = conn
+            .prepare_cached(
+                "SELECT pk, name, kind, all_sites, hash FROM tokens
+                 WHERE hash = ?1 AND revoked_at IS NULL",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![&hash[..]], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .optional()
+            })
+            .map_err(sql("looking up a token"))?;
+        let Some((pk, name, kind, all_sites, stored)) = row else {
+            return Ok(None);
+        };
+        let (Some(kind), Ok(stored)) = (TokenKind::parse(&kind), <[u8; 32]>::try_from(stored))
+        else {
+            tracing::warn!(message = "Skipping a malformed token row.", token = %name);
+            return Ok(None);
+        };
+        let scope = if all_sites {
+            SiteScope::All
+        } else {
+            SiteScope::Only(token_sites(&conn, pk)?)
+        };
+        Ok(Some(StoredToken {
+            name,
+            kind,
+            scope,
+            hash: stored,
+        }))
     }
 
     /// Changes whenever stored reports change (a report stored, history pruned).
@@ -383,7 +456,7 @@ impl Store {
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<u32, StoreError> {
-        lock(&self.reader)
+        self.read()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sql("reading the schema version"))
     }
@@ -427,7 +500,7 @@ impl Store {
 
     /// The latest report (by scan time) of every site, by site name.
     pub fn latest_reports(&self) -> Result<Vec<StoredReport>, StoreError> {
-        let conn = lock(&self.reader);
+        let conn = self.read();
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT {META_COLUMNS}, body FROM reports
@@ -449,7 +522,7 @@ impl Store {
 
     /// The latest report (by scan time) of every site, without bodies, by site name.
     pub fn latest_summaries(&self) -> Result<Vec<SiteSummary>, StoreError> {
-        let conn = lock(&self.reader);
+        let conn = self.read();
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {SUMMARY_COLUMNS} FROM site_latest l JOIN reports r ON r.pk = l.report_pk
@@ -465,7 +538,7 @@ impl Store {
     /// Every site's latest columns, dashboard card and trend, by site name: one row per
     /// site, no report body read.
     pub fn latest_cards(&self) -> Result<Vec<SiteLatest>, StoreError> {
-        let conn = lock(&self.reader);
+        let conn = self.read();
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT {SUMMARY_COLUMNS}, l.card, l.trend
@@ -501,7 +574,7 @@ impl Store {
 
     /// The latest report (by scan time) of one site.
     pub fn latest_report(&self, site: &str) -> Result<Option<StoredReport>, StoreError> {
-        let conn = lock(&self.reader);
+        let conn = self.read();
         let row = conn
             .query_row(
                 &format!(
@@ -519,7 +592,7 @@ impl Store {
 
     /// A site's last `limit` reports as trend points, oldest first.
     pub fn trend(&self, site: &str, limit: u32) -> Result<Vec<TrendPoint>, StoreError> {
-        let conn = lock(&self.reader);
+        let conn = self.read();
         let mut stmt = conn
             .prepare(
                 "SELECT generated_at, score, verdict, blockers FROM reports WHERE site = ?1
@@ -542,9 +615,69 @@ impl Store {
         Ok(points)
     }
 
+    /// One stored report by id, whatever its site.
+    pub fn report_by_id(&self, report_id: &str) -> Result<Option<StoredReport>, StoreError> {
+        let conn = self.read();
+        let row = conn
+            .query_row(
+                &format!("SELECT {META_COLUMNS}, body FROM reports WHERE report_id = ?1"),
+                params![report_id],
+                |row| Ok((meta_from_row(row)?, row.get::<_, String>(9)?)),
+            )
+            .optional()
+            .map_err(sql("reading a report by id"))?;
+        row.map(|(meta, body)| parse_stored(meta, &body))
+            .transpose()
+    }
+
+    /// Checks the whole file: SQLite's `integrity_check`, then every report body against its
+    /// SHA-256 and as a `lanready.report/v1` document, and every `site_latest` row against
+    /// the site's latest report. For recovery checks after a crash; reads everything.
+    pub fn verify(&self) -> Result<Verification, StoreError> {
+        let conn = self.read();
+        let what = "verifying the database";
+        let integrity: Vec<String> = conn
+            .prepare("PRAGMA integrity_check")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .map_err(sql(what))?;
+        let mut out = Verification {
+            integrity,
+            reports: 0,
+            bad_reports: Vec::new(),
+            bad_summaries: Vec::new(),
+        };
+        let mut st = conn
+            .prepare("SELECT report_id, body_sha256, body FROM reports")
+            .map_err(sql(what))?;
+        let mut rows = st.query([]).map_err(sql(what))?;
+        while let Some(r) = rows.next().map_err(sql(what))? {
+            let id: String = r.get(0).map_err(sql(what))?;
+            let hash: Vec<u8> = r.get(1).map_err(sql(what))?;
+            let body: String = r.get(2).map_err(sql(what))?;
+            out.reports += 1;
+            let actual: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(body.as_bytes()).into();
+            if hash != actual || serde_json::from_str::<Report>(&body).is_err() {
+                out.bad_reports.push(id);
+            }
+        }
+        let mut st = conn
+            .prepare(
+                "SELECT s.site FROM (SELECT DISTINCT site FROM reports) s
+                 LEFT JOIN site_latest l ON l.site = s.site
+                 WHERE l.report_pk IS NOT (SELECT pk FROM reports WHERE site = s.site
+                     ORDER BY generated_at DESC, pk DESC LIMIT 1)",
+            )
+            .map_err(sql(what))?;
+        out.bad_summaries = st
+            .query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(sql(what))?;
+        Ok(out)
+    }
+
     /// How many reports are kept.
     pub fn report_count(&self) -> Result<u64, StoreError> {
-        lock(&self.reader)
+        self.read()
             .query_row("SELECT COUNT(*) FROM reports", [], |r| r.get(0))
             .map_err(sql("counting reports"))
     }
@@ -637,7 +770,7 @@ impl Store {
 
     /// Every active (unrevoked) token, for matching a request.
     pub fn active_tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
-        let conn = lock(&self.reader);
+        let conn = self.read();
         let mut stmt = conn
             .prepare("SELECT pk, name, kind, all_sites, hash FROM tokens WHERE revoked_at IS NULL")
             .map_err(sql("reading tokens"))?;
@@ -678,7 +811,7 @@ impl Store {
 
     /// Every token ever made, revoked ones too, by name.
     pub fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
-        let conn = lock(&self.reader);
+        let conn = self.read();
         let mut stmt = conn
             .prepare(
                 "SELECT pk, name, kind, all_sites, created_at, revoked_at FROM tokens
@@ -1028,7 +1161,8 @@ mod tests {
         let s = Store::open(&path).unwrap();
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
         assert_eq!(s.report_count().unwrap(), 1);
-        let mode: String = lock(&s.reader)
+        let mode: String = s
+            .read()
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
@@ -1181,6 +1315,10 @@ mod tests {
             h.join().unwrap();
         }
         assert_eq!(s.report_count().unwrap(), 320);
+        let v = s.verify().unwrap();
+        assert!(v.is_sound(), "{v:?}");
+        assert_eq!(v.reports, 320);
+        assert!(s.report_by_id("r3-7").unwrap().is_some());
         let cards = s.latest_cards().unwrap();
         assert_eq!(cards.len(), 4);
         for c in &cards {
