@@ -1,6 +1,7 @@
 //! Integration tests: real SNMP over UDP on loopback to snmpsim, real recordings.
 
 mod collector;
+mod collector_faults;
 mod corpus;
 mod dashboard;
 mod e2e;
