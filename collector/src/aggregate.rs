@@ -238,7 +238,8 @@ pub fn dashboard(
                 warnings: s.report.counts.warnings,
                 user_ports: user_ports(&s.report),
             },
-            card: SiteCard::of(&s.report),
+            report_pk: 0,
+            card: std::sync::Arc::new(SiteCard::of(&s.report)),
             trend: trend.clone(),
         })
         .collect();

@@ -59,6 +59,9 @@ impl Default for Settings {
     }
 }
 
+/// Every site's dashboard card, and the store generation it was read at.
+type CachedCards = (u64, Arc<Vec<crate::store::SiteLatest>>);
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -68,7 +71,7 @@ pub struct AppState {
     pub counters: Arc<IngestCounters>,
     /// Every site's dashboard card and trend, tagged with the store generation it was read
     /// at; reread when a report is stored.
-    cards: Arc<std::sync::Mutex<Option<(u64, Arc<Vec<crate::store::SiteLatest>>)>>>,
+    cards: Arc<std::sync::Mutex<Option<CachedCards>>>,
 }
 
 impl AppState {
@@ -523,12 +526,13 @@ async fn cards(state: &AppState) -> Result<Arc<Vec<crate::store::SiteLatest>>, A
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    if let Some((g, rows)) = cached {
-        if g == generation {
-            return Ok(rows);
-        }
-    }
-    let rows = Arc::new(state.db(|s| s.latest_cards()).await?);
+    let previous = match cached {
+        Some((g, rows)) if g == generation => return Ok(rows),
+        Some((_, rows)) => rows,
+        None => Arc::default(),
+    };
+    // Only the cards of sites with a new latest report are parsed again.
+    let rows = Arc::new(state.db(move |s| s.latest_cards_reusing(&previous)).await?);
     *state.cards.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, rows.clone()));
     Ok(rows)
 }

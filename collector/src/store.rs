@@ -197,7 +197,9 @@ impl SiteCard {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SiteLatest {
     pub summary: SiteSummary,
-    pub card: SiteCard,
+    /// The pk of the report the card was made from.
+    pub report_pk: i64,
+    pub card: Arc<SiteCard>,
     pub trend: Vec<TrendPoint>,
 }
 
@@ -297,7 +299,10 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn connect(path: &Path) -> Result<Connection, StoreError> {
+/// Opens a connection. Only the writer sets the journal mode (WAL is kept in the file, so
+/// readers opened after it inherit it; switching modes takes a lock that several connections
+/// opening at once would fight over).
+fn connect(path: &Path, writer: bool) -> Result<Connection, StoreError> {
     let open = |source| StoreError::Open {
         path: path.to_path_buf(),
         source,
@@ -306,9 +311,12 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(Duration::from_secs(10)).map_err(open)?;
     // WAL: readers do not block the writer. synchronous=FULL: a commit is fsynced before
     // it returns, so a 2xx is only sent for a report that survives a power cut.
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-        .map_err(open)?;
+    let mode: String = if writer {
+        conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+    } else {
+        conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+    }
+    .map_err(open)?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(message = "SQLite refused WAL mode.", mode = %mode, path = %path.display());
     }
@@ -373,10 +381,10 @@ fn meta_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportMeta> {
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let mut writer = connect(path)?;
+        let mut writer = connect(path, true)?;
         migrate(&mut writer)?;
         let readers = (0..READERS)
-            .map(|_| connect(path).map(Mutex::new))
+            .map(|_| connect(path, false).map(Mutex::new))
             .collect::<Result<Vec<_>, _>>()?;
         let writer = Arc::new(Mutex::new(writer));
         let generation = Arc::new(AtomicU64::new(0));
@@ -538,33 +546,60 @@ impl Store {
     /// Every site's latest columns, dashboard card and trend, by site name: one row per
     /// site, no report body read.
     pub fn latest_cards(&self) -> Result<Vec<SiteLatest>, StoreError> {
+        self.latest_cards_reusing(&[])
+    }
+
+    /// As [`Store::latest_cards`], taking the card of a site from `previous` when the site's
+    /// latest report is still the one it was made from (only trends and columns are read
+    /// again, and only changed cards are parsed).
+    pub fn latest_cards_reusing(
+        &self,
+        previous: &[SiteLatest],
+    ) -> Result<Vec<SiteLatest>, StoreError> {
+        let what = "reading the dashboard cards";
+        let known: std::collections::HashMap<(&str, i64), &Arc<SiteCard>> = previous
+            .iter()
+            .map(|p| ((p.summary.meta.site.as_str(), p.report_pk), &p.card))
+            .collect();
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {SUMMARY_COLUMNS}, l.card, l.trend
+                "SELECT {SUMMARY_COLUMNS}, l.report_pk, l.trend
                  FROM site_latest l JOIN reports r ON r.pk = l.report_pk ORDER BY l.site"
             ))
-            .map_err(sql("reading the dashboard cards"))?;
+            .map_err(sql(what))?;
         let rows = stmt
             .query_map([], |row| {
                 Ok((
                     summary_from_row(row)?,
-                    row.get::<_, String>(11)?,
+                    row.get::<_, i64>(11)?,
                     row.get::<_, String>(12)?,
                 ))
             })
-            .map_err(sql("reading the dashboard cards"))?;
+            .map_err(sql(what))?;
+        let mut card_of = conn
+            .prepare_cached("SELECT card FROM site_latest WHERE site = ?1")
+            .map_err(sql(what))?;
         let mut out = Vec::new();
         for row in rows {
-            let (summary, card, trend) = row.map_err(sql("reading the dashboard cards"))?;
+            let (summary, report_pk, trend) = row.map_err(sql(what))?;
             let corrupt = |source| StoreError::CorruptSummary {
                 site: summary.meta.site.clone(),
                 source,
             };
-            let card: SiteCard = serde_json::from_str(&card).map_err(corrupt)?;
+            let card = match known.get(&(summary.meta.site.as_str(), report_pk)) {
+                Some(card) => Arc::clone(card),
+                None => {
+                    let text: String = card_of
+                        .query_row(params![summary.meta.site], |r| r.get(0))
+                        .map_err(sql(what))?;
+                    Arc::new(serde_json::from_str(&text).map_err(corrupt)?)
+                }
+            };
             let trend: Vec<StoredPoint> = serde_json::from_str(&trend).map_err(corrupt)?;
             out.push(SiteLatest {
                 summary,
+                report_pk,
                 card,
                 trend: trend.into_iter().map(TrendPoint::from).collect(),
             });
@@ -1281,7 +1316,7 @@ mod tests {
         assert_eq!(cards.len(), 1);
         assert_eq!(cards[0].summary.meta.report_id, "a");
         assert_eq!(
-            cards[0].card,
+            *cards[0].card,
             SiteCard::of(&report("a", "s1", "2026-01-02T00:00:00Z", 90))
         );
         let scores: Vec<_> = cards[0].trend.iter().map(|p| p.score).collect();
@@ -1328,6 +1363,32 @@ mod tests {
             let full = s.trend(&c.summary.meta.site, TREND_KEPT).unwrap();
             assert_eq!(c.trend, full, "kept trend equals the one read from reports");
         }
+    }
+
+    #[test]
+    fn cards_are_reused_until_a_site_has_a_new_latest_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("c.db")).unwrap();
+        insert(&s, &report("a1", "a", "2026-01-02T00:00:00Z", 50), t(0));
+        insert(&s, &report("b1", "b", "2026-01-02T00:00:00Z", 60), t(0));
+        let g0 = s.generation();
+        let first = s.latest_cards().unwrap();
+        // An older scan of a: a's trend changes, its card does not. A newer scan of b.
+        insert(&s, &report("a0", "a", "2026-01-01T00:00:00Z", 10), t(1));
+        insert(&s, &report("b2", "b", "2026-01-03T00:00:00Z", 70), t(1));
+        assert!(s.generation() > g0, "stored reports change the generation");
+        let second = s.latest_cards_reusing(&first).unwrap();
+        assert!(
+            Arc::ptr_eq(&first[0].card, &second[0].card),
+            "a's card reused"
+        );
+        assert_eq!(second[0].trend.len(), 2, "a's trend reread");
+        assert!(
+            !Arc::ptr_eq(&first[1].card, &second[1].card),
+            "b's card reread"
+        );
+        assert_eq!(second[1].summary.meta.report_id, "b2");
+        assert_eq!(second, s.latest_cards().unwrap(), "same as a fresh read");
     }
 
     fn aggregate_time(i: i64) -> String {
