@@ -64,6 +64,7 @@ pub(crate) struct Seen {
     pub community: String,
     pub bulk: bool,
     pub oids: Vec<Vec<u32>>,
+    pub non_repeaters: u32,
     pub max_repetitions: u32,
 }
 
@@ -153,6 +154,7 @@ fn parse(bytes: &[u8]) -> Option<(Seen, i32)> {
             community: String::from_utf8_lossy(pdu.community).into_owned(),
             bulk,
             oids,
+            non_repeaters: if bulk { pdu.error_status } else { 0 },
             max_repetitions: if bulk { pdu.error_index } else { 0 },
         },
         pdu.req_id,
@@ -184,34 +186,22 @@ fn answer(
     if let Some(status) = b.bulk_error {
         return encode(req_id, &req.community, status, &[]);
     }
-    let mut cur = req.oids.clone();
+    // Non-repeaters: the next OID after each, once; then the repeaters, row by row.
+    let n = (req.non_repeaters as usize).min(req.oids.len());
+    let mut fixed = req.oids[..n].to_vec();
+    for c in fixed.iter_mut() {
+        if vbs.len() >= 64 {
+            break;
+        }
+        next_of(table, b, c, &mut vbs);
+    }
+    let mut cur = req.oids[n..].to_vec();
     'reps: for _ in 0..req.max_repetitions {
         for c in cur.iter_mut() {
             if vbs.len() >= 64 {
                 break 'reps;
             }
-            let next = b
-                .next_override
-                .iter()
-                .find(|(after, _)| after == c)
-                .map(|(_, to)| to.clone())
-                .or_else(|| {
-                    table
-                        .range::<Vec<u32>, _>((
-                            std::ops::Bound::Excluded(c.clone()),
-                            std::ops::Bound::Unbounded,
-                        ))
-                        .next()
-                        .map(|(k, _)| k.clone())
-                });
-            match next {
-                Some(k) => {
-                    let v = table.get(&k).cloned().unwrap_or(FakeValue::Int(0));
-                    vbs.push((k.clone(), Out::Value(v)));
-                    *c = k;
-                }
-                None => vbs.push((c.clone(), Out::EndOfMibView)),
-            }
+            next_of(table, b, c, &mut vbs);
         }
     }
     if let Some(n) = b.trim_to {
@@ -221,6 +211,37 @@ fn answer(
         return encode(req_id, &req.community, 1, &[]);
     }
     encode(req_id, &req.community, 0, &vbs)
+}
+
+/// Answers the next OID after `c` (or endOfMibView) and moves `c` there.
+fn next_of(
+    table: &BTreeMap<Vec<u32>, FakeValue>,
+    b: &Behaviour,
+    c: &mut Vec<u32>,
+    vbs: &mut Vec<(Vec<u32>, Out)>,
+) {
+    let next = b
+        .next_override
+        .iter()
+        .find(|(after, _)| after == c)
+        .map(|(_, to)| to.clone())
+        .or_else(|| {
+            table
+                .range::<Vec<u32>, _>((
+                    std::ops::Bound::Excluded(c.clone()),
+                    std::ops::Bound::Unbounded,
+                ))
+                .next()
+                .map(|(k, _)| k.clone())
+        });
+    match next {
+        Some(k) => {
+            let v = table.get(&k).cloned().unwrap_or(FakeValue::Int(0));
+            vbs.push((k.clone(), Out::Value(v)));
+            *c = k;
+        }
+        None => vbs.push((c.clone(), Out::EndOfMibView)),
+    }
 }
 
 fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
@@ -341,8 +362,18 @@ mod tests {
         w.values.contains_key(&Oid(oid(o)))
     }
 
+    /// `data()` with ifDescr and ifType rows 4 to `rows`.
+    fn rows(rows: u32) -> BTreeMap<Vec<u32>, FakeValue> {
+        let mut d = data();
+        for i in 4..=rows {
+            d.insert(oid(&format!("{IF_DESCR}.{i}")), FakeValue::Str("Gi1/0/x"));
+            d.insert(oid(&format!("{IF_TYPE}.{i}")), FakeValue::Int(6));
+        }
+        d
+    }
+
     #[tokio::test(start_paused = true)]
-    async fn reads_everything_and_an_absent_group_costs_one_request() {
+    async fn reads_everything_and_absent_groups_cost_no_request() {
         let agent = FakeAgent::start(data(), Behaviour::default()).await;
         let (walk, stats) = poll_with_stats(&target(&agent, "public"), &opts())
             .await
@@ -357,21 +388,66 @@ mod tests {
             Some(&Value::Integer(6))
         );
         assert!(walk.problems.is_empty(), "{:?}", walk.problems);
-        // 1 GET; ifTable: rows 1-3, then the end; every other group: one request.
-        let groups = lanready_mibs::poll::GROUPS.len() as u64;
-        assert_eq!(stats.requests, 1 + 2 + (groups - 1));
+        // 1 GET; 1 probe (every group's first column); ifTable: rows 1-3 and the end of
+        // every column fit in one answer; the 32 groups the agent lacks: nothing.
+        assert_eq!(stats.requests, 3);
         assert_eq!(stats.requests as usize, agent.requests());
         assert_eq!(stats.timeouts, 0);
-        // ifTable's 7 columns share the budget of 25: 3 repetitions each.
         let seen = agent.seen.lock().unwrap();
+        let probe_oids = lanready_mibs::poll::GROUPS.len();
+        assert!(!seen[0].bulk);
         assert!(seen[1].bulk);
-        assert_eq!((seen[1].oids.len(), seen[1].max_repetitions), (7, 3));
-        // Its second request continues each unfinished column from its last OID; the five
-        // columns the agent lacks ended in the first answer.
         assert_eq!(
-            seen[2].oids,
-            vec![oid(&format!("{IF_DESCR}.3")), oid(&format!("{IF_TYPE}.3"))]
+            (
+                seen[1].oids.len(),
+                seen[1].non_repeaters,
+                seen[1].max_repetitions
+            ),
+            (probe_oids, probe_oids as u32, 0)
         );
+        // max-repetitions is per column: ifTable's 7 columns get 9 rows each (63 values,
+        // under the 64 an answer may carry), not 25 / 7 = 3.
+        assert!(seen[2].bulk);
+        assert_eq!(
+            (
+                seen[2].oids.len(),
+                seen[2].non_repeaters,
+                seen[2].max_repetitions
+            ),
+            (7, 0, 9)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_group_whose_first_column_is_empty_is_still_walked() {
+        // No ifDescr: the next OID after it is ifType.1, inside ifTable, so it is walked.
+        let mut d = data();
+        d.retain(|k, _| !k.starts_with(&oid(IF_DESCR)));
+        let agent = FakeAgent::start(d, Behaviour::default()).await;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap();
+        assert_eq!(walk.subtree(&oid(IF_TYPE)).count(), 3);
+        assert_eq!(stats.requests, 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unfinished_columns_continue_with_more_rows_each() {
+        let agent = FakeAgent::start(rows(20), Behaviour::default()).await;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .unwrap();
+        assert_eq!(walk.values.len(), 41);
+        // GET; probe; ifTable rows 1-9 (and the end of the five columns the agent lacks);
+        // then the two unfinished columns from their last OID, 25 rows each: rows 10-20 and
+        // the end.
+        assert_eq!(stats.requests, 4);
+        let seen = agent.seen.lock().unwrap();
+        assert_eq!(
+            seen[3].oids,
+            vec![oid(&format!("{IF_DESCR}.9")), oid(&format!("{IF_TYPE}.9"))]
+        );
+        assert_eq!(seen[3].max_repetitions, 25);
     }
 
     #[tokio::test(start_paused = true)]
@@ -400,20 +476,22 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_switch_that_stops_answering_mid_walk_keeps_what_was_read() {
-        // Answers the GET and ifTable's first request, then nothing.
+        // Answers the GET, the probe and ifTable's first request (rows 1-9), then nothing.
+        // ifXTable has a row, so it is left unread; the probe found the other groups absent.
         let b = Behaviour {
-            silent_from: 2,
+            silent_from: 3,
             ..Behaviour::default()
         };
-        let agent = FakeAgent::start(data(), b).await;
+        let mut d = rows(20);
+        d.insert(oid("1.3.6.1.2.1.31.1.1.1.1.1"), FakeValue::Str("Gi1/0/1"));
+        let agent = FakeAgent::start(d, b).await;
         let mut o = opts();
         o.vlan_contexts = true;
         let (walk, stats) = poll_with_stats(&target(&agent, "public"), &o)
             .await
             .unwrap();
-        assert_eq!(walk.values.len(), 7, "what came before stays");
-        let groups = lanready_mibs::poll::GROUPS;
-        assert_eq!(walk.problems.len(), groups.len(), "{:?}", walk.problems);
+        assert_eq!(walk.values.len(), 1 + 2 * 9, "what came before stays");
+        assert_eq!(walk.problems.len(), 2, "{:?}", walk.problems);
         assert!(
             walk.problems[0].starts_with("ifTable: not read: no answer after 3 attempts"),
             "{:?}",
@@ -424,7 +502,7 @@ mod tests {
             "ifXTable: not read: the walk stopped at ifTable"
         );
         // Three attempts at ifTable's second request, then nothing more.
-        assert_eq!((stats.requests, stats.timeouts), (5, 3));
+        assert_eq!((stats.requests, stats.timeouts), (6, 3));
     }
 
     #[tokio::test(start_paused = true)]
@@ -534,7 +612,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(walk, want);
-        assert!(stats.requests > 40, "{stats:?}");
+        // Without tooBig this is 3 requests; here the probe's 33 OIDs are split down to 4 a
+        // request (at least 9), and ifTable halves to 1 row of 4 columns at a time.
+        assert!(stats.requests > 20, "{stats:?}");
+        let seen = agent.seen.lock().unwrap();
+        assert!(seen.iter().filter(|s| s.non_repeaters > 0).count() >= 9);
     }
 
     #[tokio::test(start_paused = true)]
@@ -582,7 +664,9 @@ mod tests {
             "{:?}",
             walk.problems
         );
-        assert_eq!(stats.requests as usize, 1 + groups.len());
+        // The GET, the probe (refused too, so every group is walked), one refused request
+        // per group.
+        assert_eq!(stats.requests as usize, 2 + groups.len());
     }
 
     #[tokio::test(start_paused = true)]

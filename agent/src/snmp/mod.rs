@@ -4,8 +4,9 @@
 //!
 //! - `session`: one snmp2 session at a time per switch, every request under a timeout, a new
 //!   session (and SNMPv3 engine discovery) after each timeout, answers copied out at once.
-//! - `walker`: the scalars in one GET; each group's unfinished columns in one GETBULK, each
-//!   column ending when it leaves its subtree, at endOfMibView, or at a non-increasing OID.
+//! - `walker`: the scalars in one GET; one probe (GETBULK non-repeaters) tells which groups
+//!   the switch has; each present group's unfinished columns in one GETBULK, each column ending
+//!   when it leaves its subtree, at endOfMibView, or at a non-increasing OID.
 //! - `vlan`: BRIDGE-MIB again in each operational VLAN's context, one short attempt each.
 //!
 //! Lines in `Walk::problems` start with what they are about: `TABLE: `, `VLAN N TABLE: `,
@@ -75,7 +76,8 @@ pub struct PollOptions {
     pub timeout: Duration,
     /// Resends after a timeout (each on a new session).
     pub retries: u32,
-    /// GETBULK max-repetitions budget per request, shared among a group's columns.
+    /// GETBULK max-repetitions: rows asked per column per request (RFC 3416: per
+    /// repeater), cut so one answer carries at most 64 values.
     pub max_repetitions: u32,
     /// Also read BRIDGE-MIB in each VLAN's context.
     pub vlan_contexts: bool,
@@ -192,33 +194,42 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
         opts.retries.saturating_add(1),
     );
     let mut walk = Walk::default();
-    let budget = opts.max_repetitions.max(1);
+    let mut values = Vec::with_capacity(1024);
+    let max_repetitions = opts.max_repetitions.max(1);
     // The first request (the scalars) decides whether the switch answers at all.
     let mut stopped = false;
     let result = async {
         let mut sink = walker::Sink {
-            values: &mut walk.values,
+            values: &mut values,
             problems: &mut walk.problems,
         };
         walker::scalars(&mut client, lanready_mibs::poll::SCALARS, &mut sink).await?;
         let groups = lanready_mibs::poll::GROUPS;
+        let probed = walker::probe(&mut client, groups).await;
+        let present = |j: usize| probed[j];
         for (i, g) in groups.iter().enumerate() {
-            match walker::group(&mut client, g, g.name, budget, &mut sink).await {
+            if !present(i) {
+                continue;
+            }
+            match walker::group(&mut client, g, g.name, max_repetitions, &mut sink).await {
                 Ok(_) => {}
                 Err(e @ (PollError::AuthFailure { .. } | PollError::Config { .. })) => {
                     return Err(e);
                 }
                 Err(e) => {
                     // The switch stopped answering mid-walk: keep what was read, and say
-                    // which tables were not (each line names its table).
+                    // which tables were not (each line names its table). Tables the probe
+                    // found absent stay absent.
                     debug!(table = g.name, error = %e, "Walk stopped.");
                     sink.problems
                         .push(format!("{}: not read: {}", g.name, without_address(&e)));
-                    for rest in &groups[i + 1..] {
-                        sink.problems.push(format!(
-                            "{}: not read: the walk stopped at {}",
-                            rest.name, g.name
-                        ));
+                    for (k, rest) in groups.iter().enumerate().skip(i + 1) {
+                        if present(k) {
+                            sink.problems.push(format!(
+                                "{}: not read: the walk stopped at {}",
+                                rest.name, g.name
+                            ));
+                        }
                     }
                     stopped = true;
                     break;
@@ -228,6 +239,7 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
         Ok::<(), PollError>(())
     }
     .await;
+    walk.values = walker::into_tree(values);
     let mut stats = client.stats;
     if let Err(e) = result {
         debug!(message = "Poll failed.", error = %e);

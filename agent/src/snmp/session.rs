@@ -34,6 +34,9 @@ pub(crate) enum Request<'a> {
         oids: &'a [Vec<u32>],
         max_repetitions: u32,
     },
+    /// GETBULK with every OID a non-repeater (max-repetitions 0): the next OID after each,
+    /// as one GETNEXT of all of them would.
+    Next(&'a [Vec<u32>]),
 }
 
 impl Request<'_> {
@@ -41,6 +44,7 @@ impl Request<'_> {
         match self {
             Request::Get(o) => o,
             Request::Bulk { oids, .. } => oids,
+            Request::Next(o) => o,
         }
     }
 }
@@ -544,6 +548,7 @@ async fn exchange(session: &mut AsyncSession, req: Request<'_>) -> Result<Respon
         Request::Bulk {
             max_repetitions, ..
         } => session.getbulk(&refs, 0, max_repetitions).await?,
+        Request::Next(o) => session.getbulk(&refs, o.len() as u32, 0).await?,
     };
     Ok(own(&pdu))
 }
@@ -558,13 +563,20 @@ fn to_snmp_oid(arcs: &[u32]) -> Result<snmp2::Oid<'static>, snmp2::Error> {
     })
 }
 
+/// The OID's arcs, or None when one is beyond 32 bits. Sized up front: collecting through
+/// an `Option` iterator loses the size hint and grows every OID by reallocation.
 fn oid_arcs(oid: &snmp2::Oid<'_>) -> Option<Vec<u32>> {
-    oid.iter()?.map(|a| u32::try_from(a).ok()).collect()
+    let arcs = oid.iter()?;
+    let mut v = Vec::with_capacity(arcs.len());
+    for a in arcs {
+        v.push(u32::try_from(a).ok()?);
+    }
+    Some(v)
 }
 
 /// Copies an answer out of snmp2's borrowed buffer. Stops where snmp2's iterator stops.
 pub(crate) fn own(pdu: &snmp2::Pdu<'_>) -> Response {
-    let mut varbinds = Vec::new();
+    let mut varbinds = Vec::with_capacity(64);
     for (oid, value) in pdu.varbinds.clone() {
         let Some(arcs) = oid_arcs(&oid) else {
             break;

@@ -3,7 +3,7 @@
 //! with the main walk's retries but a timeout of at most a second, giving up early when the
 //! switch answers none of the first few.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -55,7 +55,7 @@ pub(crate) async fn walk_contexts(
     // As patient as the main walk: a lost datagram may not cost a VLAN's ports. A switch
     // that serves no VLAN contexts costs GIVE_UP_AFTER contexts' attempts, then stops.
     let attempts = opts.retries.saturating_add(1);
-    let budget = opts.max_repetitions.max(1);
+    let max_repetitions = opts.max_repetitions.max(1);
     let mut answered = 0usize;
     let mut failed_in_a_row = 0usize;
     for (n, &vlan) in vlans.iter().enumerate() {
@@ -69,7 +69,7 @@ pub(crate) async fn walk_contexts(
         }
         let mut client = Client::new(address, addr, login.for_vlan(vlan), timeout, attempts)
             .with_key_extension(key_extension);
-        let mut values = BTreeMap::new();
+        let mut values = Vec::new();
         let mut problems = Vec::new();
         let result = async {
             let mut sink = Sink {
@@ -78,7 +78,7 @@ pub(crate) async fn walk_contexts(
             };
             for g in lanready_mibs::poll::PER_VLAN_GROUPS {
                 let label = format!("VLAN {vlan} {}", g.name);
-                walker::group(&mut client, g, &label, budget, &mut sink).await?;
+                walker::group(&mut client, g, &label, max_repetitions, &mut sink).await?;
             }
             Ok::<(), PollError>(())
         }
@@ -90,7 +90,7 @@ pub(crate) async fn walk_contexts(
                 answered += 1;
                 failed_in_a_row = 0;
                 debug!(vlan, values = values.len(), "Read VLAN context.");
-                walk.vlan_contexts.insert(vlan, values);
+                walk.vlan_contexts.insert(vlan, walker::into_tree(values));
             }
             Err(e) => {
                 failed_in_a_row += 1;

@@ -1,6 +1,7 @@
-//! Walks the poll plan over one [`Client`]: the scalars in one GET, then each column group
-//! with GETBULK (all of a group's unfinished columns as repeaters), detecting the end of each
-//! column, non-increasing OIDs and undecodable varbinds, so a walk always ends.
+//! Walks the poll plan over one [`Client`]: the scalars in one GET, then one probe (every
+//! group's first column as GETBULK non-repeaters) that tells which groups the switch has,
+//! then each present group with GETBULK (all of a group's unfinished columns as repeaters), detecting
+//! the end of each column, non-increasing OIDs and undecodable varbinds, so a walk always ends.
 
 use std::collections::BTreeMap;
 
@@ -11,17 +12,27 @@ use tracing::debug;
 use super::PollError;
 use super::session::{Client, Item, Request, Response, TOO_BIG};
 
-/// Varbinds per GETBULK response we aim to stay under (snmpsim answers at most 64).
-pub(crate) const MAX_VARBINDS_PER_RESPONSE: u32 = 60;
+/// Varbinds per GETBULK response we aim to stay under (snmpsim answers at most 64; an agent
+/// with a smaller limit answers tooBig or trims, and the walk asks for less).
+pub(crate) const MAX_VARBINDS_PER_RESPONSE: u32 = 64;
 
 /// Safety nets against an agent that returns ever-increasing OIDs forever.
 const MAX_REQUESTS_PER_GROUP: u32 = 20_000;
 const MAX_VALUES_PER_GROUP: usize = 100_000;
 
-/// Where a walk puts what it reads.
+/// Where a walk puts what it reads. Values are collected in arrival order and built into a
+/// tree once at the end ([`into_tree`]): cheaper than one tree insert per varbind.
 pub(crate) struct Sink<'a> {
-    pub values: &'a mut BTreeMap<Oid, Value>,
+    pub values: &'a mut Vec<(Oid, Value)>,
     pub problems: &'a mut Vec<String>,
+}
+
+/// The collected values as a tree; a later value for the same OID replaces an earlier one,
+/// as tree inserts would.
+pub(crate) fn into_tree(mut values: Vec<(Oid, Value)>) -> BTreeMap<Oid, Value> {
+    // Stable: equal OIDs keep their arrival order, and the bulk build keeps the last.
+    values.sort_by(|a, b| a.0.cmp(&b.0));
+    values.into_iter().collect()
 }
 
 /// What one group's walk did, for logs.
@@ -39,6 +50,9 @@ pub(crate) async fn scalars(
     oids: &[&[u32]],
     sink: &mut Sink<'_>,
 ) -> Result<(), PollError> {
+    if oids.is_empty() {
+        return Ok(());
+    }
     let wanted: Vec<Vec<u32>> = oids.iter().map(|o| o.to_vec()).collect();
     let resp = client.request(Request::Get(&wanted)).await?;
     let mut missing: Vec<Vec<u32>> = Vec::new();
@@ -78,7 +92,7 @@ pub(crate) async fn scalars(
 fn keep_scalar(oid: &[u32], item: &Item, sink: &mut Sink<'_>) {
     match item {
         Item::Value(v) => {
-            sink.values.insert(Oid(oid.to_vec()), v.clone());
+            sink.values.push((Oid(oid.to_vec()), v.clone()));
         }
         Item::Unsupported(t) => sink.problems.push(format!(
             "scalars: {} has a value of type {t} that lanready does not read",
@@ -88,21 +102,127 @@ fn keep_scalar(oid: &[u32], item: &Item, sink: &mut Sink<'_>) {
     }
 }
 
+/// The first OID after every column of `g`: anything at or past it is outside the group.
+fn past_group(g: &Group) -> Vec<u32> {
+    let mut end = g
+        .columns
+        .iter()
+        .max()
+        .map(|c| c.to_vec())
+        .unwrap_or_default();
+    if let Some(last) = end.last_mut() {
+        *last = last.saturating_add(1);
+    }
+    end
+}
+
+/// Learns which groups the switch has, with GETBULKs whose OIDs are all non-repeaters (each
+/// group's smallest column): the next OID after a group's smallest column is inside the
+/// group when any of its columns has a value, and at or past the group's end (or
+/// endOfMibView) when none has. snmpsim answers at most 64 varbinds, so the probe is cut
+/// into requests of at most that many; a tooBig answer splits a request in two. A group the
+/// probe could not settle (an error answer, a varbind snmp2 could not decode and everything
+/// after it, no answer at all) counts as present: it is walked, as without a probe.
+///
+/// Returns, per group, false when the switch certainly has nothing under any of its
+/// columns (walking it would only cost a request).
+pub(crate) async fn probe(client: &mut Client, groups: &[Group]) -> Vec<bool> {
+    let asked: Vec<(usize, Vec<u32>)> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(j, g)| g.columns.iter().min().map(|c| (j, c.to_vec())))
+        .collect();
+    let mut present = vec![true; groups.len()];
+    let mut requests = 0u32;
+    let cap = MAX_VARBINDS_PER_RESPONSE as usize;
+    // Chunks still to send, as ranges of `asked`, last to first.
+    let mut todo: Vec<(usize, usize)> = (0..asked.len())
+        .step_by(cap)
+        .map(|a| (a, (a + cap).min(asked.len())))
+        .rev()
+        .collect();
+    while let Some((a, b)) = todo.pop() {
+        let oids: Vec<Vec<u32>> = asked[a..b].iter().map(|(_, o)| o.clone()).collect();
+        requests += 1;
+        let resp = match client.request(Request::Next(&oids)).await {
+            Ok(r) => r,
+            Err(e) => {
+                // Walking every group settles it: a switch that stopped answering fails
+                // there, table by table, as without a probe.
+                debug!(error = %e, "The probe went unanswered; walking every group.");
+                break;
+            }
+        };
+        if resp.error_status == TOO_BIG && b - a > 1 {
+            let mid = a + (b - a) / 2;
+            todo.push((mid, b));
+            todo.push((a, mid));
+            continue;
+        }
+        if resp.error_status != 0 {
+            debug!(
+                status = %error_status_name(resp.error_status),
+                varbinds = b - a,
+                "The probe was refused; walking those groups."
+            );
+            continue;
+        }
+        for ((j, _), (oid, item)) in asked[a..b].iter().zip(&resp.varbinds) {
+            let ended = matches!(
+                item,
+                Item::EndOfMibView | Item::NoSuchObject | Item::NoSuchInstance
+            );
+            if ended || *oid >= past_group(&groups[*j]) {
+                present[*j] = false;
+            }
+        }
+    }
+    debug!(
+        requests,
+        absent = present.iter().filter(|p| !**p).count(),
+        "Probed."
+    );
+    present
+}
+
+/// Where a column stands.
+enum Last {
+    /// Nothing read yet: the column's prefix.
+    Start,
+    /// At the value `values[i]` (the OID is not copied).
+    At(usize),
+    /// At an OID whose value was skipped.
+    Owned(Vec<u32>),
+}
+
 /// One column being walked.
 struct Column<'g> {
     prefix: &'g [u32],
-    last: Vec<u32>,
+    last: Last,
     done: bool,
     count: usize,
 }
 
+impl Column<'_> {
+    fn last<'a>(&'a self, values: &'a [(Oid, Value)]) -> &'a [u32] {
+        match &self.last {
+            Last::Start => self.prefix,
+            Last::At(i) => &values[*i].0.0,
+            Last::Owned(v) => v,
+        }
+    }
+}
+
 /// Walks one group's columns together. `label` prefixes every problem (the table name, or
-/// `VLAN 20 dot1dBasePortTable`). A group the switch lacks costs one request.
+/// `VLAN 20 dot1dBasePortTable`). Each request asks `max_repetitions` rows of every
+/// unfinished column (RFC 3416: max-repetitions is per repeater), capped so an answer stays
+/// within [`MAX_VARBINDS_PER_RESPONSE`]. A group the switch lacks costs one request (the
+/// probe usually spares it).
 pub(crate) async fn group(
     client: &mut Client,
     group: &Group,
     label: &str,
-    budget: u32,
+    max_repetitions: u32,
     sink: &mut Sink<'_>,
 ) -> Result<GroupSummary, PollError> {
     let mut cols: Vec<Column<'_>> = group
@@ -110,7 +230,7 @@ pub(crate) async fn group(
         .iter()
         .map(|c| Column {
             prefix: c,
-            last: c.to_vec(),
+            last: Last::Start,
             done: false,
             count: 0,
         })
@@ -133,11 +253,14 @@ pub(crate) async fn group(
             break;
         }
         let n = active.len() as u32;
-        let reps = (budget / n)
+        let reps = max_repetitions
+            .min(MAX_VARBINDS_PER_RESPONSE / n)
             .max(1)
-            .min((MAX_VARBINDS_PER_RESPONSE / n).max(1))
             .min(rep_cap);
-        let oids: Vec<Vec<u32>> = active.iter().map(|&i| cols[i].last.clone()).collect();
+        let oids: Vec<Vec<u32>> = active
+            .iter()
+            .map(|&i| cols[i].last(sink.values).to_vec())
+            .collect();
         summary.requests += 1;
         let resp = client
             .request(Request::Bulk {
@@ -154,7 +277,7 @@ pub(crate) async fn group(
                 let c = &mut cols[active[0]];
                 sink.problems.push(format!(
                     "{label}: the answer after {} is too big even for one value; column {} cut short",
-                    Oid(c.last.clone()),
+                    Oid(c.last(sink.values).to_vec()),
                     Oid(c.prefix.to_vec())
                 ));
                 c.done = true;
@@ -203,9 +326,10 @@ pub(crate) async fn group(
         let stopped_in = active[got % active.len()];
         if got < asked && !cols[stopped_in].done {
             summary.requests += 1;
+            let from = [cols[stopped_in].last(sink.values).to_vec()];
             let probe = client
                 .request(Request::Bulk {
-                    oids: std::slice::from_ref(&cols[stopped_in].last),
+                    oids: &from,
                     max_repetitions: 1,
                 })
                 .await?;
@@ -233,7 +357,7 @@ fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut S
     if probe.error_status != 0 {
         sink.problems.push(format!(
             "{label}: the switch answered GETBULK after {} with {}; column {} cut short",
-            Oid(col.last.clone()),
+            Oid(col.last(sink.values).to_vec()),
             error_status_name(probe.error_status),
             Oid(col.prefix.to_vec())
         ));
@@ -248,7 +372,7 @@ fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut S
         None => {
             sink.problems.push(format!(
                 "{label}: the value after {} could not be decoded; column {} cut short",
-                Oid(col.last.clone()),
+                Oid(col.last(sink.values).to_vec()),
                 Oid(col.prefix.to_vec())
             ));
             col.done = true;
@@ -258,7 +382,7 @@ fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut S
 }
 
 /// Takes one varbind into its column: the end of the column, a non-increasing OID (a problem;
-/// the column stops), or a value.
+/// the column stops), or a value (moved into the sink, not copied).
 fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, label: &str, sink: &mut Sink<'_>) {
     if col.done {
         return;
@@ -270,11 +394,12 @@ fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, label: &str, sink: &mu
         col.done = true;
         return;
     }
-    if oid <= col.last {
+    let last = col.last(sink.values);
+    if oid.as_slice() <= last {
         sink.problems.push(format!(
             "{label}: the switch returned {} after {} (OIDs must increase); column {} cut short",
             Oid(oid),
-            Oid(col.last.clone()),
+            Oid(last.to_vec()),
             Oid(col.prefix.to_vec())
         ));
         col.done = true;
@@ -286,16 +411,19 @@ fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, label: &str, sink: &mu
     }
     match item {
         Item::Value(v) => {
-            sink.values.insert(Oid(oid.clone()), v);
+            col.last = Last::At(sink.values.len());
+            sink.values.push((Oid(oid), v));
             col.count += 1;
         }
-        Item::Unsupported(t) => sink.problems.push(format!(
-            "{label}: {} has a value of type {t} that lanready does not read; skipped",
-            Oid(oid.clone())
-        )),
+        Item::Unsupported(t) => {
+            sink.problems.push(format!(
+                "{label}: {} has a value of type {t} that lanready does not read; skipped",
+                Oid(oid.clone())
+            ));
+            col.last = Last::Owned(oid);
+        }
         Item::EndOfMibView | Item::NoSuchObject | Item::NoSuchInstance => {}
     }
-    col.last = oid;
 }
 
 /// RFC 3416 error-status names.
