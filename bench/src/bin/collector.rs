@@ -590,6 +590,39 @@ fn main() -> anyhow::Result<()> {
         let dash_load = lat(dash_load);
         let site_load = lat(site_load);
         let hwm = status_kb(pid, "VmHWM:");
+        // 5. The read path before and after schema 2, in this process on the same file:
+        // every site's latest body parsed plus a trend query per site (what the dashboard did
+        // before), against the kept cards and trends; each to the same JSON bytes.
+        let (old_path, new_path, identical) = {
+            let store = Store::open(&db)?;
+            let staleness =
+                lanready_collector::aggregate::Staleness::new(Duration::from_secs(26 * 3600));
+            let mut old = Vec::new();
+            let mut new = Vec::new();
+            let mut identical = true;
+            for _ in 0..5 {
+                let t = Instant::now();
+                let latest = store.latest_reports()?;
+                let rows = latest
+                    .into_iter()
+                    .map(|r| {
+                        let trend = store.trend(&r.meta.site, 30)?;
+                        Ok((r, trend))
+                    })
+                    .collect::<Result<Vec<_>, lanready_collector::store::StoreError>>()?;
+                let d = lanready_collector::aggregate::dashboard(&rows, now, &staleness);
+                let old_bytes = serde_json::to_vec(&d)?;
+                old.push(t.elapsed());
+                let t = Instant::now();
+                let cards = store.latest_cards()?;
+                let d2 =
+                    lanready_collector::aggregate::dashboard_from_cards(cards.iter(), now, &staleness);
+                let new_bytes = serde_json::to_vec(&d2)?;
+                new.push(t.elapsed());
+                identical &= old_bytes == new_bytes;
+            }
+            (lat(old), lat(new), identical)
+        };
         let row = |name: &str, l: Lat| {
             format!(
                 "| {name} | {:.1} | {:.1} | {} |",
@@ -605,6 +638,9 @@ fn main() -> anyhow::Result<()> {
         fig.lines.insert("ingest_detail", format!(
             "{} reports posted, {stored:.0} answered 201, {errs} errors. POST latency alone p50 {:.1} ms, p99 {:.1} ms; with the polls p50 {:.1} ms, p99 {:.1} ms.",
             per_client * a.clients, alone.p50_ms, alone.p99_ms, post.p50_ms, post.p99_ms));
+        fig.lines.insert("paths", format!(
+            "| dashboard document from every latest body + a trend query per site (the read path before schema 2) | {:.1} | 1.00 |\n| the same document from `site_latest` cards and trends (now; same bytes as the old path: {}) | {:.1} | {:.3} |",
+            old_path.p50_ms, if identical { "yes" } else { "NO" }, new_path.p50_ms, new_path.p50_ms / old_path.p50_ms));
         fig.lines.insert("reads", [
             format!("| `GET /api/v1/dashboard` (first, cold cache) | {:.1} | {:.1} | 1 |", cold.as_secs_f64() * 1000.0, cold.as_secs_f64() * 1000.0),
             row("`GET /api/v1/dashboard`, sequential", dash_seq),
@@ -646,11 +682,14 @@ collector on 127.0.0.1, a temporary database file, clients in the bench process;
 | path | rate | ratio to HTTP |\n|---|---|---|\n{}\n\n{}\n\n\
 ### Read latency (target: dashboard JSON p99 under 50 ms)\n\n\
 | request | p50 ms | p99 ms | n |\n|---|---|---|---|\n{}\n\n\
+In process on the same file, without HTTP (median of 5, cache not used):\n\n\
+| read path | ms | ratio |\n|---|---|---|\n{}\n\n\
 ### Size and memory\n\n{}\n\n{}\n",
         g("scale"),
         g("ingest"),
         g("ingest_detail"),
         g("reads"),
+        g("paths"),
         g("size"),
         g("rss"),
     )
