@@ -65,12 +65,41 @@ pub fn build(
     sweeps: &[Sweep],
     ctx: &ScanContext,
 ) -> Report {
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut results: Vec<SwitchResult> = Vec::new();
-    for sw in switches {
-        let (fs, result) = evaluate_switch(sw, &site.thresholds);
-        findings.extend(fs);
-        results.push(result);
+    let evaluated = switches
+        .iter()
+        .map(|sw| evaluate(sw, &site.thresholds))
+        .collect();
+    assemble(site, evaluated, sweeps, ctx)
+}
+
+/// One switch's findings and result, before the site's findings are ordered and scored.
+/// Much smaller than the snapshot they come from: a scan keeps these, not snapshots.
+#[derive(Clone, Debug)]
+pub struct Evaluated {
+    pub findings: Vec<Finding>,
+    pub result: SwitchResult,
+}
+
+/// Runs the checks on one switch (or, when it could not be read, says so).
+pub fn evaluate(sw: &SwitchOutcome, t: &crate::plan::Thresholds) -> Evaluated {
+    let (findings, result) = evaluate_switch(sw, t);
+    Evaluated { findings, result }
+}
+
+/// Builds the site's report from its switches' [`evaluate`]d findings, in plan order: the
+/// same report [`build`] gives for the same switches.
+pub fn assemble(
+    site: &SitePlan,
+    switches: Vec<Evaluated>,
+    sweeps: &[Sweep],
+    ctx: &ScanContext,
+) -> Report {
+    let mut findings: Vec<Finding> =
+        Vec::with_capacity(switches.iter().map(|e| e.findings.len()).sum());
+    let mut results: Vec<SwitchResult> = Vec::with_capacity(switches.len());
+    for e in switches {
+        findings.extend(e.findings);
+        results.push(e.result);
     }
     for s in sweeps.iter().filter(|s| s.found == 0) {
         findings.push(
@@ -180,12 +209,13 @@ pub fn sort_findings(findings: &mut [Finding], switch_order: &[&str]) {
         (Status::Fail, Severity::Info) => 3,
         (Status::Pass, _) => 4,
     };
-    let pos = |s: &str| {
-        switch_order
-            .iter()
-            .position(|x| *x == s)
-            .unwrap_or(usize::MAX)
-    };
+    // A switch's first place in `switch_order`; looked up, not searched, per comparison.
+    let mut first: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(switch_order.len());
+    for (i, s) in switch_order.iter().enumerate() {
+        first.entry(*s).or_insert(i);
+    }
+    let pos = |s: &str| first.get(s).copied().unwrap_or(usize::MAX);
     findings.sort_by(|a, b| {
         rank(a)
             .cmp(&rank(b))

@@ -73,13 +73,21 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
 
 /// Writes the report where asked. The push to the collector goes here too.
 fn deliver(report: &Report, args: &Args) -> anyhow::Result<()> {
-    let mut json = serde_json::to_string_pretty(report).context("serialising the report")?;
-    json.push('\n');
+    // Streamed: the report is never held as one string (a 1,000-switch report is ~7 MB).
+    fn write(report: &Report, w: impl std::io::Write) -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::new(w);
+        serde_json::to_writer_pretty(&mut w, report)?;
+        w.write_all(b"\n")?;
+        w.flush()
+    }
     match &args.out {
-        Some(path) => std::fs::write(path, json)
-            .with_context(|| format!("writing the report to {}", path.display()))?,
-        None => std::io::stdout()
-            .write_all(json.as_bytes())
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("writing the report to {}", path.display()))?;
+            write(report, file)
+                .with_context(|| format!("writing the report to {}", path.display()))?
+        }
+        None => write(report, std::io::stdout().lock())
             .context("writing the report to standard output")?,
     }
     Ok(())
@@ -247,11 +255,14 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
         }
     }
     let bar = progress_bar(jobs.len() as u64);
+    // Each poll task checks its switch against the site's plan.
+    let site_arc = Arc::new(site.clone());
     let switches = Arc::new(Semaphore::new(plan.concurrency));
     let sweeps = Arc::new(Semaphore::new(site.sweep_concurrency));
     let mut set = tokio::task::JoinSet::new();
     for (i, job) in jobs.iter().enumerate() {
         let spec: SwitchSpec = site.switches[job.entry].clone();
+        let site = site_arc.clone();
         let address = job.address.clone();
         let sem = if job.swept {
             sweeps.clone()
@@ -276,13 +287,31 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
                     Err(error) => tracing::warn!(message = "Poll failed.", %error),
                 }
                 bar.inc(1);
-                let result = result.map(|walk| lanready_mibs::decode::snapshot(&walk, &address));
+                // Decode and check here, so that only the findings outlive the task: the walk
+                // and the snapshot (~90 KB a switch) are dropped as soon as each switch is done.
+                let result = result.map(|walk| {
+                    let snap = lanready_mibs::decode::snapshot(&walk, &address);
+                    drop(walk);
+                    let user_ports =
+                        ports::user_ports(&snap, &site.switch_plan(&address, None)).len() as u32;
+                    // The switch's phone count is known now unless it is a share of the
+                    // site's count, which needs every switch's user ports.
+                    if site.phones.count.is_none() || spec.phones.is_some() {
+                        let outcome = SwitchOutcome {
+                            plan: site.switch_plan(&address, spec.phones),
+                            result: Ok(snap),
+                        };
+                        Polled::Checked(report::evaluate(&outcome, &site.thresholds), user_ports)
+                    } else {
+                        Polled::Shared(Box::new(snap), user_ports)
+                    }
+                });
                 (i, result)
             }
             .instrument(span),
         );
     }
-    let mut results: Vec<Option<Result<Snapshot, PollError>>> =
+    let mut results: Vec<Option<Result<Polled, PollError>>> =
         (0..jobs.len()).map(|_| None).collect();
     while let Some(joined) = set.join_next().await {
         match joined {
@@ -293,10 +322,10 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
     bar.finish_and_clear();
 
     // Gather the switches in plan order; a swept host that did not answer is no switch.
-    let mut found: Vec<(usize, String, Result<Snapshot, String>)> = Vec::new();
+    let mut found: Vec<(usize, String, Result<Polled, String>)> = Vec::new();
     for (job, result) in jobs.iter().zip(results) {
         let result = match result {
-            Some(Ok(snap)) => Ok(snap),
+            Some(Ok(polled)) => Ok(polled),
             Some(Err(PollError::Timeout { .. } | PollError::Unreachable { .. })) if job.swept => {
                 continue;
             }
@@ -329,28 +358,51 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
         })
         .collect();
 
-    // Share the site's phones by user-facing ports, then check each switch.
+    // Share the site's phones by user-facing ports, then check the switches that needed
+    // their share (the others were checked in their poll task, with their own count).
     let own: Vec<Option<u32>> = found
         .iter()
         .map(|(e, _, _)| site.switches[*e].phones)
         .collect();
     let user_ports: Vec<u32> = found
         .iter()
-        .map(|(_, a, r)| match r {
-            Ok(snap) => ports::user_ports(snap, &site.switch_plan(a, None)).len() as u32,
+        .map(|(_, _, r)| match r {
+            Ok(Polled::Checked(_, n) | Polled::Shared(_, n)) => *n,
             Err(_) => 0,
         })
         .collect();
     let shares = site.share_phones(&own, &user_ports);
-    let outcomes: Vec<SwitchOutcome> = found
+    let evaluated: Vec<report::Evaluated> = found
         .into_iter()
         .zip(shares)
-        .map(|((_, address, result), phones)| SwitchOutcome {
-            plan: site.switch_plan(&address, phones),
-            result,
+        .map(|((_, address, result), phones)| match result {
+            Ok(Polled::Checked(done, _)) => done,
+            Ok(Polled::Shared(snap, _)) => report::evaluate(
+                &SwitchOutcome {
+                    plan: site.switch_plan(&address, phones),
+                    result: Ok(*snap),
+                },
+                &site.thresholds,
+            ),
+            Err(error) => report::evaluate(
+                &SwitchOutcome {
+                    plan: site.switch_plan(&address, phones),
+                    result: Err(error),
+                },
+                &site.thresholds,
+            ),
         })
         .collect();
-    report::build(site, &outcomes, &sweeps, ctx)
+    report::assemble(site, evaluated, &sweeps, ctx)
+}
+
+/// What a poll task keeps of a switch that answered.
+enum Polled {
+    /// Checked already (its phone count did not depend on the others), with its user ports.
+    Checked(report::Evaluated, u32),
+    /// Its phones are a share of the site's count: checked once every switch's user ports
+    /// are known.
+    Shared(Box<Snapshot>, u32),
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise (CI logs, pipes).
