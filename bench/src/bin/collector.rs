@@ -85,7 +85,7 @@ fn switch_report(id: String, site: &str, sw: u32, at: &str, seed: u32, full: boo
     for port in 1..=48u32 {
         for (k, (check, severity)) in checks.iter().enumerate() {
             // A few deterministic failures per switch; the rest pass.
-            let fail = (port * 7 + seed * 3 + k as u32 * 11) % 29 == 0;
+            let fail = (port * 7 + seed * 3 + k as u32 * 11).is_multiple_of(29);
             let status = if fail { Status::Fail } else { Status::Pass };
             match (status, severity) {
                 (Status::Fail, Severity::Blocker) => counts.blockers += 1,
