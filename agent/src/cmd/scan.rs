@@ -289,23 +289,23 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
                 bar.inc(1);
                 // Decode and check here, so that only the findings outlive the task: the walk
                 // and the snapshot (~90 KB a switch) are dropped as soon as each switch is done.
-                let result = result.map(|walk| {
-                    let snap = lanready_mibs::decode::snapshot(&walk, &address);
-                    drop(walk);
-                    let user_ports =
-                        ports::user_ports(&snap, &site.switch_plan(&address, None)).len() as u32;
-                    // The switch's phone count is known now unless it is a share of the
-                    // site's count, which needs every switch's user ports.
-                    if site.phones.count.is_none() || spec.phones.is_some() {
-                        let outcome = SwitchOutcome {
-                            plan: site.switch_plan(&address, spec.phones),
-                            result: Ok(snap),
-                        };
-                        Polled::Checked(report::evaluate(&outcome, &site.thresholds), user_ports)
-                    } else {
-                        Polled::Shared(Box::new(snap), user_ports)
+                let result = match result {
+                    // CPU work (~3 ms a switch): off the runtime's workers, so the other
+                    // polls' answers are not kept waiting behind it.
+                    Ok(walk) => {
+                        let phones = spec.phones;
+                        match tokio::task::spawn_blocking(move || {
+                            check(&site, &address, phones, walk)
+                        })
+                        .await
+                        {
+                            Ok(polled) => Ok(polled),
+                            // A panic in the checks fails this task, as it did inline.
+                            Err(e) => std::panic::resume_unwind(e.into_panic()),
+                        }
                     }
-                });
+                    Err(e) => Err(e),
+                };
                 (i, result)
             }
             .instrument(span),
@@ -394,6 +394,25 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
         })
         .collect();
     report::assemble(site, evaluated, &sweeps, ctx)
+}
+
+/// Decodes a switch's walk and, when its phone count is known now, checks it: only the
+/// findings outlive this (the walk and the snapshot, ~90 KB a switch, are dropped here).
+fn check(site: &SitePlan, address: &str, phones: Option<u32>, walk: lanready_mibs::Walk) -> Polled {
+    let snap = lanready_mibs::decode::snapshot(&walk, address);
+    drop(walk);
+    let user_ports = ports::user_ports(&snap, &site.switch_plan(address, None)).len() as u32;
+    // The phone count is known now unless it is a share of the site's count, which needs
+    // every switch's user ports.
+    if site.phones.count.is_none() || phones.is_some() {
+        let outcome = SwitchOutcome {
+            plan: site.switch_plan(address, phones),
+            result: Ok(snap),
+        };
+        Polled::Checked(report::evaluate(&outcome, &site.thresholds), user_ports)
+    } else {
+        Polled::Shared(Box::new(snap), user_ports)
+    }
 }
 
 /// What a poll task keeps of a switch that answered.
