@@ -189,25 +189,30 @@ pub(crate) async fn probe(client: &mut Client, groups: &[Group]) -> Vec<bool> {
 enum Last {
     /// Nothing read yet: the column's prefix.
     Start,
-    /// At the value `values[i]` (the OID is not copied).
-    At(usize),
+    /// At its last value read (the OID is not copied).
+    Value,
     /// At an OID whose value was skipped.
     Owned(Vec<u32>),
 }
 
-/// One column being walked.
+/// One column being walked. Its values stay with it until the group is done, so that they
+/// reach the sink column by column, each in increasing order: sorted runs, cheap to sort.
 struct Column<'g> {
     prefix: &'g [u32],
+    values: Vec<(Oid, Value)>,
     last: Last,
     done: bool,
-    count: usize,
 }
 
 impl Column<'_> {
-    fn last<'a>(&'a self, values: &'a [(Oid, Value)]) -> &'a [u32] {
+    fn last(&self) -> &[u32] {
         match &self.last {
             Last::Start => self.prefix,
-            Last::At(i) => &values[*i].0.0,
+            Last::Value => self
+                .values
+                .last()
+                .map(|(o, _)| o.0.as_slice())
+                .unwrap_or(self.prefix),
             Last::Owned(v) => v,
         }
     }
@@ -230,11 +235,26 @@ pub(crate) async fn group(
         .iter()
         .map(|c| Column {
             prefix: c,
+            values: Vec::new(),
             last: Last::Start,
             done: false,
-            count: 0,
         })
         .collect();
+    let result = walk_columns(client, &mut cols, label, max_repetitions, sink).await;
+    for c in &mut cols {
+        sink.values.append(&mut c.values);
+    }
+    result
+}
+
+/// [`group`]'s walk; the values stay in the columns.
+async fn walk_columns(
+    client: &mut Client,
+    cols: &mut [Column<'_>],
+    label: &str,
+    max_repetitions: u32,
+    sink: &mut Sink<'_>,
+) -> Result<GroupSummary, PollError> {
     let mut summary = GroupSummary::default();
     let mut rep_cap = u32::MAX;
     let mut col_cap = usize::MAX;
@@ -257,10 +277,7 @@ pub(crate) async fn group(
             .min(MAX_VARBINDS_PER_RESPONSE / n)
             .max(1)
             .min(rep_cap);
-        let oids: Vec<Vec<u32>> = active
-            .iter()
-            .map(|&i| cols[i].last(sink.values).to_vec())
-            .collect();
+        let oids: Vec<Vec<u32>> = active.iter().map(|&i| cols[i].last().to_vec()).collect();
         summary.requests += 1;
         let resp = client
             .request(Request::Bulk {
@@ -277,7 +294,7 @@ pub(crate) async fn group(
                 let c = &mut cols[active[0]];
                 sink.problems.push(format!(
                     "{label}: the answer after {} is too big even for one value; column {} cut short",
-                    Oid(c.last(sink.values).to_vec()),
+                    Oid(c.last().to_vec()),
                     Oid(c.prefix.to_vec())
                 ));
                 c.done = true;
@@ -312,7 +329,7 @@ pub(crate) async fn group(
         if oversized {
             break;
         }
-        summary.values = cols.iter().map(|c| c.count).sum();
+        summary.values = cols.iter().map(|c| c.values.len()).sum();
         if summary.values > MAX_VALUES_PER_GROUP {
             sink.problems.push(format!(
                 "{label}: stopped after {} values; the table never ended",
@@ -326,7 +343,7 @@ pub(crate) async fn group(
         let stopped_in = active[got % active.len()];
         if got < asked && !cols[stopped_in].done {
             summary.requests += 1;
-            let from = [cols[stopped_in].last(sink.values).to_vec()];
+            let from = [cols[stopped_in].last().to_vec()];
             let probe = client
                 .request(Request::Bulk {
                     oids: &from,
@@ -341,7 +358,7 @@ pub(crate) async fn group(
             }
         }
     }
-    let rows = cols.iter().map(|c| c.count).max().unwrap_or(0);
+    let rows = cols.iter().map(|c| c.values.len()).max().unwrap_or(0);
     debug!(
         table = label,
         rows,
@@ -357,7 +374,7 @@ fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut S
     if probe.error_status != 0 {
         sink.problems.push(format!(
             "{label}: the switch answered GETBULK after {} with {}; column {} cut short",
-            Oid(col.last(sink.values).to_vec()),
+            Oid(col.last().to_vec()),
             error_status_name(probe.error_status),
             Oid(col.prefix.to_vec())
         ));
@@ -372,7 +389,7 @@ fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut S
         None => {
             sink.problems.push(format!(
                 "{label}: the value after {} could not be decoded; column {} cut short",
-                Oid(col.last(sink.values).to_vec()),
+                Oid(col.last().to_vec()),
                 Oid(col.prefix.to_vec())
             ));
             col.done = true;
@@ -394,7 +411,7 @@ fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, label: &str, sink: &mu
         col.done = true;
         return;
     }
-    let last = col.last(sink.values);
+    let last = col.last();
     if oid.as_slice() <= last {
         sink.problems.push(format!(
             "{label}: the switch returned {} after {} (OIDs must increase); column {} cut short",
@@ -411,9 +428,8 @@ fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, label: &str, sink: &mu
     }
     match item {
         Item::Value(v) => {
-            col.last = Last::At(sink.values.len());
-            sink.values.push((Oid(oid), v));
-            col.count += 1;
+            col.values.push((Oid(oid), v));
+            col.last = Last::Value;
         }
         Item::Unsupported(t) => {
             sink.problems.push(format!(
