@@ -888,3 +888,76 @@ fn a_scan_reports_the_lost_switch_unreachable_and_reads_the_others() {
     assert!(live.stats().to_client.sent > 50);
     assert_eq!(dead.stats().to_agent.sent, 0);
 }
+
+/// An answer in which every column of the poll plan goes on forever (one arc of index after
+/// the column, counting up), up to `safety` requests.
+fn endless_everywhere(
+    safety: u64,
+) -> impl Fn(&Request, Option<Answer>) -> Reply + Send + Sync + 'static {
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    move |req, honest| {
+        let Some(mut a) = honest else {
+            return Reply::Silence;
+        };
+        let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if req.kind != PduKind::GetBulk || n >= safety || req.non_repeaters > 0 {
+            return Reply::Answer(a);
+        }
+        let column = |q: &[u32]| {
+            lanready_mibs::poll::GROUPS
+                .iter()
+                .flat_map(|g| g.columns.iter())
+                .find(|c| q.starts_with(c))
+                .map(|c| c.len())
+        };
+        let cols = req.oids.len().max(1);
+        let rows = (a.varbinds.len() / cols).max(1) as u32;
+        let mut out = Vec::new();
+        for r in 0..rows {
+            for (c, q) in req.oids.iter().enumerate() {
+                let vb = match column(q) {
+                    Some(len) => {
+                        let o = endless_next(q, len, r);
+                        (o, Cell::Value(Value::Integer(i64::from(r))))
+                    }
+                    None => a
+                        .varbinds
+                        .get(r as usize * cols + c)
+                        .cloned()
+                        .unwrap_or((q.clone(), Cell::EndOfMibView)),
+                };
+                out.push(vb);
+            }
+        }
+        a.varbinds = out;
+        Reply::Answer(a)
+    }
+}
+
+#[tokio::test]
+async fn endless_tables_everywhere_stop_at_the_per_switch_budget() {
+    const SAFETY: u64 = 60_000;
+    // Every table of the poll plan never ends: each stops at the per-table limit, and once
+    // the switch as a whole has returned its budget, the remaining tables are not read.
+    let agent = HostileAgent::start(access48(), endless_everywhere(SAFETY));
+    let (r, took) = poll_hostile(&agent).await;
+    let (walk, stats) = r.expect("endless tables cost those tables, not the switch");
+    let kept = walk.values.len();
+    let budget = lanready_agent::snmp::MAX_VALUES_PER_SWITCH;
+    assert!(
+        agent.requests() < SAFETY,
+        "the poller did not stop by itself: {} requests ({took:?}, {stats:?})",
+        agent.requests()
+    );
+    assert!(
+        kept <= budget + MAX_VALUES_PER_TABLE,
+        "{kept} values kept from one switch (budget {budget} + one table's {MAX_VALUES_PER_TABLE})"
+    );
+    assert!(
+        walk.problems
+            .iter()
+            .any(|p| p.contains("not read: the switch already returned")),
+        "no problem line says the switch's budget was used up: {:?}",
+        walk.problems
+    );
+}

@@ -174,6 +174,11 @@ pub async fn poll_with_stats(
     run_poll(target, opts).instrument(span).await
 }
 
+/// The most values read from one switch (all tables together). A real access switch or
+/// stack returns a few thousand to a few tens of thousands; beyond this the poll stops and
+/// names the tables not read, so one hostile agent cannot exhaust the agent's memory.
+pub const MAX_VALUES_PER_SWITCH: usize = 250_000;
+
 async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStats), PollError> {
     let started = tokio::time::Instant::now();
     let address = target.address.as_str();
@@ -209,6 +214,16 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
         let present = |j: usize| probed[j];
         for (i, g) in groups.iter().enumerate() {
             if !present(i) {
+                continue;
+            }
+            if sink.values.len() >= MAX_VALUES_PER_SWITCH {
+                // A hostile or broken agent (endless tables everywhere) must not take the
+                // agent's memory: stop reading this switch and say which tables were not read.
+                sink.problems.push(format!(
+                    "{}: not read: the switch already returned {} values, the most lanready reads from one switch",
+                    g.name,
+                    sink.values.len()
+                ));
                 continue;
             }
             match walker::group(&mut client, g, g.name, max_repetitions, &mut sink).await {
