@@ -5,9 +5,6 @@
 //! every field, percent-encoded traversal, very long names, a token revoked mid-stream).
 //! Loopback only; every loop is bounded in count and time.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -19,53 +16,7 @@ use reqwest::StatusCode;
 use time::OffsetDateTime;
 
 use crate::collector::{Collector, Options, Spec, add_token, get, post, report};
-
-/// A `lanready-collector serve` process, SIGKILLed on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(db: &Path) -> Server {
-        let mut child = Command::new(lanready_tests::binary("lanready-collector"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(db)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting lanready-collector serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from serve: {line:?}"))
-            .to_string();
-        Server { child, url }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGKILL: no shutdown code runs.
-    fn kill_9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use lanready_tests::CollectorProcess;
 
 fn vm_rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -112,7 +63,7 @@ async fn kill_9_during_sustained_ingest_keeps_every_acknowledged_report() {
             )
         })
         .collect();
-    let server = Server::start(&db);
+    let server = CollectorProcess::start(&db, "127.0.0.1:0");
     let url = server.url.clone();
     let acked = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -166,7 +117,7 @@ async fn kill_9_during_sustained_ingest_keeps_every_acknowledged_report() {
     assert!(acked.len() >= 300, "only {} acknowledged", acked.len());
 
     // Restart on the same file: it opens (WAL recovery) and serves.
-    let server = Server::start(&db);
+    let server = CollectorProcess::start(&db, "127.0.0.1:0");
     let store = Store::open(&db).unwrap();
     let v = store.verify().unwrap();
     assert!(v.is_sound(), "after kill -9: {v:?}");
@@ -224,7 +175,7 @@ async fn fifty_agents_and_a_polled_dashboard_all_2xx_and_bounded_memory() {
         })
         .collect();
     let reader = add_token(&db, "noc", TokenKind::ReadOnly, &[]);
-    let server = Server::start(&db);
+    let server = CollectorProcess::start(&db, "127.0.0.1:0");
     let pid = server.pid();
     let url = server.url.clone();
     let run_for = Duration::from_secs(4);

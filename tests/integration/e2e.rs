@@ -5,9 +5,8 @@
 //! port and file: every report the agent made arrives exactly once, none is lost.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use lanready_collector::view::{Dashboard, SiteDetail};
@@ -16,6 +15,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::push::{AgentProcess, run_args, write_plan};
+use lanready_tests::CollectorProcess;
 
 fn collector_cli(args: &[&str]) -> std::process::Output {
     Command::new(lanready_tests::binary("lanready-collector"))
@@ -38,52 +38,6 @@ fn token(db: &Path, dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let f = dir.join(format!("{name}.token"));
     std::fs::write(&f, &out.stdout).unwrap();
     f
-}
-
-/// A running `lanready-collector serve`, killed (SIGKILL) on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    /// Serves `db` on `listen` (`127.0.0.1:0` for a free port).
-    fn start(db: &Path, listen: &str) -> Server {
-        let mut child = Command::new(lanready_tests::binary("lanready-collector"))
-            .args(["serve", "--db", db.to_str().unwrap(), "--listen", listen])
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting lanready-collector serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from serve: {line:?}"))
-            .to_string();
-        Server { child, url }
-    }
-
-    fn listen_addr(&self) -> String {
-        self.url.trim_start_matches("http://").to_string()
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 async fn get_dashboard(url: &str, token: &Path) -> Dashboard {
@@ -183,7 +137,7 @@ async fn agent_to_collector_with_a_restart_and_an_outage_loses_nothing() {
     let plan = write_plan(dir.path(), &sim.address(), "hq", "access48");
     let spool = dir.path().join("spool");
 
-    let server = Server::start(&db, "127.0.0.1:0");
+    let server = CollectorProcess::start(&db, "127.0.0.1:0");
     let url = server.url.clone();
     let listen = server.listen_addr();
 
@@ -245,7 +199,7 @@ async fn agent_to_collector_with_a_restart_and_an_outage_loses_nothing() {
     }
 
     // The collector dies (SIGKILL) while the agent runs: reports pile up in the spool.
-    server.kill();
+    server.kill_9();
     let mut waited: BTreeSet<String> = BTreeSet::new();
     wait_for(
         "reports spooled while the collector is down",
@@ -260,7 +214,7 @@ async fn agent_to_collector_with_a_restart_and_an_outage_loses_nothing() {
     assert!(agent.child.try_wait().unwrap().is_none(), "{}", agent.log());
 
     // Back on the same port and database file: the spool drains.
-    let server = Server::start(&db, &listen);
+    let server = CollectorProcess::start(&db, &listen);
     assert_eq!(server.url, url);
     wait_for(
         "the spool to drain",

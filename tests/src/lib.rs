@@ -287,3 +287,61 @@ fn v2c_get_sysdescr(community: &[u8]) -> Vec<u8> {
     let pdu = tlv(0xa0, &pdu_body);
     tlv(0x30, &[tlv(0x02, &[1]), tlv(0x04, community), pdu].concat())
 }
+
+/// A running `lanready-collector serve` process (the real binary), SIGKILLed on drop.
+pub struct CollectorProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`, as the collector printed it.
+    pub url: String,
+}
+
+impl CollectorProcess {
+    /// Serves `db` on `listen` (`127.0.0.1:0` for a free port), and waits for its
+    /// `listening on URL` line.
+    pub fn start(db: &Path, listen: &str) -> CollectorProcess {
+        use std::io::BufRead as _;
+        let mut child = Command::new(binary("lanready-collector"))
+            .arg("serve")
+            .arg("--db")
+            .arg(db)
+            .args(["--listen", listen])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting lanready-collector serve");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("reading the collector's first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from serve: {line:?}"))
+            .to_string();
+        CollectorProcess { child, url }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `127.0.0.1:PORT`: what to pass as `listen` to restart on the same address.
+    pub fn listen_addr(&self) -> String {
+        self.url.trim_start_matches("http://").to_string()
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill_9(mut self) {
+        self.child.kill().expect("killing the collector");
+        self.child.wait().expect("reaping the collector");
+    }
+}
+
+impl Drop for CollectorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
