@@ -436,25 +436,10 @@ impl Store {
                 .optional()
             })
             .map_err(sql("looking up a token"))?;
-        let Some((pk, name, kind, all_sites, stored)) = row else {
-            return Ok(None);
-        };
-        let (Some(kind), Ok(stored)) = (TokenKind::parse(&kind), <[u8; 32]>::try_from(stored))
-        else {
-            tracing::warn!(message = "Skipping a malformed token row.", token = %name);
-            return Ok(None);
-        };
-        let scope = if all_sites {
-            SiteScope::All
-        } else {
-            SiteScope::Only(token_sites(&conn, pk)?)
-        };
-        Ok(Some(StoredToken {
-            name,
-            kind,
-            scope,
-            hash: stored,
-        }))
+        match row {
+            Some(row) => stored_token(&conn, row),
+            None => Ok(None),
+        }
     }
 
     /// Changes whenever stored reports change (a report stored, history pruned).
@@ -823,23 +808,8 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()
             .map_err(sql("reading tokens"))?;
         let mut out = Vec::with_capacity(rows.len());
-        for (pk, name, kind, all_sites, hash) in rows {
-            let (Some(kind), Ok(hash)) = (TokenKind::parse(&kind), <[u8; 32]>::try_from(hash))
-            else {
-                tracing::warn!(message = "Skipping a malformed token row.", token = %name);
-                continue;
-            };
-            let scope = if all_sites {
-                SiteScope::All
-            } else {
-                SiteScope::Only(token_sites(&conn, pk)?)
-            };
-            out.push(StoredToken {
-                name,
-                kind,
-                scope,
-                hash,
-            });
+        for row in rows {
+            out.extend(stored_token(&conn, row)?);
         }
         Ok(out)
     }
@@ -1141,6 +1111,29 @@ fn refresh_sites(conn: &Connection) -> Result<(), StoreError> {
         refresh_site(conn, &site, None)?;
     }
     Ok(())
+}
+
+/// A `tokens` row (pk, name, kind, all_sites, hash) as a [`StoredToken`]; None (with a
+/// warning) for a malformed row, which then matches nothing.
+fn stored_token(
+    conn: &Connection,
+    (pk, name, kind, all_sites, hash): (i64, String, String, bool, Vec<u8>),
+) -> Result<Option<StoredToken>, StoreError> {
+    let (Some(kind), Ok(hash)) = (TokenKind::parse(&kind), <[u8; 32]>::try_from(hash)) else {
+        tracing::warn!(message = "Skipping a malformed token row.", token = %name);
+        return Ok(None);
+    };
+    let scope = if all_sites {
+        SiteScope::All
+    } else {
+        SiteScope::Only(token_sites(conn, pk)?)
+    };
+    Ok(Some(StoredToken {
+        name,
+        kind,
+        scope,
+        hash,
+    }))
 }
 
 fn token_sites(conn: &Connection, pk: i64) -> Result<Vec<String>, StoreError> {
