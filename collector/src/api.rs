@@ -16,11 +16,15 @@ use lanready_schema::{REPORT_SCHEMA, Report};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::timeout::TimeoutLayer;
 
 use crate::aggregate::{self, Staleness};
 use crate::auth::{self, Caller, TokenKind};
 use crate::clock::Clock;
+use crate::dashcache::{self, DashCache, Freshness, ScopeKey};
 use crate::metrics::{self, IngestCounters, RejectReason};
 use crate::store::{Inserted, NewReport, ReportMeta, Store, StoreError};
 use crate::validate;
@@ -62,6 +66,10 @@ impl Default for Settings {
 /// Every site's dashboard card, and the store generation it was read at.
 type CachedCards = (u64, Arc<Vec<crate::store::SiteLatest>>);
 
+/// The compression layer gzips answers larger than this on the fly; smaller ones
+/// (ingest answers, errors) are not worth it.
+const COMPRESS_ABOVE_BYTES: u16 = 1024;
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -72,6 +80,8 @@ pub struct AppState {
     /// Every site's dashboard card and trend, tagged with the store generation it was read
     /// at; reread when a report is stored.
     cards: Arc<std::sync::Mutex<Option<CachedCards>>>,
+    /// The serialised dashboard answer per token scope (see [`crate::dashcache`]).
+    dash: Arc<DashCache>,
 }
 
 impl AppState {
@@ -82,6 +92,7 @@ impl AppState {
             settings: Arc::new(settings),
             counters: Arc::new(IngestCounters::default()),
             cards: Arc::default(),
+            dash: Arc::default(),
         }
     }
 
@@ -115,6 +126,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/dashboard", get(dashboard))
         .route("/metrics", get(metrics_text))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        // gzip for clients that accept it. The dashboard sets its own Content-Encoding from
+        // the cached compressed body, which this layer leaves as it is.
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .quality(CompressionLevel::Fastest)
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESS_ABOVE_BYTES))),
+        )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -516,11 +535,12 @@ async fn site_detail(
     Ok(Json(view).into_response())
 }
 
-/// Every site's card, from the cache when no report was stored since it was read.
-async fn cards(state: &AppState) -> Result<Arc<Vec<crate::store::SiteLatest>>, ApiError> {
-    // Read the generation before the rows: a report stored meanwhile makes the next request
-    // read again rather than keep stale rows.
-    let generation = state.store.generation();
+/// Every site's card at store generation `generation` (read before calling), from the cache
+/// when no report was stored since it was read.
+async fn cards(
+    state: &AppState,
+    generation: u64,
+) -> Result<Arc<Vec<crate::store::SiteLatest>>, ApiError> {
     let cached = state
         .cards
         .lock()
@@ -537,19 +557,135 @@ async fn cards(state: &AppState) -> Result<Arc<Vec<crate::store::SiteLatest>>, A
     Ok(rows)
 }
 
-/// `GET /api/v1/dashboard`.
+/// Builds the dashboard answer for `key` now: the cards, then the document, its bytes and
+/// (when `gzip`) their gzip form on a blocking thread.
+async fn build_dashboard(
+    state: &AppState,
+    key: &ScopeKey,
+    gzip: bool,
+) -> Result<Arc<dashcache::Body>, ApiError> {
+    // The instant and the generation are read before the rows: a report stored meanwhile
+    // counts as newer than this body.
+    let built = std::time::Instant::now();
+    let generation = state.store.generation();
+    let rows = cards(state, generation).await?;
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    let key = key.clone();
+    let tag = state.dash.next_tag();
+    let body = tokio::task::spawn_blocking(move || {
+        dashcache::Body::build(
+            &rows,
+            &key,
+            now,
+            &settings.staleness,
+            generation,
+            built,
+            gzip,
+            tag,
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("dashboard task failed: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("serialising the dashboard: {e}")))?;
+    Ok(Arc::new(body))
+}
+
+/// The dashboard answer for `scope`, from the cache when it is fresh enough (see
+/// [`crate::dashcache`] for the rule).
+async fn dashboard_body(
+    state: &AppState,
+    scope: &crate::auth::SiteScope,
+) -> Result<Arc<dashcache::Body>, ApiError> {
+    let key = ScopeKey::of(scope);
+    let slot = state.dash.slot(&key);
+    if let Some(body) = slot.current() {
+        match body.freshness(state.store.generation(), state.clock.now()) {
+            Freshness::Fresh => return Ok(body),
+            Freshness::Stale => {
+                // One rebuild in the background; this and other requests meanwhile get the
+                // body in hand, which is younger than MAX_STALE.
+                if let Ok(guard) = slot.rebuilding.clone().try_lock_owned() {
+                    let (state, slot, key) = (state.clone(), slot.clone(), key.clone());
+                    tokio::spawn(async move {
+                        let _guard = guard;
+                        match build_dashboard(&state, &key, slot.gzip_wanted()).await {
+                            Ok(b) => slot.set(b),
+                            Err(e) => {
+                                if let ApiError::Internal(detail) = &e {
+                                    tracing::error!(message = "Dashboard rebuild failed.", error = %detail);
+                                }
+                            }
+                        }
+                    });
+                }
+                return Ok(body);
+            }
+            Freshness::Unusable => {}
+        }
+    }
+    // Nothing servable: wait for the rebuild in progress, if any, and use what it built, or
+    // rebuild here.
+    let _guard = slot.rebuilding.lock().await;
+    if let Some(body) = slot.current()
+        && body.freshness(state.store.generation(), state.clock.now()) == Freshness::Fresh
+    {
+        return Ok(body);
+    }
+    let body = build_dashboard(state, &key, slot.gzip_wanted()).await?;
+    slot.set(body.clone());
+    Ok(body)
+}
+
+/// `GET /api/v1/dashboard`: the cached answer for the token's scope, gzipped when the client
+/// accepts it, 304 when `If-None-Match` names it.
 async fn dashboard(
     State(state): State<AppState>,
     Authed(caller): Authed,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let rows = cards(&state).await?;
-    let view = aggregate::dashboard_from_cards(
-        rows.iter()
-            .filter(|r| caller.may_read(&r.summary.meta.site)),
-        state.clock.now(),
-        &state.settings.staleness,
+    let header_str = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let gzip = dashcache::accepts_gzip(header_str(header::ACCEPT_ENCODING));
+    if gzip {
+        state.dash.slot(&ScopeKey::of(&caller.scope)).want_gzip();
+    }
+    let body = dashboard_body(&state, &caller.scope).await?;
+    let etag = body.etag(gzip);
+    let mut resp = if dashcache::none_match(header_str(header::IF_NONE_MATCH), &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if gzip {
+        let bytes = if body.has_gzip() {
+            body.gzip()
+        } else {
+            // The first gzip request for this body compresses it, once.
+            let b = body.clone();
+            tokio::task::spawn_blocking(move || b.gzip())
+                .await
+                .map_err(|e| ApiError::Internal(format!("compressing the dashboard: {e}")))?
+        };
+        let mut r = bytes.into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        body.json.clone().into_response()
+    };
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
     );
-    Ok(Json(view).into_response())
+    h.insert(header::ETAG, etag);
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    Ok(resp)
 }
 
 /// `GET /metrics`.

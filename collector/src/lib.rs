@@ -12,6 +12,7 @@ pub mod aggregate;
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod dashcache;
 pub mod gate;
 pub mod junit;
 pub mod metrics;
