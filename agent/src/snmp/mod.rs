@@ -199,7 +199,7 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
         opts.retries.saturating_add(1),
     );
     let mut walk = Walk::default();
-    let mut values = Vec::with_capacity(1024);
+    let mut values = walker::Collected::with_capacity(1024);
     let max_repetitions = opts.max_repetitions.max(1);
     // The first request (the scalars) decides whether the switch answers at all.
     let mut stopped = false;

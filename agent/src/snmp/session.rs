@@ -566,10 +566,39 @@ fn to_snmp_oid(arcs: &[u32]) -> Result<snmp2::Oid<'static>, snmp2::Error> {
 /// The OID's arcs, or None when one is beyond 32 bits. Sized up front: collecting through
 /// an `Option` iterator loses the size hint and grows every OID by reallocation.
 fn oid_arcs(oid: &snmp2::Oid<'_>) -> Option<Vec<u32>> {
-    let arcs = oid.iter()?;
-    let mut v = Vec::with_capacity(arcs.len());
-    for a in arcs {
-        v.push(u32::try_from(a).ok()?);
+    arcs_of_ber(oid.as_bytes())
+}
+
+/// The arcs of an OBJECT IDENTIFIER's BER content octets, read as asn1-rs's `Oid::iter`
+/// reads them (the first octet is two arcs, X/40 and X%40; each later arc is base 128,
+/// high bit set on all but its last octet; a last arc cut short is taken as it stands), but
+/// straight into a `Vec<u32>` sized from the octets: `None` when an arc does not fit 32
+/// bits, or when asn1-rs would refuse it (more than 64 bits of octets, even leading zeros).
+/// One of these per varbind was a tenth of the agent's CPU through asn1-rs's iterator.
+fn arcs_of_ber(b: &[u8]) -> Option<Vec<u32>> {
+    let Some((&first, rest)) = b.split_first() else {
+        return Some(Vec::new());
+    };
+    let mut v = Vec::with_capacity(b.len() + 1);
+    v.push(u32::from(first / 40));
+    if first == 0 && rest.is_empty() {
+        return Some(v);
+    }
+    v.push(u32::from(first % 40));
+    let (mut acc, mut octets) = (0u64, 0u32);
+    for &o in rest {
+        octets += 1;
+        if octets * 7 > 64 {
+            return None;
+        }
+        acc = (acc << 7) | u64::from(o & 0x7f);
+        if o & 0x80 == 0 {
+            v.push(u32::try_from(acc).ok()?);
+            (acc, octets) = (0, 0);
+        }
+    }
+    if octets > 0 {
+        v.push(u32::try_from(acc).ok()?);
     }
     Some(v)
 }
@@ -625,6 +654,50 @@ mod tests {
             privacy: privacy.map(|k| (PrivProto::Aes, Secret::new(k))),
             context: String::new(),
         })
+    }
+
+    /// The arcs read from BER octets are the ones asn1-rs's iterator gives (then narrowed to
+    /// 32 bits), for OIDs an agent sends and for random and hostile octets.
+    #[test]
+    fn ber_arcs_agree_with_asn1_rs() {
+        use rand::{Rng, SeedableRng};
+        let reference = |b: &[u8]| -> Option<Vec<u32>> {
+            let oid = snmp2::Oid::new(std::borrow::Cow::Borrowed(b));
+            oid.iter()?.map(|a| u32::try_from(a).ok()).collect()
+        };
+        let mut cases: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0],
+            vec![0x2b],
+            vec![
+                0x2b,
+                6,
+                1,
+                2,
+                1,
+                2,
+                2,
+                1,
+                1,
+                0x80 | (10101 / 128) as u8,
+                (10101 % 128) as u8,
+            ],
+            vec![0x2b, 0x8f, 0xff, 0xff, 0xff, 0x7f],
+            vec![0x2b, 0x90, 0x80, 0x80, 0x80, 0x00],
+            vec![
+                0x2b, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
+            ],
+            vec![0x2b, 6, 0x81],
+            vec![0x88, 0x37, 3],
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..20_000 {
+            let n = rng.gen_range(0..16);
+            cases.push((0..n).map(|_| rng.r#gen::<u8>()).collect());
+        }
+        for b in &cases {
+            assert_eq!(arcs_of_ber(b), reference(b), "octets {b:02x?}");
+        }
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub(crate) async fn walk_contexts(
         }
         let mut client = Client::new(address, addr, login.for_vlan(vlan), timeout, attempts)
             .with_key_extension(key_extension);
-        let mut values = Vec::new();
+        let mut values = walker::Collected::default();
         let mut problems = Vec::new();
         let result = async {
             let mut sink = Sink {
