@@ -554,13 +554,39 @@ async fn exchange(session: &mut AsyncSession, req: Request<'_>) -> Result<Respon
 }
 
 fn to_snmp_oid(arcs: &[u32]) -> Result<snmp2::Oid<'static>, snmp2::Error> {
-    let wide: Vec<u64> = arcs.iter().map(|&a| u64::from(a)).collect();
-    snmp2::Oid::from(&wide).map_err(|_| {
-        snmp2::Error::Mib(format!(
-            "OID {} cannot be encoded",
-            lanready_mibs::Oid::new(arcs)
-        ))
-    })
+    ber_of_arcs(arcs)
+        .map(|octets| snmp2::Oid::new(std::borrow::Cow::Owned(octets)))
+        .ok_or_else(|| {
+            snmp2::Error::Mib(format!(
+                "OID {} cannot be encoded",
+                lanready_mibs::Oid::new(arcs)
+            ))
+        })
+}
+
+/// An OBJECT IDENTIFIER's BER content octets, as asn1-rs's `Oid::from` encodes them and with
+/// the same refusals (fewer than two arcs other than `0`; a first arc from 7 or a second from
+/// 40), written in one pass into one buffer: asn1-rs's chained iterators cost a few thousand
+/// instructions an OID, for every OID of every request.
+fn ber_of_arcs(arcs: &[u32]) -> Option<Vec<u8>> {
+    match arcs {
+        [0] => Some(vec![0]),
+        [] | [_] => None,
+        [a, b, ..] if *a >= 7 || *b >= 40 => None,
+        [a, b, rest @ ..] => {
+            let mut out = Vec::with_capacity(1 + rest.len() * 2);
+            // asn1-rs keeps only the low octet of 40a+b; real OIDs start 0, 1 or 2.
+            out.push((a * 40 + b) as u8);
+            for &arc in rest {
+                let octets = ((32 - arc.leading_zeros()).div_ceil(7)).max(1);
+                for i in (0..octets).rev() {
+                    let more = if i == 0 { 0 } else { 0x80 };
+                    out.push(((arc >> (7 * i)) & 0x7f) as u8 | more);
+                }
+            }
+            Some(out)
+        }
+    }
 }
 
 /// The OID's arcs, or None when one is beyond 32 bits. Sized up front: collecting through
@@ -654,6 +680,72 @@ mod tests {
             privacy: privacy.map(|k| (PrivProto::Aes, Secret::new(k))),
             context: String::new(),
         })
+    }
+
+    /// OIDs are encoded as asn1-rs encodes them, and refused where it refuses them.
+    #[test]
+    fn ber_octets_agree_with_asn1_rs() {
+        use rand::{Rng, SeedableRng};
+        let reference = |arcs: &[u32]| -> Option<Vec<u8>> {
+            let wide: Vec<u64> = arcs.iter().map(|&a| u64::from(a)).collect();
+            snmp2::Oid::from(&wide).ok().map(|o| o.as_bytes().to_vec())
+        };
+        let mut cases: Vec<Vec<u32>> = vec![
+            vec![],
+            vec![0],
+            vec![1],
+            vec![1, 3],
+            vec![1, 3, 6, 1, 2, 1, 2, 2, 1, 1, 10101],
+            vec![
+                1,
+                3,
+                6,
+                1,
+                4,
+                1,
+                9,
+                9,
+                402,
+                1,
+                2,
+                1,
+                11,
+                1,
+                48,
+                0,
+                127,
+                128,
+                u32::MAX,
+            ],
+            vec![2, 39, 16384],
+            vec![6, 39, 1],
+            vec![7, 1],
+            vec![1, 40],
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        for _ in 0..20_000 {
+            let n = rng.gen_range(0..12);
+            cases.push(
+                (0..n)
+                    .map(|i| match (i, rng.gen_range(0..4)) {
+                        (0, _) => rng.gen_range(0..8),
+                        (1, _) => rng.gen_range(0..42),
+                        (_, 0) => rng.r#gen(),
+                        (_, 1) => rng.gen_range(0..1 << 21),
+                        _ => rng.gen_range(0..200),
+                    })
+                    .collect(),
+            );
+        }
+        for arcs in &cases {
+            assert_eq!(ber_of_arcs(arcs), reference(arcs), "arcs {arcs:?}");
+            if let Some(octets) = ber_of_arcs(arcs) {
+                // (asn1-rs reads the single octet 0 back as one arc.)
+                if arcs.len() >= 2 && arcs[0] <= 2 && octets != [0] {
+                    assert_eq!(arcs_of_ber(&octets).as_deref(), Some(arcs.as_slice()));
+                }
+            }
+        }
     }
 
     /// The arcs read from BER octets are the ones asn1-rs's iterator gives (then narrowed to
