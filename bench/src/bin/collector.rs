@@ -43,6 +43,9 @@ struct Args {
     /// Sequential requests per read measurement.
     #[arg(long, default_value_t = 200)]
     reads: u32,
+    /// Dashboard polls 1.6 s apart (each a cache miss) with nothing else running.
+    #[arg(long, default_value_t = 10)]
+    miss_reads: u32,
     /// Where to write the figures (BENCHMARKS.md in the workspace root by default).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -52,6 +55,11 @@ struct Args {
 }
 
 const AGENTS: u32 = 50;
+
+/// Longer than the collector serves a cached dashboard body, so a poll this long after the
+/// last one of its scope always rebuilds.
+const MISS_GAP: Duration =
+    Duration::from_millis(lanready_collector::dashcache::MAX_STALE.as_millis() as u64 + 100);
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -188,7 +196,7 @@ fn file_bytes(db: &Path) -> u64 {
 /// Seeds the history through the store's bulk API (`Store::import`: one transaction per
 /// day, `site_latest` refreshed per import). The last day's reports are full; older days
 /// keep only failing findings.
-fn seed(db: &Path, a: &Args, now: OffsetDateTime) -> anyhow::Result<(Vec<String>, String)> {
+fn seed(db: &Path, a: &Args, now: OffsetDateTime) -> anyhow::Result<(Vec<String>, String, String)> {
     let store = Store::open(db)?;
     let mut agent_tokens = Vec::new();
     let per_agent = a.sites.div_ceil(AGENTS);
@@ -208,6 +216,21 @@ fn seed(db: &Path, a: &Args, now: OffsetDateTime) -> anyhow::Result<(Vec<String>
         &NewToken {
             name: "reader",
             sites: &[],
+            read_only: true,
+        },
+        now,
+    )?
+    .0
+    .expose()
+    .to_string();
+    // A wallboard's token: read-only, every site named. It sees what `reader` sees, but the
+    // collector caches its answer apart (by scope), so its slow polls measure the rebuild.
+    let every: Vec<String> = (0..a.sites).map(site_name).collect();
+    let wallboard = admin::add_token(
+        &store,
+        &NewToken {
+            name: "wallboard",
+            sites: &every,
             read_only: true,
         },
         now,
@@ -239,7 +262,7 @@ fn seed(db: &Path, a: &Args, now: OffsetDateTime) -> anyhow::Result<(Vec<String>
             eprintln!("seeded day {}/{}", day + 1, a.days);
         }
     }
-    Ok((agent_tokens, reader))
+    Ok((agent_tokens, reader, wallboard))
 }
 
 struct Server {
@@ -292,6 +315,9 @@ struct Lat {
 }
 
 fn lat(mut v: Vec<Duration>) -> Lat {
+    if v.is_empty() {
+        return Lat::default();
+    }
     v.sort();
     let at = |q: f64| {
         let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
@@ -317,6 +343,46 @@ async fn get_timed(
         bail!("GET {url}: {status}");
     }
     Ok((t0.elapsed(), body.len()))
+}
+
+/// A browser-like dashboard poll: `Accept-Encoding: gzip`, the answer read and decoded.
+/// Returns the time to the decoded bytes, the bytes on the wire, and the body's `ETag`.
+async fn get_gzip_timed(
+    c: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<(Duration, usize, String)> {
+    let t0 = Instant::now();
+    let r = c
+        .get(url)
+        .bearer_auth(token)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await?;
+    let status = r.status();
+    let gzipped = r
+        .headers()
+        .get("content-encoding")
+        .is_some_and(|v| v == "gzip");
+    let etag = r
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = r.bytes().await?;
+    if !status.is_success() {
+        bail!("GET {url}: {status}");
+    }
+    if !gzipped {
+        bail!("GET {url} with Accept-Encoding: gzip was not gzipped");
+    }
+    let mut json = Vec::with_capacity(body.len() * 12);
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut json)?;
+    if json.first() != Some(&b'{') {
+        bail!("GET {url}: the gzip answer did not decode to a JSON object");
+    }
+    Ok((t0.elapsed(), body.len(), etag))
 }
 
 /// Raw SQLite: the same bodies into the same table shape with the same pragmas, one
@@ -434,7 +500,7 @@ fn main() -> anyhow::Result<()> {
 
     // 1. Seed.
     let t0 = Instant::now();
-    let (agents, reader) = seed(&db, &a, now)?;
+    let (agents, reader, wallboard) = seed(&db, &a, now)?;
     let seed_secs = t0.elapsed().as_secs_f64();
     let switch_days = u64::from(a.sites) * u64::from(a.switches_per_site) * u64::from(a.days);
     // Fold the WAL into the file so the size is the database's.
@@ -478,6 +544,22 @@ fn main() -> anyhow::Result<()> {
             v.push(get_timed(&c, &dash, &reader).await?.0);
         }
         let dash_seq = lat(v);
+        let mut v = Vec::new();
+        let mut dash_gz_bytes = 0;
+        for _ in 0..a.reads {
+            let (t, n, _) = get_gzip_timed(&c, &dash, &reader).await?;
+            dash_gz_bytes = n;
+            v.push(t);
+        }
+        let dash_gz_seq = lat(v);
+        // A wallboard polling every 1.6 s: its cached body is then always older than the
+        // collector serves (1.5 s), so each poll rebuilds on the request path.
+        let mut v = Vec::new();
+        for _ in 0..a.miss_reads {
+            tokio::time::sleep(MISS_GAP).await;
+            v.push(get_gzip_timed(&c, &dash, &wallboard).await?.0);
+        }
+        let dash_miss_seq = lat(v);
         let mut v = Vec::new();
         for i in 0..a.reads {
             let site = site_name((i * 7919) % a.sites);
@@ -543,11 +625,19 @@ fn main() -> anyhow::Result<()> {
             let (c, dash, reader, stop) = (c.clone(), dash.clone(), reader.clone(), stop_reads.clone());
             let (url, sites) = (url.clone(), a.sites);
             tokio::spawn(async move {
-                let (mut d, mut s) = (Vec::new(), Vec::new());
+                let (mut d, mut dz, mut s) = (Vec::new(), Vec::new(), Vec::new());
+                let mut tags = std::collections::HashSet::new();
                 let mut i = 0u32;
                 while !stop.load(Ordering::Relaxed) {
-                    if let Ok((t, _)) = get_timed(&c, &dash, &reader).await {
-                        d.push(t);
+                    // Every other dashboard poll browser-like (gzip, decoded), the others
+                    // plain JSON as a script would.
+                    if i.is_multiple_of(2) {
+                        if let Ok((t, _)) = get_timed(&c, &dash, &reader).await {
+                            d.push(t);
+                        }
+                    } else if let Ok((t, _, tag)) = get_gzip_timed(&c, &dash, &reader).await {
+                        dz.push(t);
+                        tags.insert(tag);
                     }
                     let site = site_name((i * 7919) % sites);
                     if let Ok((t, _)) =
@@ -557,12 +647,29 @@ fn main() -> anyhow::Result<()> {
                     }
                     i += 1;
                 }
-                (d, s)
+                (d, dz, s, tags.len())
+            })
+        };
+        let board = {
+            let (c, dash, wallboard, stop) =
+                (c.clone(), dash.clone(), wallboard.clone(), stop_reads.clone());
+            tokio::spawn(async move {
+                let mut v = Vec::new();
+                loop {
+                    tokio::time::sleep(MISS_GAP).await;
+                    if stop.load(Ordering::Relaxed) {
+                        break v;
+                    }
+                    if let Ok((t, _, _)) = get_gzip_timed(&c, &dash, &wallboard).await {
+                        v.push(t);
+                    }
+                }
             })
         };
         let (post_lats, ingest_secs) = post_all(&c, &url, second, &errors).await?;
         stop_reads.store(true, Ordering::Relaxed);
-        let (dash_load, site_load) = poller.await?;
+        let dash_miss_load = lat(board.await?);
+        let (dash_load, dash_gz_load, site_load, bodies_seen) = poller.await?;
         let stored = (post_lats.len() + alone_lats.len()) as f64;
         let rate = post_lats.len() as f64 / ingest_secs;
         let post = lat(post_lats);
@@ -588,18 +695,20 @@ fn main() -> anyhow::Result<()> {
         let json_per_core = cpu_sample.len() as f64 / t.elapsed().as_secs_f64();
 
         let dash_load = lat(dash_load);
+        let dash_gz_load = lat(dash_gz_load);
         let site_load = lat(site_load);
         let hwm = status_kb(pid, "VmHWM:");
         // 5. The read path before and after schema 2, in this process on the same file:
         // every site's latest body parsed plus a trend query per site (what the dashboard did
         // before), against the kept cards and trends; each to the same JSON bytes.
-        let (old_path, new_path, identical) = {
+        let (old_path, new_path, identical, gz_cost, gz_len) = {
             let store = Store::open(&db)?;
             let staleness =
                 lanready_collector::aggregate::Staleness::new(Duration::from_secs(26 * 3600));
             let mut old = Vec::new();
             let mut new = Vec::new();
             let mut identical = true;
+            let (mut gz, mut gz_len) = (Vec::new(), 0);
             for _ in 0..5 {
                 let t = Instant::now();
                 let latest = store.latest_reports()?;
@@ -620,8 +729,12 @@ fn main() -> anyhow::Result<()> {
                 let new_bytes = serde_json::to_vec(&d2)?;
                 new.push(t.elapsed());
                 identical &= old_bytes == new_bytes;
+                let t = Instant::now();
+                let z = lanready_collector::dashcache::gzip(&new_bytes);
+                gz.push(t.elapsed());
+                gz_len = z.len();
             }
-            (lat(old), lat(new), identical)
+            (lat(old), lat(new), identical, lat(gz), gz_len)
         };
         let row = |name: &str, l: Lat| {
             format!(
@@ -640,17 +753,25 @@ fn main() -> anyhow::Result<()> {
             per_client * a.clients, alone.p50_ms, alone.p99_ms, post.p50_ms, post.p99_ms));
         fig.lines.insert("paths", format!(
             "| dashboard document from every latest body + a trend query per site (the read path before schema 2) | {:.1} | 1.00 |\n| the same document from `site_latest` cards and trends (now; same bytes as the old path: {}) | {:.1} | {:.3} |",
-            old_path.p50_ms, if identical { "yes" } else { "NO" }, new_path.p50_ms, new_path.p50_ms / old_path.p50_ms));
+            old_path.p50_ms, if identical { "yes" } else { "NO" }, new_path.p50_ms, new_path.p50_ms / old_path.p50_ms)
+            + &format!("\n| gzip of that document (level {}, done once per rebuild of the cached body): {} → {gz_len} bytes | {:.1} | {:.3} |",
+                lanready_collector::dashcache::GZIP_LEVEL, dash_bytes, gz_cost.p50_ms, gz_cost.p50_ms / old_path.p50_ms));
         fig.lines.insert("reads", [
             format!("| `GET /api/v1/dashboard` (first, cold cache) | {:.1} | {:.1} | 1 |", cold.as_secs_f64() * 1000.0, cold.as_secs_f64() * 1000.0),
-            row("`GET /api/v1/dashboard`, sequential", dash_seq),
+            row("`GET /api/v1/dashboard`, sequential, plain JSON", dash_seq),
+            row("`GET /api/v1/dashboard`, sequential, gzip (browser-like: `Accept-Encoding: gzip`, decoded)", dash_gz_seq),
+            row(&format!("`GET /api/v1/dashboard`, a wallboard polling every {MISS_GAP:?}, nothing else running (each poll a cache miss), gzip, decoded"), dash_miss_seq),
             row("`GET /api/v1/sites/{site}`, sequential", site_seq),
             row("`GET /api/v1/sites`, sequential", sites_seq),
-            row("`GET /api/v1/dashboard` during the ingest run", dash_load),
+            row("`GET /api/v1/dashboard` during the ingest run, plain JSON", dash_load),
+            row("`GET /api/v1/dashboard` during the ingest run, gzip, decoded", dash_gz_load),
+            row(&format!("`GET /api/v1/dashboard` during the ingest run, a wallboard polling every {MISS_GAP:?} (each poll a cache miss: rebuilt on the request path), gzip, decoded"), dash_miss_load),
             row("`GET /api/v1/sites/{site}` during the ingest run", site_load),
         ].join("\n"));
+        fig.lines.insert("polls", format!(
+            "The poller alternates plain and gzip dashboard requests, each followed by a site request, back to back; the gzip polls saw {bodies_seen} distinct dashboard bodies (`ETag`s) over the {ingest_secs:.1} s ingest run, i.e. rebuilds of the cached body while reports were stored. The collector serves a cached body up to {:?} old (up to {:?} while a rebuild runs), so these answers are at most that far behind the store.", lanready_collector::dashcache::REFRESH_AFTER, lanready_collector::dashcache::MAX_STALE));
         fig.lines.insert("size", format!(
-            "Dashboard JSON: {dash_bytes} bytes for {} sites. Database after seeding: {} MB = {:.0} bytes per switch-day (all days but the last with failing findings only, the last day full). Posted full reports grew it by {} MB = {:.0} bytes per switch-day (full report of {avg_body} bytes JSON; the rest is the row, the id and trend indexes and page slack).",
+            "Dashboard JSON: {dash_bytes} bytes for {} sites, {dash_gz_bytes} bytes gzipped. Database after seeding: {} MB = {:.0} bytes per switch-day (all days but the last with failing findings only, the last day full). Posted full reports grew it by {} MB = {:.0} bytes per switch-day (full report of {avg_body} bytes JSON; the rest is the row, the id and trend indexes and page slack).",
             a.sites, seeded_bytes / 1_000_000, seeded_bytes as f64 / switch_days as f64,
             after_ingest.saturating_sub(before_ingest) / 1_000_000,
             after_ingest.saturating_sub(before_ingest) as f64 / stored.max(1.0)));
@@ -681,7 +802,7 @@ collector on 127.0.0.1, a temporary database file, clients in the bench process;
 ### Ingest (target: at least 1,000 switch reports/s, each durable before its 201)\n\n\
 | path | rate | ratio to HTTP |\n|---|---|---|\n{}\n\n{}\n\n\
 ### Read latency (target: dashboard JSON p99 under 50 ms)\n\n\
-| request | p50 ms | p99 ms | n |\n|---|---|---|---|\n{}\n\n\
+| request | p50 ms | p99 ms | n |\n|---|---|---|---|\n{}\n\n{}\n\n\
 In process on the same file, without HTTP (median of 5, cache not used):\n\n\
 | read path | ms | ratio |\n|---|---|---|\n{}\n\n\
 ### Size and memory\n\n{}\n\n{}\n",
@@ -689,6 +810,7 @@ In process on the same file, without HTTP (median of 5, cache not used):\n\n\
         g("ingest"),
         g("ingest_detail"),
         g("reads"),
+        g("polls"),
         g("paths"),
         g("size"),
         g("rss"),
