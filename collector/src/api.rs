@@ -595,10 +595,9 @@ async fn build_dashboard(
 /// [`crate::dashcache`] for the rule).
 async fn dashboard_body(
     state: &AppState,
-    scope: &crate::auth::SiteScope,
+    key: ScopeKey,
+    slot: Arc<dashcache::Slot>,
 ) -> Result<Arc<dashcache::Body>, ApiError> {
-    let key = ScopeKey::of(scope);
-    let slot = state.dash.slot(&key);
     if let Some(body) = slot.current() {
         match body.freshness(state.store.generation(), state.clock.now()) {
             Freshness::Fresh => return Ok(body),
@@ -650,10 +649,12 @@ async fn dashboard(
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
     let gzip = dashcache::accepts_gzip(header_str(header::ACCEPT_ENCODING));
+    let key = ScopeKey::of(&caller.scope);
+    let slot = state.dash.slot(&key);
     if gzip {
-        state.dash.slot(&ScopeKey::of(&caller.scope)).want_gzip();
+        slot.want_gzip();
     }
-    let body = dashboard_body(&state, &caller.scope).await?;
+    let body = dashboard_body(&state, key, slot).await?;
     let etag = body.etag(gzip);
     let mut resp = if dashcache::none_match(header_str(header::IF_NONE_MATCH), &etag) {
         StatusCode::NOT_MODIFIED.into_response()
