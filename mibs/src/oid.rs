@@ -1,5 +1,6 @@
 //! Object identifiers as arcs, ordered numerically (not by their BER bytes).
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -39,6 +40,14 @@ impl Oid {
         let mut v = self.0.clone();
         v.extend_from_slice(arcs);
         Oid(v)
+    }
+}
+
+/// An `Oid` compares, orders and hashes exactly as its arcs do, so maps keyed by `Oid` can
+/// be searched with a `&[u32]` without building an `Oid` (no allocation per lookup).
+impl Borrow<[u32]> for Oid {
+    fn borrow(&self) -> &[u32] {
+        &self.0
     }
 }
 
@@ -114,6 +123,20 @@ mod tests {
         assert!("1.3.x".parse::<Oid>().is_err());
         assert!("".parse::<Oid>().is_err());
         assert!("1.3.99999999999".parse::<Oid>().is_err());
+    }
+
+    #[test]
+    fn maps_keyed_by_oid_are_searched_by_arcs() {
+        use std::collections::{BTreeMap, HashMap};
+        use std::hash::BuildHasher;
+        let a: Oid = "1.3.6.1.2.1.1.5.0".parse().unwrap();
+        let tree = BTreeMap::from([(a.clone(), 1), (Oid::new(&[1, 3, 6, 1, 2, 1, 1, 10]), 2)]);
+        assert_eq!(tree.get(&[1, 3, 6, 1, 2, 1, 1, 5, 0][..]), Some(&1));
+        assert_eq!(tree.get(&[1, 3, 6, 1, 2, 1, 1, 5][..]), None);
+        let hashed = HashMap::from([(a.clone(), 1)]);
+        assert_eq!(hashed.get(a.arcs()), Some(&1));
+        let h = hashed.hasher();
+        assert_eq!(h.hash_one(&a), h.hash_one(a.arcs()));
     }
 
     #[test]

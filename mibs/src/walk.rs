@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::ops::Bound;
 
 use crate::{Oid, Value};
 
@@ -38,7 +39,7 @@ impl Walk {
 
     /// One scalar or instance.
     pub fn get(&self, oid: &[u32]) -> Option<&Value> {
-        self.values.get(&Oid::new(oid))
+        self.values.get(oid)
     }
 
     /// True when anything was read under `prefix`.
@@ -88,10 +89,34 @@ pub fn subtree<'a>(
     values: &'a BTreeMap<Oid, Value>,
     prefix: &'a [u32],
 ) -> impl Iterator<Item = (&'a [u32], &'a Value)> + 'a {
+    // The subtree ends before `prefix` with its last arc one higher: every key from `prefix`
+    // up to there starts with `prefix`, so none needs comparing with it. Searched by the
+    // arcs themselves, so no `Oid` is built either.
+    let mut end = [0u32; 32];
+    let bounded = match prefix.split_last() {
+        Some((&last, _)) if last < u32::MAX && prefix.len() <= end.len() => {
+            end[..prefix.len()].copy_from_slice(prefix);
+            end[prefix.len() - 1] = last + 1;
+            true
+        }
+        _ => false,
+    };
+    let upper = if bounded {
+        Bound::Excluded(&end[..prefix.len()])
+    } else {
+        Bound::Unbounded
+    };
+    let n = prefix.len();
     values
-        .range(Oid::new(prefix)..)
-        .take_while(move |(k, _)| k.starts_with(prefix))
-        .filter_map(move |(k, v)| k.suffix(prefix).map(|s| (s, v)))
+        .range::<[u32], _>((Bound::Included(prefix), upper))
+        .map_while(move |(k, v)| {
+            let rest = if bounded {
+                k.arcs().get(n..)
+            } else {
+                k.suffix(prefix)
+            };
+            rest.map(|s| (s, v))
+        })
 }
 
 fn write_snmprec(values: &BTreeMap<Oid, Value>) -> String {
@@ -262,6 +287,36 @@ mod tests {
                 .contains("unknown type")
         );
         assert!(Walk::from_snmprec("1.3.6|65|4294967296\n").is_err());
+    }
+
+    #[test]
+    fn subtree_holds_exactly_the_oids_under_its_prefix() {
+        let w = Walk::from_snmprec(
+            "1.3.5.9|2|0\n1.3.6|2|1\n1.3.6.0|2|2\n1.3.6.4294967295|2|3\n1.3.6.4294967295.7|2|4\n\
+             1.3.7|2|5\n1.3.7.1|2|6\n1.4|2|7\n",
+        )
+        .unwrap();
+        let under = |prefix: &[u32]| -> Vec<(Vec<u32>, i64)> {
+            w.subtree(prefix)
+                .map(|(s, v)| (s.to_vec(), v.as_i64().unwrap()))
+                .collect()
+        };
+        assert_eq!(
+            under(&[1, 3, 6]),
+            vec![
+                (vec![], 1),
+                (vec![0], 2),
+                (vec![u32::MAX], 3),
+                (vec![u32::MAX, 7], 4)
+            ]
+        );
+        // A last arc of 2^32-1 has no successor: the end is found by comparing.
+        assert_eq!(under(&[1, 3, 6, u32::MAX]), vec![(vec![], 3), (vec![7], 4)]);
+        assert_eq!(under(&[1, 3, 7]), vec![(vec![], 5), (vec![1], 6)]);
+        assert_eq!(under(&[1, 3, 8]), vec![]);
+        assert_eq!(under(&[]).len(), 8);
+        let long: Vec<u32> = (0..40).collect();
+        assert_eq!(under(&long), vec![]);
     }
 
     #[test]

@@ -222,22 +222,16 @@ fn by_member_number(
 /// context, `VLAN N NAME:`), else `Absent`.
 pub fn table_status(walk: &Walk) -> BTreeMap<String, TableStatus> {
     let mut out = BTreeMap::new();
+    let mut counter = table::RowCounter::default();
     for g in GROUPS {
         let per_vlan = PER_VLAN_GROUPS.iter().any(|x| x.name == g.name);
-        let mut idx: BTreeSet<Vec<u32>> = BTreeSet::new();
-        let mut contexts = vec![&walk.values];
-        if per_vlan {
-            contexts.extend(walk.vlan_contexts.values());
-        }
-        for values in contexts {
-            for c in g.columns {
-                for (suffix, _) in crate::walk::subtree(values, c) {
-                    idx.insert(suffix.to_vec());
-                }
-            }
-        }
+        let vlan_contexts = walk.vlan_contexts.values().filter(|_| per_vlan);
+        let rows = counter.count(
+            std::iter::once(&walk.values).chain(vlan_contexts),
+            g.columns,
+        );
         let error = walk.problems.iter().find(|line| names_group(line, g.name));
-        let status = match (idx.len(), error) {
+        let status = match (rows, error) {
             (_, Some(reason)) => TableStatus::Error {
                 reason: reason.clone(),
             },

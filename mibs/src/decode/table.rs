@@ -2,6 +2,7 @@
 //! index, with getters that turn a wrong type into a problem line instead of a failure.
 
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 use crate::walk::subtree;
 use crate::{Oid, Value};
@@ -139,12 +140,23 @@ impl Problems {
     }
 }
 
+/// The cells of one table, shared by its rows: one allocation per table, not per row.
+#[derive(Debug)]
+struct Cells<'a> {
+    /// The column numbers present, ascending.
+    columns: Vec<u32>,
+    /// Row by row, one slot per entry of `columns`.
+    values: Vec<Option<&'a Value>>,
+}
+
 /// One row of a table: its columns by column number.
 #[derive(Debug, Clone)]
 pub struct Row<'a> {
     pub table: &'static str,
     pub index: &'a [u32],
-    cols: BTreeMap<u32, &'a Value>,
+    cells: Rc<Cells<'a>>,
+    /// This row's position in `cells.values`, in rows.
+    row: usize,
 }
 
 fn index_text(index: &[u32]) -> String {
@@ -154,7 +166,9 @@ fn index_text(index: &[u32]) -> String {
 impl<'a> Row<'a> {
     /// A column's value; a NULL (how a poller may keep noSuchInstance) counts as absent.
     pub fn get(&self, col: u32) -> Option<&'a Value> {
-        self.cols.get(&col).copied().filter(|v| **v != Value::Null)
+        let c = &self.cells;
+        let at = c.columns.binary_search(&col).ok()?;
+        c.values[self.row * c.columns.len() + at].filter(|v| !matches!(v, Value::Null))
     }
 
     fn wrong(&self, col: u32, want: &str, got: &Value, p: &mut Problems) {
@@ -264,11 +278,19 @@ pub fn read<'a, I: Index>(
     entry: &'a [u32],
     p: &mut Problems,
 ) -> BTreeMap<I, Row<'a>> {
-    let mut raw: BTreeMap<&'a [u32], BTreeMap<u32, &'a Value>> = BTreeMap::new();
+    // In walk order: column by column, each column's cells by row index. `starts[k]` is
+    // where column `columns[k]` begins.
+    let mut columns: Vec<u32> = Vec::new();
+    let mut starts: Vec<usize> = Vec::new();
+    let mut cells: Vec<(&'a [u32], &'a Value)> = Vec::new();
     for (suffix, v) in subtree(values, entry) {
         match suffix.split_first() {
             Some((&col, idx)) if !idx.is_empty() => {
-                raw.entry(idx).or_default().insert(col, v);
+                if columns.last() != Some(&col) {
+                    columns.push(col);
+                    starts.push(cells.len());
+                }
+                cells.push((idx, v));
             }
             _ => p.note(
                 format!("short {table}"),
@@ -279,37 +301,148 @@ pub fn read<'a, I: Index>(
             ),
         }
     }
-    let mut rows = BTreeMap::new();
-    for (idx, cols) in raw {
-        match parse_index::<I>(idx) {
-            Ok(i) => {
-                rows.insert(
-                    i,
-                    Row {
-                        table,
-                        index: idx,
-                        cols,
-                    },
-                );
+    if cells.is_empty() {
+        return BTreeMap::new();
+    }
+    starts.push(cells.len());
+    let column = |k: usize| cells[starts[k]..starts[k + 1]].iter().map(|&(idx, _)| idx);
+
+    let mut indexes = RowUnion::default();
+    for k in 0..columns.len() {
+        indexes.add(column(k));
+    }
+    let indexes = indexes.rows;
+
+    // Each column's indexes are a sorted subset of `indexes`: one pass places its cells.
+    let width = columns.len();
+    let mut slots = vec![None; indexes.len() * width];
+    for k in 0..width {
+        let mut row = 0;
+        for &(idx, v) in &cells[starts[k]..starts[k + 1]] {
+            while !same_arcs(indexes[row], idx) {
+                row += 1;
             }
+            slots[row * width + k] = Some(v);
+            row += 1;
+        }
+    }
+    let shared = Rc::new(Cells {
+        columns,
+        values: slots,
+    });
+
+    let mut rows = Vec::with_capacity(indexes.len());
+    for (row, &idx) in indexes.iter().enumerate() {
+        match parse_index::<I>(idx) {
+            Ok(i) => rows.push((
+                i,
+                Row {
+                    table,
+                    index: idx,
+                    cells: Rc::clone(&shared),
+                    row,
+                },
+            )),
             Err(e) => p.note(
                 format!("index {table}"),
                 format!("{table}: row index {} skipped: {e}", index_text(idx)),
             ),
         }
     }
-    rows
+    // Distinct arcs parse to distinct indexes, mostly in the same order: the map is built
+    // from the (then already sorted) rows in one pass.
+    rows.into_iter().collect()
+}
+
+/// Equal arcs; written out for the one- and two-arc indexes most tables have, which a
+/// call to `memcmp` would cost more than.
+fn same_arcs(a: &[u32], b: &[u32]) -> bool {
+    match (a, b) {
+        ([x], [y]) => x == y,
+        ([x0, x1], [y0, y1]) => x0 == y0 && x1 == y1,
+        _ => a == b,
+    }
+}
+
+/// The distinct row indexes of a table's columns, in order. Each column's indexes are one
+/// sorted run without repeats; usually every column has the same rows, which costs one
+/// comparison per cell (no sort).
+#[derive(Default)]
+struct RowUnion<'a> {
+    rows: Vec<&'a [u32]>,
+    run: Vec<&'a [u32]>,
+    merged: Vec<&'a [u32]>,
+}
+
+impl<'a> RowUnion<'a> {
+    fn clear(&mut self) {
+        self.rows.clear();
+    }
+
+    /// Adds one column's indexes (ascending, without repeats).
+    fn add(&mut self, column: impl Iterator<Item = &'a [u32]>) {
+        if self.rows.is_empty() {
+            self.rows.extend(column);
+            return;
+        }
+        self.run.clear();
+        self.run.extend(column);
+        let (rows, run) = (&self.rows, &self.run);
+        if rows.len() == run.len() && rows.iter().zip(run).all(|(a, b)| same_arcs(a, b)) {
+            return;
+        }
+        self.merged.clear();
+        let (mut i, mut j) = (0, 0);
+        while i < rows.len() && j < run.len() {
+            match rows[i].cmp(run[j]) {
+                std::cmp::Ordering::Less => {
+                    self.merged.push(rows[i]);
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    self.merged.push(run[j]);
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    self.merged.push(rows[i]);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        self.merged.extend_from_slice(&rows[i..]);
+        self.merged.extend_from_slice(&run[j..]);
+        std::mem::swap(&mut self.rows, &mut self.merged);
+    }
+}
+
+/// Counts the distinct row indexes under some tables' column OIDs; keeps its buffers from
+/// one table to the next.
+#[derive(Default)]
+pub(crate) struct RowCounter<'a> {
+    union: RowUnion<'a>,
+}
+
+impl<'a> RowCounter<'a> {
+    /// Distinct row indexes under `columns` in each of `contexts`.
+    pub(crate) fn count(
+        &mut self,
+        contexts: impl IntoIterator<Item = &'a BTreeMap<Oid, Value>>,
+        columns: &'a [&'a [u32]],
+    ) -> usize {
+        self.union.clear();
+        for values in contexts {
+            for c in columns {
+                self.union.add(subtree(values, c).map(|(suffix, _)| suffix));
+            }
+        }
+        self.union.rows.len()
+    }
 }
 
 /// Number of distinct row indexes under the given column OIDs (for `Snapshot::tables`).
 pub fn count_rows(values: &BTreeMap<Oid, Value>, columns: &[&[u32]]) -> usize {
-    let mut idx: std::collections::BTreeSet<&[u32]> = std::collections::BTreeSet::new();
-    for c in columns {
-        for (suffix, _) in subtree(values, c) {
-            idx.insert(suffix);
-        }
-    }
-    idx.len()
+    RowCounter::default().count([values], columns)
 }
 
 #[cfg(test)]
@@ -358,6 +491,67 @@ mod tests {
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].contains("row index 9 skipped"), "{lines:?}");
         assert!(lines[1].contains("expected a number"), "{lines:?}");
+    }
+
+    proptest::proptest! {
+        /// `read` and `count_rows` give what grouping every cell by its index in a map
+        /// gives, whatever columns each row has (the merge of the columns' runs).
+        #[test]
+        fn rows_are_the_cells_grouped_by_index(
+            cells in proptest::collection::vec(
+                (0u32..5, proptest::collection::vec(0u32..4, 0..4), proptest::prelude::any::<i8>()),
+                0..60,
+            )
+        ) {
+            let entry = [1, 3, 6, 1, 9, 1];
+            let mut values = BTreeMap::new();
+            for (col, idx, v) in &cells {
+                let mut arcs = entry.to_vec();
+                arcs.push(*col);
+                arcs.extend(idx);
+                let v = if *v == 0 { Value::Null } else { Value::Integer(i64::from(*v)) };
+                values.insert(Oid(arcs), v);
+            }
+            // The reference: a map of maps, as `read` was first written.
+            let mut by_index: BTreeMap<&[u32], BTreeMap<u32, &Value>> = BTreeMap::new();
+            for (suffix, v) in subtree(&values, &entry) {
+                match suffix.split_first() {
+                    Some((&col, idx)) if !idx.is_empty() => {
+                        by_index.entry(idx).or_default().insert(col, v);
+                    }
+                    _ => {}
+                }
+            }
+            let columns: Vec<Vec<u32>> = (0..5).map(|c| [&entry[..], &[c]].concat()).collect();
+            let column_refs: Vec<&[u32]> = columns.iter().map(Vec::as_slice).collect();
+            let distinct: std::collections::BTreeSet<&[u32]> = column_refs
+                .iter()
+                .flat_map(|c| subtree(&values, c).map(|(suffix, _)| suffix))
+                .collect();
+            proptest::prop_assert_eq!(count_rows(&values, &column_refs), distinct.len());
+
+            let mut p = Problems::default();
+            let rows = read::<(u32, u32)>(&values, "t", &entry, &mut p);
+            let want: Vec<_> = by_index
+                .iter()
+                .filter_map(|(idx, cols)| {
+                    let i = parse_index::<(u32, u32)>(idx).ok()?;
+                    let cols: Vec<_> = (0..6)
+                        .map(|c| cols.get(&c).copied().filter(|v| **v != Value::Null))
+                        .collect();
+                    Some((i, idx.to_vec(), cols))
+                })
+                .collect();
+            let got: Vec<_> = rows
+                .iter()
+                .map(|(i, r)| (*i, r.index.to_vec(), (0..6).map(|c| r.get(c)).collect::<Vec<_>>()))
+                .collect();
+            proptest::prop_assert_eq!(got, want);
+            let skipped = by_index.keys().filter(|i| parse_index::<(u32, u32)>(i).is_err()).count();
+            let lines = p.into_lines();
+            let index_lines: Vec<_> = lines.iter().filter(|l| l.contains("skipped")).collect();
+            proptest::prop_assert_eq!(index_lines.len(), usize::from(skipped > 0));
+        }
     }
 
     #[test]
