@@ -6,7 +6,14 @@ use lanready_agent::cmd::Cli;
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     lanready_agent::cmd::init_tracing(cli.verbose);
-    let rt = match tokio::runtime::Runtime::new() {
+    // One thread drives the sockets and timers; the CPU work (decoding and checking a switch)
+    // goes to the blocking pool. SNMP polling is waiting on round trips: a second runtime
+    // worker only added cross-thread wake-ups (about a sixth more CPU a request in the estate
+    // benchmark, BENCHMARKS.md).
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the async runtime: {e}");

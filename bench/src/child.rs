@@ -35,8 +35,8 @@ pub struct EstateChildArgs {
     /// Switches polled at once.
     #[arg(long, default_value_t = 256)]
     pub concurrency: usize,
-    /// Tokio worker threads (the agent's cores).
-    #[arg(long, default_value_t = 2)]
+    /// Tokio worker threads; 0 is a current-thread runtime (as `lanready-agent` runs).
+    #[arg(long, default_value_t = 0)]
     pub workers: usize,
     #[arg(long, default_value_t = 25)]
     pub max_repetitions: u32,
@@ -104,10 +104,16 @@ pub fn estate_child(args: &EstateChildArgs) -> anyhow::Result<()> {
     let addresses: Vec<String> = text.lines().map(str::to_string).collect();
     let community = community()?;
     let opts = Arc::new(options(args.max_repetitions, args.no_vlan_contexts));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(args.workers.max(1))
-        .enable_all()
-        .build()?;
+    let rt = if args.workers == 0 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.workers)
+            .enable_all()
+            .build()?
+    };
     let concurrency = args.concurrency.max(1);
     let (ok, failed, requests, elapsed) = rt.block_on(async move {
         let gate = Arc::new(tokio::sync::Semaphore::new(concurrency));

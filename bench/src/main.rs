@@ -62,8 +62,9 @@ pub struct AllArgs {
     /// Switches the estate run polls at once (the site plan's default).
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-    /// Tokio worker threads of the estate's agent process.
-    #[arg(long, default_value_t = 2)]
+    /// Tokio worker threads of the estate's library-poll process; 0 (the default) is a
+    /// current-thread runtime, as `lanready-agent` runs.
+    #[arg(long, default_value_t = 0)]
     agent_workers: usize,
     /// Threads of the responder in the estate run.
     #[arg(long, default_value_t = 1)]

@@ -214,7 +214,7 @@ pub fn render(m: &Machine, args: &AllArgs, subjects: &[SubjectFigures], estate: 
         o,
         "{} simulated `{}` switches (one responder endpoint each, distinct loopback ports), \
          polled {} at a time by one agent process: the library's `snmp::poll` in a child \
-         process (tokio, {} worker threads), and the real `lanready-agent scan` over a site \
+         process ({}), and the real `lanready-agent scan` over a site \
          plan listing every endpoint (poll, decode, checks and the report of 1,000 \
          switches). The responder runs {} thread(s) in the bench process{}; its capacity for \
          this request mix is measured in the same run by replaying one poll's recorded \
@@ -224,7 +224,11 @@ pub fn render(m: &Machine, args: &AllArgs, subjects: &[SubjectFigures], estate: 
         lib.switches,
         lib.subject,
         lib.concurrency,
-        args.agent_workers,
+        if args.agent_workers == 0 {
+            "a current-thread tokio runtime, as `lanready-agent` uses".to_string()
+        } else {
+            format!("tokio, {} worker threads", args.agent_workers)
+        },
         lib.responder_threads,
         if lib.responder_pinned {
             ", pinned to CPU 0 (the agent may use both CPUs)"
