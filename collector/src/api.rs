@@ -81,7 +81,7 @@ pub struct AppState {
     /// at; reread when a report is stored.
     cards: Arc<std::sync::Mutex<Option<CachedCards>>>,
     /// The serialised dashboard answer per token scope (see [`crate::dashcache`]).
-    dash: Arc<DashCache>,
+    pub(crate) dash: Arc<DashCache>,
 }
 
 impl AppState {
@@ -107,6 +107,41 @@ impl AppState {
             .await
             .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))?
             .map_err(ApiError::from)
+    }
+}
+
+/// An [`AppState`] that does not keep the store open: what a background task holds, so the
+/// store closes when the server stops.
+struct WeakState {
+    store: std::sync::Weak<Store>,
+    clock: std::sync::Weak<dyn Clock>,
+    settings: std::sync::Weak<Settings>,
+    counters: std::sync::Weak<IngestCounters>,
+    cards: std::sync::Weak<std::sync::Mutex<Option<CachedCards>>>,
+    dash: std::sync::Weak<DashCache>,
+}
+
+impl WeakState {
+    fn of(s: &AppState) -> Self {
+        WeakState {
+            store: Arc::downgrade(&s.store),
+            clock: Arc::downgrade(&s.clock),
+            settings: Arc::downgrade(&s.settings),
+            counters: Arc::downgrade(&s.counters),
+            cards: Arc::downgrade(&s.cards),
+            dash: Arc::downgrade(&s.dash),
+        }
+    }
+
+    fn upgrade(&self) -> Option<AppState> {
+        Some(AppState {
+            store: self.store.upgrade()?,
+            clock: self.clock.upgrade()?,
+            settings: self.settings.upgrade()?,
+            counters: self.counters.upgrade()?,
+            cards: self.cards.upgrade()?,
+            dash: self.dash.upgrade()?,
+        })
     }
 }
 
@@ -591,6 +626,42 @@ async fn build_dashboard(
     Ok(Arc::new(body))
 }
 
+/// Keeps `slot` warm while it is read (see [`dashcache::KEEP_WARM`]): every
+/// [`dashcache::WARM_CHECK`], a body at least [`dashcache::REFRESH_AFTER`] old is rebuilt if
+/// reports were stored since. Ends when no client read the scope for `KEEP_WARM`, or when
+/// the server stopped (the state is gone).
+async fn keep_warm(weak: WeakState, key: ScopeKey, slot: Arc<dashcache::Slot>) {
+    let mut tick = tokio::time::interval(dashcache::WARM_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if !slot.still_warm() {
+            return;
+        }
+        let Some(state) = weak.upgrade() else {
+            slot.cool();
+            return;
+        };
+        let due = slot.current().is_some_and(|b| {
+            b.generation != state.store.generation()
+                && b.built.elapsed() >= dashcache::REFRESH_AFTER
+        });
+        if !due {
+            continue;
+        }
+        let Ok(_guard) = slot.rebuilding.clone().try_lock_owned() else {
+            continue;
+        };
+        match build_dashboard(&state, &key, slot.gzip_wanted()).await {
+            Ok(b) => slot.set(b),
+            Err(ApiError::Internal(detail)) => {
+                tracing::error!(message = "Dashboard rebuild failed.", error = %detail);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 /// The dashboard answer for `scope`, from the cache when it is fresh enough (see
 /// [`crate::dashcache`] for the rule).
 async fn dashboard_body(
@@ -653,6 +724,9 @@ async fn dashboard(
     let slot = state.dash.slot(&key);
     if gzip {
         slot.want_gzip();
+    }
+    if slot.touch() {
+        tokio::spawn(keep_warm(WeakState::of(&state), key.clone(), slot.clone()));
     }
     let body = dashboard_body(&state, key, slot).await?;
     let etag = body.etag(gzip);

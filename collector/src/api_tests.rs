@@ -567,3 +567,49 @@ async fn internal_failures_are_500_without_detail() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_read_scope_is_kept_warm_in_the_background_while_reports_are_stored() {
+    let f = fixture();
+    assert_eq!(
+        post(&f, Some(&f.agent), json(&hq_report("h1", 0, 40)))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let (s, _, _) = send(&f, "GET", "/api/v1/dashboard", Some(&f.reader), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let slot = f
+        .state
+        .dash
+        .slot(&crate::dashcache::ScopeKey::of(&SiteScope::All));
+    let first = slot.current().expect("the read built a body");
+    assert_eq!(first.generation, f.state.store.generation());
+
+    // A report stored, and no read: the warm task rebuilds once the body is REFRESH_AFTER
+    // old (checked every WARM_CHECK), so the next poll needs no rebuild.
+    assert_eq!(
+        post(&f, Some(&f.agent), json(&hq_report("h2", 60, 70)))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let stored = f.state.store.generation();
+    assert_ne!(first.generation, stored);
+    tokio::time::sleep(
+        crate::dashcache::REFRESH_AFTER
+            + 2 * crate::dashcache::WARM_CHECK
+            + Duration::from_millis(200),
+    )
+    .await;
+    let warm = slot.current().unwrap();
+    assert_eq!(warm.generation, stored, "rebuilt without a request");
+    let (_, h, body) = send(&f, "GET", "/api/v1/dashboard", Some(&f.reader), None).await;
+    assert_eq!(
+        h[header::ETAG],
+        warm.etag(false),
+        "the poll got the warm body"
+    );
+    let d: Dashboard = serde_json::from_slice(&body).unwrap();
+    assert_eq!(d.sites[0].score, 70);
+}
