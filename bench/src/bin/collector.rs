@@ -37,8 +37,9 @@ struct Args {
     /// Concurrent HTTP clients (agents) during the ingest run.
     #[arg(long, default_value_t = 50)]
     clients: u32,
-    /// Reports posted in the ingest run.
-    #[arg(long, default_value_t = 20_000)]
+    /// Reports posted in the ingest runs (a third each: alone, with the polls, with
+    /// cache-missing dashboard requests).
+    #[arg(long, default_value_t = 30_000)]
     reports: u32,
     /// Sequential requests per read measurement.
     #[arg(long, default_value_t = 200)]
@@ -196,7 +197,21 @@ fn file_bytes(db: &Path) -> u64 {
 /// Seeds the history through the store's bulk API (`Store::import`: one transaction per
 /// day, `site_latest` refreshed per import). The last day's reports are full; older days
 /// keep only failing findings.
-fn seed(db: &Path, a: &Args, now: OffsetDateTime) -> anyhow::Result<(Vec<String>, String, String)> {
+/// Read tokens made by `seed`.
+struct Readers {
+    /// Every site.
+    reader: String,
+    /// Every site named (a scope of its own).
+    wallboard: String,
+    /// Each every site but one: each a scope of its own, so its first dashboard request is
+    /// a cache miss.
+    fresh: Vec<String>,
+}
+
+/// Tokens whose first dashboard request misses the cache.
+const FRESH_SCOPES: u32 = 60;
+
+fn seed(db: &Path, a: &Args, now: OffsetDateTime) -> anyhow::Result<(Vec<String>, Readers)> {
     let store = Store::open(db)?;
     let mut agent_tokens = Vec::new();
     let per_agent = a.sites.div_ceil(AGENTS);
@@ -238,6 +253,16 @@ fn seed(db: &Path, a: &Args, now: OffsetDateTime) -> anyhow::Result<(Vec<String>
     .0
     .expose()
     .to_string();
+    let mut fresh = Vec::new();
+    for k in 0..FRESH_SCOPES.min(a.sites) {
+        let but_one: Vec<String> = (0..a.sites).filter(|&i| i != k).map(site_name).collect();
+        let req = NewToken {
+            name: &format!("board-{k:02}"),
+            sites: &but_one,
+            read_only: true,
+        };
+        fresh.push(admin::add_token(&store, &req, now)?.0.expose().to_string());
+    }
     for day in 0..a.days {
         let at_day = now - Duration::from_secs(u64::from(a.days - day) * 86_400);
         let full = day + 1 == a.days;
@@ -262,7 +287,14 @@ fn seed(db: &Path, a: &Args, now: OffsetDateTime) -> anyhow::Result<(Vec<String>
             eprintln!("seeded day {}/{}", day + 1, a.days);
         }
     }
-    Ok((agent_tokens, reader, wallboard))
+    Ok((
+        agent_tokens,
+        Readers {
+            reader,
+            wallboard,
+            fresh,
+        },
+    ))
 }
 
 struct Server {
@@ -305,6 +337,48 @@ fn status_kb(pid: u32, key: &str) -> u64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// CPU seconds (user + system) a process has used, from /proc (USER_HZ = 100).
+fn cpu_secs(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces) in parentheses.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+            Some(ticks as f64 / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// Cores used by the collector and by this bench process between two readings.
+#[derive(Clone, Copy)]
+struct Cpu {
+    collector: f64,
+    bench: f64,
+    at: Instant,
+}
+
+impl Cpu {
+    fn now(pid: u32) -> Cpu {
+        Cpu {
+            collector: cpu_secs(&pid.to_string()),
+            bench: cpu_secs("self"),
+            at: Instant::now(),
+        }
+    }
+
+    fn since(self, pid: u32) -> String {
+        let n = Cpu::now(pid);
+        let secs = n.at.duration_since(self.at).as_secs_f64().max(1e-9);
+        format!(
+            "collector {:.2} cores, bench clients {:.2} cores",
+            (n.collector - self.collector) / secs,
+            (n.bench - self.bench) / secs
+        )
+    }
 }
 
 #[derive(Clone, Copy, Default)]
@@ -500,7 +574,12 @@ fn main() -> anyhow::Result<()> {
 
     // 1. Seed.
     let t0 = Instant::now();
-    let (agents, reader, wallboard) = seed(&db, &a, now)?;
+    let (agents, readers) = seed(&db, &a, now)?;
+    let Readers {
+        reader,
+        wallboard,
+        fresh,
+    } = readers;
     let seed_secs = t0.elapsed().as_secs_f64();
     let switch_days = u64::from(a.sites) * u64::from(a.switches_per_site) * u64::from(a.days);
     // Fold the WAL into the file so the size is the database's.
@@ -560,6 +639,14 @@ fn main() -> anyhow::Result<()> {
             v.push(get_gzip_timed(&c, &dash, &wallboard).await?.0);
         }
         let dash_miss_seq = lat(v);
+        // New scopes, one after another: each first request is a miss.
+        let mut fresh = fresh.into_iter();
+        let mut v = Vec::new();
+        for _ in 0..a.miss_reads {
+            let t = fresh.next().context("more fresh-scope tokens needed")?;
+            v.push(get_gzip_timed(&c, &dash, &t).await?.0);
+        }
+        let dash_fresh_seq = lat(v);
         let mut v = Vec::new();
         for i in 0..a.reads {
             let site = site_name((i * 7919) % a.sites);
@@ -609,17 +696,21 @@ fn main() -> anyhow::Result<()> {
         };
         let before_ingest = file_bytes(&db);
         let errors = Arc::new(AtomicU64::new(0));
-        // 3a. Half of each client's reports with nothing else running.
-        let mut second = Vec::new();
-        let mut first = Vec::new();
+        // 3a. A third of each client's reports with nothing else running.
+        let (mut first, mut second, mut third) = (Vec::new(), Vec::new(), Vec::new());
         for mut mine in prepared {
-            second.push(mine.split_off(mine.len() / 2));
+            let n = mine.len();
+            third.push(mine.split_off(2 * n / 3));
+            second.push(mine.split_off(n / 3));
             first.push(mine);
         }
+        let cpu = Cpu::now(pid);
         let (alone_lats, alone_secs) = post_all(&c, &url, first, &errors).await?;
+        let alone_cpu = cpu.since(pid);
         let alone_rate = alone_lats.len() as f64 / alone_secs;
         let alone = lat(alone_lats.clone());
-        // 3b. The other half with the dashboard and a site polled back to back meanwhile.
+        // 3b. The next third with the dashboard and a site polled back to back meanwhile,
+        // and a wallboard polling every MISS_GAP.
         let stop_reads = Arc::new(AtomicBool::new(false));
         let poller = {
             let (c, dash, reader, stop) = (c.clone(), dash.clone(), reader.clone(), stop_reads.clone());
@@ -666,11 +757,39 @@ fn main() -> anyhow::Result<()> {
                 }
             })
         };
+        let cpu = Cpu::now(pid);
         let (post_lats, ingest_secs) = post_all(&c, &url, second, &errors).await?;
+        let polled_cpu = cpu.since(pid);
         stop_reads.store(true, Ordering::Relaxed);
         let dash_miss_load = lat(board.await?);
+        // 3c. The last third with a dashboard request of a new scope every 0.5 s (each a
+        // miss, rebuilt on the request path while reports are stored).
+        let stop_fresh = Arc::new(AtomicBool::new(false));
+        let misser = {
+            let (c, dash, stop) = (c.clone(), dash.clone(), stop_fresh.clone());
+            let tokens: Vec<String> = fresh.collect();
+            tokio::spawn(async move {
+                let mut v = Vec::new();
+                for t in tokens {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    if let Ok((d, _, _)) = get_gzip_timed(&c, &dash, &t).await {
+                        v.push(d);
+                    }
+                }
+                v
+            })
+        };
+        let cpu = Cpu::now(pid);
+        let (miss_lats, miss_secs) = post_all(&c, &url, third, &errors).await?;
+        let miss_cpu = cpu.since(pid);
+        stop_fresh.store(true, Ordering::Relaxed);
+        let dash_fresh_load = lat(misser.await?);
+        let miss_rate = miss_lats.len() as f64 / miss_secs;
         let (dash_load, dash_gz_load, site_load, bodies_seen) = poller.await?;
-        let stored = (post_lats.len() + alone_lats.len()) as f64;
+        let stored = (post_lats.len() + alone_lats.len() + miss_lats.len()) as f64;
         let rate = post_lats.len() as f64 / ingest_secs;
         let post = lat(post_lats);
         let after_ingest = file_bytes(&db);
@@ -746,10 +865,10 @@ fn main() -> anyhow::Result<()> {
             "Estate: {} sites, {} switches, {} days of daily history = {} switch-days ({} report rows: one row per switch and day, each a site report of one 48-port switch). Seeded through `Store::import` (one transaction per day, `site_latest` kept up to date by the same call) in {seed_secs:.0} s. Seeded history rows keep only the failing findings (about 5 a switch); the last day's rows and every report posted below are full: {findings_per_report} findings, {avg_body} bytes of JSON each.",
             a.sites, a.sites * a.switches_per_site, a.days, switch_days, switch_days));
         fig.lines.insert("ingest", format!(
-            "| HTTP ingest, {} clients (50 agent tokens, own sites), group commit, nothing else running | {alone_rate:.0} reports/s | 1.00 |\n| the same while the dashboard and a site are polled back to back | {rate:.0} reports/s | {:.2} |\n| raw SQLite, same bodies and pragmas (WAL, synchronous=FULL), 1 report per transaction | {raw1:.0} reports/s | {:.2} |\n| raw SQLite, same bodies and pragmas, 64 reports per transaction | {raw_batched:.0} reports/s | {:.2} |\n| the collector's JSON work alone (parse, re-serialise, SHA-256, card), one core, no I/O | {json_per_core:.0} reports/s | {:.2} |",
-            a.clients, rate / alone_rate, raw1 / alone_rate, raw_batched / alone_rate, json_per_core / alone_rate));
+            "| HTTP ingest, {} clients (50 agent tokens, own sites), group commit, nothing else running | {alone_rate:.0} reports/s | 1.00 |\n| the same while the dashboard and a site are polled back to back (and a wallboard every {MISS_GAP:?}) | {rate:.0} reports/s | {:.2} |\n| the same while a dashboard of a new scope (a cache miss) is asked every 0.5 s | {miss_rate:.0} reports/s | {:.2} |\n| raw SQLite, same bodies and pragmas (WAL, synchronous=FULL), 1 report per transaction | {raw1:.0} reports/s | {:.2} |\n| raw SQLite, same bodies and pragmas, 64 reports per transaction | {raw_batched:.0} reports/s | {:.2} |\n| the collector's JSON work alone (parse, re-serialise, SHA-256, card), one core, no I/O | {json_per_core:.0} reports/s | {:.2} |",
+            a.clients, rate / alone_rate, miss_rate / alone_rate, raw1 / alone_rate, raw_batched / alone_rate, json_per_core / alone_rate));
         fig.lines.insert("ingest_detail", format!(
-            "{} reports posted, {stored:.0} answered 201, {errs} errors. POST latency alone p50 {:.1} ms, p99 {:.1} ms; with the polls p50 {:.1} ms, p99 {:.1} ms.",
+            "{} reports posted, {stored:.0} answered 201, {errs} errors. POST latency alone p50 {:.1} ms, p99 {:.1} ms; with the polls p50 {:.1} ms, p99 {:.1} ms. CPU (from /proc) alone: {alone_cpu}; with the polls: {polled_cpu}; with the cache misses: {miss_cpu}.",
             per_client * a.clients, alone.p50_ms, alone.p99_ms, post.p50_ms, post.p99_ms));
         fig.lines.insert("paths", format!(
             "| dashboard document from every latest body + a trend query per site (the read path before schema 2) | {:.1} | 1.00 |\n| the same document from `site_latest` cards and trends (now; same bytes as the old path: {}) | {:.1} | {:.3} |",
@@ -760,16 +879,18 @@ fn main() -> anyhow::Result<()> {
             format!("| `GET /api/v1/dashboard` (first, cold cache) | {:.1} | {:.1} | 1 |", cold.as_secs_f64() * 1000.0, cold.as_secs_f64() * 1000.0),
             row("`GET /api/v1/dashboard`, sequential, plain JSON", dash_seq),
             row("`GET /api/v1/dashboard`, sequential, gzip (browser-like: `Accept-Encoding: gzip`, decoded)", dash_gz_seq),
-            row(&format!("`GET /api/v1/dashboard`, a wallboard polling every {MISS_GAP:?}, nothing else running (each poll a cache miss), gzip, decoded"), dash_miss_seq),
+            row(&format!("`GET /api/v1/dashboard`, a wallboard polling every {MISS_GAP:?}, nothing else running (each poll rebuilds: the clock moved), gzip, decoded"), dash_miss_seq),
+            row("`GET /api/v1/dashboard`, the first request of a new scope (a cache miss), nothing else running, gzip, decoded", dash_fresh_seq),
             row("`GET /api/v1/sites/{site}`, sequential", site_seq),
             row("`GET /api/v1/sites`, sequential", sites_seq),
-            row("`GET /api/v1/dashboard` during the ingest run, plain JSON", dash_load),
-            row("`GET /api/v1/dashboard` during the ingest run, gzip, decoded", dash_gz_load),
-            row(&format!("`GET /api/v1/dashboard` during the ingest run, a wallboard polling every {MISS_GAP:?} (each poll a cache miss: rebuilt on the request path), gzip, decoded"), dash_miss_load),
-            row("`GET /api/v1/sites/{site}` during the ingest run", site_load),
+            row("`GET /api/v1/dashboard` during the polled ingest run, plain JSON", dash_load),
+            row("`GET /api/v1/dashboard` during the polled ingest run, gzip, decoded", dash_gz_load),
+            row(&format!("`GET /api/v1/dashboard` during the polled ingest run, a wallboard polling every {MISS_GAP:?} (its scope kept warm), gzip, decoded"), dash_miss_load),
+            row("`GET /api/v1/dashboard` during the third ingest run, the first request of a new scope every 0.5 s (a cache miss: rebuilt on the request path), gzip, decoded", dash_fresh_load),
+            row("`GET /api/v1/sites/{site}` during the polled ingest run", site_load),
         ].join("\n"));
         fig.lines.insert("polls", format!(
-            "The poller alternates plain and gzip dashboard requests, each followed by a site request, back to back; the gzip polls saw {bodies_seen} distinct dashboard bodies (`ETag`s) over the {ingest_secs:.1} s ingest run, i.e. rebuilds of the cached body while reports were stored. The collector serves a cached body up to {:?} old (up to {:?} while a rebuild runs), so these answers are at most that far behind the store.", lanready_collector::dashcache::REFRESH_AFTER, lanready_collector::dashcache::MAX_STALE));
+            "The poller alternates plain and gzip dashboard requests, each followed by a site request, back to back; the gzip polls saw {bodies_seen} distinct dashboard bodies (`ETag`s) over the {ingest_secs:.1} s polled ingest run, i.e. rebuilds of the cached body while reports were stored. The collector serves a cached body up to {:?} old (up to {:?} while a rebuild runs), so these answers are at most that far behind the store.", lanready_collector::dashcache::REFRESH_AFTER, lanready_collector::dashcache::MAX_STALE));
         fig.lines.insert("size", format!(
             "Dashboard JSON: {dash_bytes} bytes for {} sites, {dash_gz_bytes} bytes gzipped. Database after seeding: {} MB = {:.0} bytes per switch-day (all days but the last with failing findings only, the last day full). Posted full reports grew it by {} MB = {:.0} bytes per switch-day (full report of {avg_body} bytes JSON; the rest is the row, the id and trend indexes and page slack).",
             a.sites, seeded_bytes / 1_000_000, seeded_bytes as f64 / switch_days as f64,
