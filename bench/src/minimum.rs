@@ -16,7 +16,11 @@ pub struct GroupFloor {
     pub varbinds: usize,
     /// Varbinds one GETBULK can bring for this group.
     pub per_request: usize,
-    /// ceil(varbinds / per_request).
+    /// Values in the group's longest column.
+    pub longest: usize,
+    /// The larger of ceil(varbinds / per_request) and ceil(longest / max-repetitions): one
+    /// GETBULK moves a column on by at most max-repetitions rows, however few columns are
+    /// left, so a sparse group (one long column among empty ones) cannot be read faster.
     pub requests: usize,
 }
 
@@ -37,14 +41,23 @@ pub fn per_request(columns: usize, max_repetitions: usize, cap: usize) -> usize 
 }
 
 fn group_floor(name: String, g: &Group, values: &Walk, m: usize, cap: usize) -> GroupFloor {
-    let varbinds = g.columns.iter().map(|c| values.subtree(c).count()).sum();
+    let counts: Vec<usize> = g
+        .columns
+        .iter()
+        .map(|c| values.subtree(c).count())
+        .collect();
+    let varbinds = counts.iter().sum();
+    let longest = counts.iter().copied().max().unwrap_or(0);
     let per = per_request(g.columns.len(), m, cap);
     GroupFloor {
         name,
         columns: g.columns.len(),
         varbinds,
         per_request: per,
-        requests: varbinds.div_ceil(per),
+        longest,
+        requests: varbinds
+            .div_ceil(per)
+            .max(longest.div_ceil(m.min(cap).max(1))),
     }
 }
 
@@ -123,5 +136,23 @@ mod tests {
         assert_eq!(f.requests, 3);
         assert_eq!(f.groups[0].varbinds, 70);
         assert_eq!(f.empty_groups, GROUPS.len() - 1);
+    }
+
+    #[test]
+    fn a_sparse_group_is_bounded_by_its_longest_column() {
+        // dot3StatsTable (3 columns) with only one column present, 60 rows: 60 varbinds fit
+        // in one 63-varbind request, but max-repetitions 25 moves that column on by at most
+        // 25 rows a request: 3.
+        let text: String = (1..=60)
+            .map(|row| format!("1.3.6.1.2.1.10.7.2.1.19.{row}|2|3\n"))
+            .collect();
+        let w = Walk::from_snmprec(&text).unwrap();
+        let f = floor(&w, 25, 64, false);
+        let g = f.groups.iter().find(|g| g.varbinds > 0).unwrap();
+        assert_eq!(
+            (g.name.as_str(), g.longest, g.requests),
+            ("dot3StatsTable", 60, 3)
+        );
+        assert_eq!(f.requests, 1 + 3);
     }
 }

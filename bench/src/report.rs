@@ -102,7 +102,11 @@ pub fn render(m: &Machine, args: &AllArgs, subjects: &[SubjectFigures], estate: 
     let _ = writeln!(
         o,
         "Floor: one GET for the scalars plus, per table group, ceil(varbinds / per-request \
-         limit), where the limit is columns x min(max-repetitions, 64 / columns). Counted by \
+         limit), where the limit is columns x min(max-repetitions, 64 / columns), and never \
+         fewer than ceil(longest column / max-repetitions), since a GETBULK moves each column \
+         on by at most max-repetitions rows (a walker that reads each column from its start \
+         cannot beat that on a sparse group). No request is counted for learning which \
+         groups are empty or where a table ends. Counted by \
          the responder (requests received). net-snmp: one `snmpget` for the scalars and one \
          `snmpbulkwalk` per column. Target: agent <= 1.15x the floor, and fewer than net-snmp. \
          The response size limit (65,507 bytes) never binds here: the largest answer of a \
@@ -152,14 +156,14 @@ pub fn render(m: &Machine, args: &AllArgs, subjects: &[SubjectFigures], estate: 
         let _ = writeln!(
             o,
             "\n<details><summary>{}: the floor by group</summary>\n\n| group | columns | \
-             varbinds | per request | floor |\n|---|---|---|---|---|",
+             varbinds | longest column | per request | floor |\n|---|---|---|---|---|---|",
             s.name
         );
         for g in s.floor.groups.iter().filter(|g| g.varbinds > 0) {
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} |",
-                g.name, g.columns, g.varbinds, g.per_request, g.requests
+                "| {} | {} | {} | {} | {} | {} |",
+                g.name, g.columns, g.varbinds, g.longest, g.per_request, g.requests
             );
         }
         let _ = writeln!(

@@ -212,21 +212,34 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
         let groups = lanready_mibs::poll::GROUPS;
         let probed = walker::probe(&mut client, groups).await;
         let present = |j: usize| probed[j];
+        // The present few-row groups are walked together, where the first of them stands.
+        let few: Vec<usize> = (0..groups.len())
+            .filter(|&j| present(j) && lanready_mibs::poll::FEW_ROWS.contains(&groups[j].name))
+            .collect();
         for (i, g) in groups.iter().enumerate() {
-            if !present(i) {
+            if !present(i) || (few.contains(&i) && few.first() != Some(&i)) {
                 continue;
             }
+            let unit: Vec<usize> = if few.first() == Some(&i) {
+                few.clone()
+            } else {
+                vec![i]
+            };
             if sink.values.len() >= MAX_VALUES_PER_SWITCH {
                 // A hostile or broken agent (endless tables everywhere) must not take the
                 // agent's memory: stop reading this switch and say which tables were not read.
-                sink.problems.push(format!(
-                    "{}: not read: the switch already returned {} values, the most lanready reads from one switch",
-                    g.name,
-                    sink.values.len()
-                ));
+                for &j in &unit {
+                    sink.problems.push(format!(
+                        "{}: not read: the switch already returned {} values, the most lanready reads from one switch",
+                        groups[j].name,
+                        sink.values.len()
+                    ));
+                }
                 continue;
             }
-            match walker::group(&mut client, g, g.name, max_repetitions, &mut sink).await {
+            let members: Vec<(&lanready_mibs::poll::Group, &str)> =
+                unit.iter().map(|&j| (&groups[j], groups[j].name)).collect();
+            match walker::groups(&mut client, &members, max_repetitions, &mut sink).await {
                 Ok(_) => {}
                 Err(e @ (PollError::AuthFailure { .. } | PollError::Config { .. })) => {
                     return Err(e);
@@ -236,10 +249,12 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
                     // which tables were not (each line names its table). Tables the probe
                     // found absent stay absent.
                     debug!(table = g.name, error = %e, "Walk stopped.");
-                    sink.problems
-                        .push(format!("{}: not read: {}", g.name, without_address(&e)));
+                    for &j in &unit {
+                        sink.problems
+                            .push(format!("{}: not read: {}", groups[j].name, without_address(&e)));
+                    }
                     for (k, rest) in groups.iter().enumerate().skip(i + 1) {
-                        if present(k) {
+                        if present(k) && !unit.contains(&k) {
                             sink.problems.push(format!(
                                 "{}: not read: the walk stopped at {}",
                                 rest.name, g.name

@@ -264,6 +264,8 @@ enum Last {
 /// One column being walked. Its values stay with it until the group is done, so that they
 /// reach the sink column by column, each in increasing order: sorted runs, cheap to sort.
 struct Column<'g> {
+    /// The table it belongs to, as problems name it.
+    label: &'g str,
     prefix: &'g [u32],
     values: Vec<(Oid, Value)>,
     last: Last,
@@ -296,28 +298,59 @@ pub(crate) async fn group(
     max_repetitions: u32,
     sink: &mut Sink<'_>,
 ) -> Result<GroupSummary, PollError> {
-    let mut cols: Vec<Column<'_>> = group
-        .columns
+    groups(client, &[(group, label)], max_repetitions, sink).await
+}
+
+/// Walks several groups' columns together, as [`group`] walks one: each request carries
+/// every unfinished column of all of them. For tables of a few rows each (a stack's
+/// members, a PSE, QoS configuration), one request can finish them all where a walk per
+/// table costs a request each. Every problem names the table it is about.
+pub(crate) async fn groups(
+    client: &mut Client,
+    groups: &[(&Group, &str)],
+    max_repetitions: u32,
+    sink: &mut Sink<'_>,
+) -> Result<GroupSummary, PollError> {
+    let mut cols: Vec<Column<'_>> = groups
         .iter()
-        .map(|c| Column {
-            prefix: c,
-            values: Vec::new(),
-            last: Last::Start,
-            done: false,
+        .flat_map(|(g, label)| {
+            g.columns.iter().map(move |c| Column {
+                label,
+                prefix: c,
+                values: Vec::new(),
+                last: Last::Start,
+                done: false,
+            })
         })
         .collect();
-    let result = walk_columns(client, &mut cols, label, max_repetitions, sink).await;
+    let result = walk_columns(client, &mut cols, max_repetitions, sink).await;
     for c in &mut cols {
         sink.values.append_run(&mut c.values);
     }
     result
 }
 
-/// [`group`]'s walk; the values stay in the columns.
+/// One problem line for each table among the columns `which`, in walk order.
+fn each_table(
+    cols: &[Column<'_>],
+    which: &[usize],
+    sink: &mut Sink<'_>,
+    line: impl Fn(&str) -> String,
+) {
+    let mut said: Vec<&str> = Vec::new();
+    for &i in which {
+        let label = cols[i].label;
+        if !said.contains(&label) {
+            said.push(label);
+            sink.problems.push(line(label));
+        }
+    }
+}
+
+/// [`groups`]' walk; the values stay in the columns.
 async fn walk_columns(
     client: &mut Client,
     cols: &mut [Column<'_>],
-    label: &str,
     max_repetitions: u32,
     sink: &mut Sink<'_>,
 ) -> Result<GroupSummary, PollError> {
@@ -333,9 +366,11 @@ async fn walk_columns(
             break;
         }
         if summary.requests >= MAX_REQUESTS_PER_GROUP {
-            sink.problems.push(format!(
-                "{label}: stopped after {MAX_REQUESTS_PER_GROUP} requests; the table never ended"
-            ));
+            each_table(cols, &active, sink, |label| {
+                format!(
+                    "{label}: stopped after {MAX_REQUESTS_PER_GROUP} requests; the table never ended"
+                )
+            });
             break;
         }
         let n = active.len() as u32;
@@ -359,21 +394,24 @@ async fn walk_columns(
             } else {
                 let c = &mut cols[active[0]];
                 sink.problems.push(format!(
-                    "{label}: the answer after {} is too big even for one value; column {} cut short",
+                    "{}: the answer after {} is too big even for one value; column {} cut short",
+                    c.label,
                     Oid(c.last().to_vec()),
                     Oid(c.prefix.to_vec())
                 ));
                 c.done = true;
             }
-            debug!(table = label, reps, columns = n, "tooBig: asking for less.");
+            debug!(reps, columns = n, "tooBig: asking for less.");
             continue;
         }
         if resp.error_status != 0 {
-            sink.problems.push(format!(
-                "{label}: the switch answered GETBULK with {} (error index {}); table cut short",
-                error_status_name(resp.error_status),
-                resp.error_index
-            ));
+            each_table(cols, &active, sink, |label| {
+                format!(
+                    "{label}: the switch answered GETBULK with {} (error index {}); table cut short",
+                    error_status_name(resp.error_status),
+                    resp.error_index
+                )
+            });
             break;
         }
         let got = resp.varbinds.len();
@@ -384,23 +422,25 @@ async fn walk_columns(
         if oversized {
             // An agent that ignores max-repetitions: keep what was asked for, then stop.
             varbinds.truncate(asked);
-            sink.problems.push(format!(
-                "{label}: the switch sent {got} values where at most {asked} were asked for; table cut short"
-            ));
+            each_table(cols, &active, sink, |label| {
+                format!(
+                    "{label}: the switch sent {got} values where at most {asked} were asked for; table cut short"
+                )
+            });
         }
         for (k, (oid, item)) in varbinds.into_iter().enumerate() {
             let col = &mut cols[active[k % active.len()]];
-            apply(col, oid, item, label, sink);
+            apply(col, oid, item, sink);
         }
         if oversized {
             break;
         }
         summary.values = cols.iter().map(|c| c.values.len()).sum();
         if summary.values > MAX_VALUES_PER_GROUP {
-            sink.problems.push(format!(
-                "{label}: stopped after {} values; the table never ended",
-                summary.values
-            ));
+            let values = summary.values;
+            each_table(cols, &active, sink, |label| {
+                format!("{label}: stopped after {values} values; the table never ended")
+            });
             break;
         }
         // Fewer varbinds than asked for: snmp2 stops at a varbind it cannot decode (or the
@@ -417,7 +457,7 @@ async fn walk_columns(
                 })
                 .await?;
             summary.varbinds += probe.varbinds.len();
-            if probe_result(&mut cols[stopped_in], probe, label, sink) {
+            if probe_result(&mut cols[stopped_in], probe, sink) {
                 // The value was fine: the agent trims its answers (to its message size).
                 // Ask for what it sends, so short answers do not cost a probe each time.
                 rep_cap = (got / active.len()).max(1) as u32;
@@ -425,8 +465,10 @@ async fn walk_columns(
         }
     }
     let rows = cols.iter().map(|c| c.values.len()).max().unwrap_or(0);
+    let mut tables: Vec<&str> = cols.iter().map(|c| c.label).collect();
+    tables.dedup();
     debug!(
-        table = label,
+        table = tables.join(" "),
         rows,
         requests = summary.requests,
         varbinds = summary.varbinds,
@@ -436,7 +478,8 @@ async fn walk_columns(
 }
 
 /// Takes a probe's answer into its column; true when the value could be decoded.
-fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut Sink<'_>) -> bool {
+fn probe_result(col: &mut Column<'_>, probe: Response, sink: &mut Sink<'_>) -> bool {
+    let label = col.label;
     if probe.error_status != 0 {
         sink.problems.push(format!(
             "{label}: the switch answered GETBULK after {} with {}; column {} cut short",
@@ -449,7 +492,7 @@ fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut S
     }
     match probe.varbinds.into_iter().next() {
         Some((oid, item)) => {
-            apply(col, oid, item, label, sink);
+            apply(col, oid, item, sink);
             true
         }
         None => {
@@ -466,7 +509,8 @@ fn probe_result(col: &mut Column<'_>, probe: Response, label: &str, sink: &mut S
 
 /// Takes one varbind into its column: the end of the column, a non-increasing OID (a problem;
 /// the column stops), or a value (moved into the sink, not copied).
-fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, label: &str, sink: &mut Sink<'_>) {
+fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, sink: &mut Sink<'_>) {
+    let label = col.label;
     if col.done {
         return;
     }
