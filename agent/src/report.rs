@@ -163,7 +163,8 @@ fn evaluate_switch(
             (fs, result)
         }
         Ok(snap) => {
-            let fs = checks::evaluate_all(snap, &sw.plan);
+            let users = ports::user_ports(snap, &sw.plan);
+            let fs = checks::evaluate_all_with(snap, &sw.plan, &users);
             let score = score::score(&fs);
             let result = SwitchResult {
                 address,
@@ -171,10 +172,10 @@ fn evaluate_switch(
                 model: model(snap),
                 reachable: true,
                 error: None,
-                user_ports: ports::user_ports(snap, &sw.plan).len() as u32,
+                user_ports: users.len() as u32,
                 score,
                 verdict: score::verdict(&fs, score, t),
-                poe: checks::poe_budgets(snap, &sw.plan),
+                poe: checks::poe_budgets(snap, &sw.plan, &users),
             };
             (fs, result)
         }

@@ -1,16 +1,16 @@
 //! `vlan.data`: a user-facing port's access (data) VLAN is not the voice VLAN, and is the
 //! plan's data VLAN when the plan names one (a warning).
 
-use lanready_schema::{Finding, Severity, Snapshot};
+use lanready_schema::{Finding, Interface, Severity};
 
-use super::{Check, FindingExt, interface_fix, no_user_ports, ports};
+use super::{Check, FindingExt, interface_fix, no_user_ports};
 use crate::plan::SwitchPlan;
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
+pub fn evaluate(plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
     let c = Check::DataVlan;
     let a = plan.address.as_str();
     let v = plan.voice_vlan;
-    let users = ports::user_ports(snap, plan);
     if users.is_empty() {
         return no_user_ports(c, a);
     }
@@ -22,7 +22,7 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
         .map(|d| d.to_string())
         .unwrap_or_else(|| "<data VLAN>".into());
     let mut out = Vec::new();
-    for i in &users {
+    for i in users {
         let object = format!("vmVlan.{}", i.if_index);
         match i.access_vlan {
             Some(x) if x == v => out.push(

@@ -11,7 +11,7 @@
 
 use std::fmt::Display;
 
-use lanready_schema::{Evidence, Finding, Severity, Snapshot, Status};
+use lanready_schema::{Evidence, Finding, Interface, Severity, Snapshot, Status};
 
 use crate::plan::SwitchPlan;
 
@@ -151,23 +151,34 @@ impl Check {
 
     /// Evaluates the check on one switch that answered.
     pub fn evaluate(self, snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+        self.evaluate_with(snap, plan, &ports::user_ports(snap, plan))
+    }
+
+    /// [`Check::evaluate`] with the switch's user-facing ports ([`ports::user_ports`])
+    /// already selected: the checks of one switch share one selection.
+    pub fn evaluate_with(
+        self,
+        snap: &Snapshot,
+        plan: &SwitchPlan,
+        users: &[&Interface],
+    ) -> Vec<Finding> {
         match self {
             Check::Reachable => reachability::evaluate(snap, plan),
-            Check::PoeBudget => poe_budget::evaluate(snap, plan),
-            Check::PoePort => poe_port::evaluate(snap, plan),
+            Check::PoeBudget => poe_budget::evaluate(snap, plan, users),
+            Check::PoePort => poe_port::evaluate(snap, plan, users),
             Check::VoiceVlanExists => voice_vlan_exists::evaluate(snap, plan),
-            Check::VoiceVlanPort => voice_vlan_port::evaluate(snap, plan),
+            Check::VoiceVlanPort => voice_vlan_port::evaluate(plan, users),
             Check::VoiceVlanTrunk => voice_vlan_trunk::evaluate(snap, plan),
-            Check::DataVlan => data_vlan::evaluate(snap, plan),
-            Check::QosTrust => qos_trust::evaluate(snap, plan),
+            Check::DataVlan => data_vlan::evaluate(plan, users),
+            Check::QosTrust => qos_trust::evaluate(snap, plan, users),
             Check::QosUplink => qos_uplink::evaluate(snap, plan),
-            Check::Neighbours => neighbours::evaluate(snap, plan),
+            Check::Neighbours => neighbours::evaluate(snap, plan, users),
             Check::PhonesSeen => phones_seen::evaluate(snap, plan),
             Check::PortDuplex => port_duplex::evaluate(snap, plan),
             Check::PortErrors => port_errors::evaluate(snap, plan),
-            Check::Portfast => portfast::evaluate(snap, plan),
+            Check::Portfast => portfast::evaluate(plan, users),
             Check::PowerRedundancy => power::evaluate(snap, plan),
-            Check::PortAdminDown => port_admin::evaluate(snap, plan),
+            Check::PortAdminDown => port_admin::evaluate(plan, users),
         }
     }
 
@@ -209,9 +220,15 @@ impl Check {
 
 /// Every check on a switch that answered, in catalogue order.
 pub fn evaluate_all(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+    evaluate_all_with(snap, plan, &ports::user_ports(snap, plan))
+}
+
+/// [`evaluate_all`] with the switch's user-facing ports ([`ports::user_ports`]) already
+/// selected.
+pub fn evaluate_all_with(snap: &Snapshot, plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
     Check::ALL
         .iter()
-        .flat_map(|c| c.evaluate(snap, plan))
+        .flat_map(|c| c.evaluate_with(snap, plan, users))
         .collect()
 }
 

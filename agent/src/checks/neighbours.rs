@@ -2,20 +2,20 @@
 //! switch reports it per port), so phones learn the voice VLAN (Cisco phones from CDP,
 //! others from the LLDP-MED network policy, which must name the plan's voice VLAN).
 
-use lanready_schema::{Finding, Snapshot};
+use lanready_schema::{Finding, Interface, Snapshot};
 
-use super::{Check, FindingExt, interface_fix, ports, table};
+use super::{Check, FindingExt, interface_fix, table};
 use crate::plan::SwitchPlan;
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
+pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
     let c = Check::Neighbours;
     let a = plan.address.as_str();
-    let users = ports::user_ports(snap, plan);
     if users
         .iter()
         .any(|i| i.cdp_enabled.is_some() || i.lldp_admin_status.is_some())
     {
-        return per_port(snap, plan, &users);
+        return per_port(snap, plan, users);
     }
     let seen = |proto: &str| {
         snap.neighbours

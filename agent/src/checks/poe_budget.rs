@@ -21,8 +21,7 @@ struct Demand<'a> {
     other_mw: u64,
 }
 
-fn demands<'a>(snap: &'a Snapshot, plan: &SwitchPlan) -> Vec<Demand<'a>> {
-    let users = ports::user_ports(snap, plan);
+fn demands<'a>(snap: &'a Snapshot, plan: &SwitchPlan, users: &[&Interface]) -> Vec<Demand<'a>> {
     let modules = &snap.poe.modules;
     let joined = snap.interfaces.iter().any(|i| i.poe.is_some());
     let on = |m: &PoeModule, i: &Interface| match &i.poe {
@@ -77,8 +76,9 @@ fn demands<'a>(snap: &'a Snapshot, plan: &SwitchPlan) -> Vec<Demand<'a>> {
 }
 
 /// Each PSE's budget, use and planned draw, for the report's dashboard bars.
-pub fn budgets(snap: &Snapshot, plan: &SwitchPlan) -> Vec<PoeBudget> {
-    demands(snap, plan)
+/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
+pub fn budgets(snap: &Snapshot, plan: &SwitchPlan, users: &[&Interface]) -> Vec<PoeBudget> {
+    demands(snap, plan, users)
         .iter()
         .map(|d| PoeBudget {
             group: d.module.group,
@@ -91,7 +91,8 @@ pub fn budgets(snap: &Snapshot, plan: &SwitchPlan) -> Vec<PoeBudget> {
         .collect()
 }
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
+pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
     let c = Check::PoeBudget;
     let a = plan.address.as_str();
     if !plan.poe_required {
@@ -109,7 +110,7 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
     let headroom = u64::from(plan.thresholds.poe_headroom_pct);
     let mut failed = Vec::new();
     let mut passed = Vec::new();
-    for d in demands(snap, plan) {
+    for d in demands(snap, plan, users) {
         let m = d.module;
         let label = match m.stack_member {
             Some(n) => format!("stack member {n} (PSE {})", m.group),
@@ -215,7 +216,8 @@ mod tests {
             "{}",
             f[0].message
         );
-        let b = budgets(&ready(), &plan());
+        let (snap, plan) = (ready(), plan());
+        let b = budgets(&snap, &plan, &ports::user_ports(&snap, &plan));
         assert_eq!((b[0].budget_w, b[0].planned_w), (740, 336));
     }
 

@@ -2,18 +2,18 @@
 //! the planned phone, and it shows no fault. Power denied or overloaded before, and a port
 //! without PoE on a PoE switch (usually an SFP slot), are warnings.
 
-use lanready_schema::{Finding, Severity, Snapshot};
+use lanready_schema::{Finding, Interface, Severity, Snapshot};
 
-use super::{Check, FindingExt, interface_fix, no_user_ports, ports, table};
+use super::{Check, FindingExt, interface_fix, no_user_ports, table};
 use crate::plan::{SwitchPlan, watts};
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
+pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
     let c = Check::PoePort;
     let a = plan.address.as_str();
     if !plan.poe_required {
         return vec![c.pass(a, "the plan powers phones locally (phones.poe = false)")];
     }
-    let users = ports::user_ports(snap, plan);
     if users.is_empty() {
         return no_user_ports(c, a);
     }

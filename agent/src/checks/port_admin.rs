@@ -1,15 +1,15 @@
 //! `port.admin_down`: user-facing ports that are administratively down. They stay in every
 //! other check (someone will plug a phone in), and are listed here as information.
 
-use lanready_schema::{Finding, Snapshot};
+use lanready_schema::{Finding, Interface};
 
-use super::{Check, FindingExt, interface_fix, no_user_ports, ports};
+use super::{Check, FindingExt, interface_fix, no_user_ports};
 use crate::plan::SwitchPlan;
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
+pub fn evaluate(plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
     let c = Check::PortAdminDown;
     let a = plan.address.as_str();
-    let users = ports::user_ports(snap, plan);
     if users.is_empty() {
         return no_user_ports(c, a);
     }

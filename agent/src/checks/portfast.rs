@@ -1,15 +1,15 @@
 //! `port.portfast`: user-facing ports use portfast, so a phone gets a link (and DHCP) at
 //! once instead of after 30 s of spanning-tree listening and learning.
 
-use lanready_schema::{Finding, Snapshot};
+use lanready_schema::{Finding, Interface};
 
-use super::{Check, FindingExt, interface_fix, no_user_ports, ports};
+use super::{Check, FindingExt, interface_fix, no_user_ports};
 use crate::plan::SwitchPlan;
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
+pub fn evaluate(plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
     let c = Check::Portfast;
     let a = plan.address.as_str();
-    let users = ports::user_ports(snap, plan);
     if users.is_empty() {
         return no_user_ports(c, a);
     }
@@ -17,7 +17,7 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
         return vec![c.unknown(a, "the switch does not report portfast (stpxFastStartPortMode): verify with `show spanning-tree interface <port> portfast`")];
     }
     let mut out = Vec::new();
-    for i in &users {
+    for i in users {
         let Some(mode) = i.portfast.as_deref() else {
             continue;
         };

@@ -2,18 +2,18 @@
 //! policy (auto-QoS or hand-made), or a trusting port state (csqIfTrustState). Where the
 //! switch exposes neither (mls qos platforms), the answer is "unknown, verify by hand".
 
-use lanready_schema::{Finding, Snapshot};
+use lanready_schema::{Finding, Interface, Snapshot};
 
-use super::{Check, FindingExt, QosView, interface_fix, no_user_ports, ports};
+use super::{Check, FindingExt, QosView, interface_fix, no_user_ports};
 use crate::plan::SwitchPlan;
 
 /// Trust states that keep a phone's markings.
 const TRUSTING: &[&str] = &["trustDscp", "trustCoS", "trustIpPrec"];
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
+pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
     let c = Check::QosTrust;
     let a = plan.address.as_str();
-    let users = ports::user_ports(snap, plan);
     if users.is_empty() {
         return no_user_ports(c, a);
     }
@@ -25,7 +25,7 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
     }
     let mqc = matches!(view, QosView::Mqc | QosView::MqcNone);
     let mut out = Vec::new();
-    for i in &users {
+    for i in users {
         let input = snap
             .qos
             .policies

@@ -1,16 +1,16 @@
 //! `voice_vlan.port`: every user-facing port has the plan's voice VLAN
 //! (`switchport voice vlan N`).
 
-use lanready_schema::{Finding, Snapshot};
+use lanready_schema::{Finding, Interface};
 
-use super::{Check, FindingExt, interface_fix, no_user_ports, ports};
+use super::{Check, FindingExt, interface_fix, no_user_ports};
 use crate::plan::SwitchPlan;
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
+pub fn evaluate(plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
     let c = Check::VoiceVlanPort;
     let a = plan.address.as_str();
     let v = plan.voice_vlan;
-    let users = ports::user_ports(snap, plan);
     if users.is_empty() {
         return no_user_ports(c, a);
     }
@@ -22,7 +22,7 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
     }
     let fix = format!("switchport voice vlan {v}");
     let mut out = Vec::new();
-    for i in &users {
+    for i in users {
         if i.voice_vlan == Some(v) {
             continue;
         }
