@@ -81,7 +81,7 @@ pub struct AppState {
     /// at; reread when a report is stored.
     cards: Arc<std::sync::Mutex<Option<CachedCards>>>,
     /// The serialised dashboard answer per token scope (see [`crate::dashcache`]).
-    pub(crate) dash: Arc<DashCache>,
+    dash: Arc<DashCache>,
 }
 
 impl AppState {
@@ -107,41 +107,6 @@ impl AppState {
             .await
             .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))?
             .map_err(ApiError::from)
-    }
-}
-
-/// An [`AppState`] that does not keep the store open: what a background task holds, so the
-/// store closes when the server stops.
-struct WeakState {
-    store: std::sync::Weak<Store>,
-    clock: std::sync::Weak<dyn Clock>,
-    settings: std::sync::Weak<Settings>,
-    counters: std::sync::Weak<IngestCounters>,
-    cards: std::sync::Weak<std::sync::Mutex<Option<CachedCards>>>,
-    dash: std::sync::Weak<DashCache>,
-}
-
-impl WeakState {
-    fn of(s: &AppState) -> Self {
-        WeakState {
-            store: Arc::downgrade(&s.store),
-            clock: Arc::downgrade(&s.clock),
-            settings: Arc::downgrade(&s.settings),
-            counters: Arc::downgrade(&s.counters),
-            cards: Arc::downgrade(&s.cards),
-            dash: Arc::downgrade(&s.dash),
-        }
-    }
-
-    fn upgrade(&self) -> Option<AppState> {
-        Some(AppState {
-            store: self.store.upgrade()?,
-            clock: self.clock.upgrade()?,
-            settings: self.settings.upgrade()?,
-            counters: self.counters.upgrade()?,
-            cards: self.cards.upgrade()?,
-            dash: self.dash.upgrade()?,
-        })
     }
 }
 
@@ -599,6 +564,12 @@ async fn build_dashboard(
     key: &ScopeKey,
     gzip: bool,
 ) -> Result<Arc<dashcache::Body>, ApiError> {
+    let _permit = state
+        .dash
+        .builds
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(format!("dashboard build queue closed: {e}")))?;
     // The instant and the generation are read before the rows: a report stored meanwhile
     // counts as newer than this body.
     let built = std::time::Instant::now();
@@ -624,42 +595,6 @@ async fn build_dashboard(
     .map_err(|e| ApiError::Internal(format!("dashboard task failed: {e}")))?
     .map_err(|e| ApiError::Internal(format!("serialising the dashboard: {e}")))?;
     Ok(Arc::new(body))
-}
-
-/// Keeps `slot` warm while it is read (see [`dashcache::KEEP_WARM`]): every
-/// [`dashcache::WARM_CHECK`], a body at least [`dashcache::REFRESH_AFTER`] old is rebuilt if
-/// reports were stored since. Ends when no client read the scope for `KEEP_WARM`, or when
-/// the server stopped (the state is gone).
-async fn keep_warm(weak: WeakState, key: ScopeKey, slot: Arc<dashcache::Slot>) {
-    let mut tick = tokio::time::interval(dashcache::WARM_CHECK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if !slot.still_warm() {
-            return;
-        }
-        let Some(state) = weak.upgrade() else {
-            slot.cool();
-            return;
-        };
-        let due = slot.current().is_some_and(|b| {
-            b.generation != state.store.generation()
-                && b.built.elapsed() >= dashcache::REFRESH_AFTER
-        });
-        if !due {
-            continue;
-        }
-        let Ok(_guard) = slot.rebuilding.clone().try_lock_owned() else {
-            continue;
-        };
-        match build_dashboard(&state, &key, slot.gzip_wanted()).await {
-            Ok(b) => slot.set(b),
-            Err(ApiError::Internal(detail)) => {
-                tracing::error!(message = "Dashboard rebuild failed.", error = %detail);
-            }
-            Err(_) => {}
-        }
-    }
 }
 
 /// The dashboard answer for `scope`, from the cache when it is fresh enough (see
@@ -724,9 +659,6 @@ async fn dashboard(
     let slot = state.dash.slot(&key);
     if gzip {
         slot.want_gzip();
-    }
-    if slot.touch() {
-        tokio::spawn(keep_warm(WeakState::of(&state), key.clone(), slot.clone()));
     }
     let body = dashboard_body(&state, key, slot).await?;
     let etag = body.etag(gzip);

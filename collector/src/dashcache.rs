@@ -10,12 +10,6 @@
 //! it built). So an answer lags the store by at most [`MAX_STALE`], and under sustained
 //! ingest each scope's body is rebuilt about once a second, not once per request.
 //!
-//! **Keep-warm.** A scope read in the last [`KEEP_WARM`] has a task that rebuilds its body
-//! in the background once it is [`REFRESH_AFTER`] old and reports were stored since, so a
-//! client polling every minute finds a recent body rather than paying for a rebuild under
-//! ingest. With no new report nothing is rebuilt; the next read after a second rebuilds
-//! (the document's `as_of` moves with the clock).
-//!
 //! **Scope rule.** Bodies are keyed by the token's site scope, normalised (all sites, or the
 //! sorted list of sites), and built by filtering with exactly that scope, so a token limited
 //! to some sites is never served a body built for a wider scope.
@@ -39,15 +33,9 @@ pub const REFRESH_AFTER: Duration = Duration::from_secs(1);
 /// A body younger than this is served while a background rebuild replaces it; an older one
 /// is never served. The most an answer lags the store.
 pub const MAX_STALE: Duration = Duration::from_millis(1500);
-/// A scope read within this long is kept warm: while reports are stored, its body is rebuilt
-/// in the background once it is [`REFRESH_AFTER`] old, so a client polling less often than
-/// once a second (the page polls every 60 s) still finds a body at most about a second old
-/// instead of waiting for a rebuild.
-pub const KEEP_WARM: Duration = Duration::from_secs(90);
-/// How often a warm scope's body is checked.
-pub const WARM_CHECK: Duration = Duration::from_millis(250);
-/// The most scopes kept; past it the least recently built body is dropped.
-pub const MAX_SCOPES: usize = 64;
+/// The most scopes kept; past it the least recently built body is dropped. A body of every
+/// site is about 3 MB at 1,000 sites, so this bounds the cache to about 50 MB there.
+pub const MAX_SCOPES: usize = 16;
 /// The gzip level of the cached body (compressed once per rebuild, so a good ratio is
 /// worth more than speed).
 pub const GZIP_LEVEL: u32 = 6;
@@ -189,63 +177,16 @@ pub fn gzip(bytes: &[u8]) -> Bytes {
 }
 
 /// One scope's cached body and the lock a rebuild holds.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Slot {
     current: Mutex<Option<Arc<Body>>>,
     /// Held by the one rebuild in progress.
     pub rebuilding: Arc<tokio::sync::Mutex<()>>,
     /// Set once a client asked for gzip: rebuilds then compress too.
     gzip_wanted: AtomicBool,
-    /// When a client last asked for this scope.
-    last_read: Mutex<Instant>,
-    /// Whether a task keeps this scope warm.
-    warm: AtomicBool,
-}
-
-impl Default for Slot {
-    fn default() -> Self {
-        Slot {
-            current: Mutex::default(),
-            rebuilding: Arc::default(),
-            gzip_wanted: AtomicBool::new(false),
-            last_read: Mutex::new(Instant::now()),
-            warm: AtomicBool::new(false),
-        }
-    }
 }
 
 impl Slot {
-    /// Notes a read; true when the caller should start the task that keeps this scope warm
-    /// (none runs).
-    pub fn touch(&self) -> bool {
-        *self.last_read.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-        !self.warm.swap(true, Ordering::AcqRel)
-    }
-
-    /// Called by the warm task on each check: false when it should stop (no read for
-    /// [`KEEP_WARM`]); then a later read starts a new one.
-    pub fn still_warm(&self) -> bool {
-        let idle = || {
-            self.last_read
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .elapsed()
-                > KEEP_WARM
-        };
-        if !idle() {
-            return true;
-        }
-        self.warm.store(false, Ordering::Release);
-        // A read between the check and the store saw the task running and started none:
-        // carry on for it (unless a new task already took over).
-        !idle() && !self.warm.swap(true, Ordering::AcqRel)
-    }
-
-    /// Stops being warm (the task ends for another reason).
-    pub fn cool(&self) {
-        self.warm.store(false, Ordering::Release);
-    }
-
     pub fn current(&self) -> Option<Arc<Body>> {
         self.current
             .lock()
@@ -274,6 +215,10 @@ impl Slot {
 #[derive(Debug)]
 pub struct DashCache {
     slots: Mutex<HashMap<ScopeKey, Arc<Slot>>>,
+    /// One build at a time across all scopes: a build is CPU work of tens of milliseconds
+    /// and megabytes of memory, and on a small machine ingest needs the other core. Requests
+    /// for several new scopes at once queue here rather than each taking a core.
+    pub builds: tokio::sync::Semaphore,
     next: AtomicU64,
     /// Makes tags differ between runs of the collector.
     nonce: u64,
@@ -283,6 +228,7 @@ impl Default for DashCache {
     fn default() -> Self {
         DashCache {
             slots: Mutex::default(),
+            builds: tokio::sync::Semaphore::new(1),
             next: AtomicU64::new(1),
             nonce: rand::random(),
         }
@@ -484,17 +430,6 @@ mod tests {
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&z[..]), &mut out).unwrap();
         assert_eq!(out, body.json);
-    }
-
-    #[test]
-    fn a_slot_stays_warm_while_read_and_cools_after_keep_warm() {
-        let slot = Slot::default();
-        assert!(slot.touch(), "the first read starts the warm task");
-        assert!(!slot.touch(), "one task at a time");
-        assert!(slot.still_warm());
-        *slot.last_read.lock().unwrap() = Instant::now().checked_sub(KEEP_WARM * 2).unwrap();
-        assert!(!slot.still_warm(), "no read for KEEP_WARM: the task ends");
-        assert!(slot.touch(), "a later read starts a new one");
     }
 
     #[test]
