@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use lanready_schema::{Interface, Qos, QosClass, QosPolicy};
 
 use super::mib_enum;
-use super::table::{Problems, Row, read};
+use super::table::{Problems, Rows, read};
 use crate::{Oid, Value};
 
 pub const SERVICE_POLICY_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 166, 1, 1, 1, 1];
@@ -82,7 +82,7 @@ pub struct QosDecoded {
     pub trust: BTreeMap<u32, String>,
 }
 
-fn names(rows: BTreeMap<u32, Row<'_>>, p: &mut Problems) -> BTreeMap<u32, String> {
+fn names(rows: Rows<'_, u32>, p: &mut Problems) -> BTreeMap<u32, String> {
     rows.into_iter()
         .filter_map(|(i, r)| r.text(1, p).map(|n| (i, n)))
         .collect()

@@ -277,7 +277,7 @@ pub fn read<'a, I: Index>(
     table: &'static str,
     entry: &'a [u32],
     p: &mut Problems,
-) -> BTreeMap<I, Row<'a>> {
+) -> Rows<'a, I> {
     // In walk order: column by column, each column's cells by row index. `starts[k]` is
     // where column `columns[k]` begins.
     let mut columns: Vec<u32> = Vec::new();
@@ -303,7 +303,7 @@ pub fn read<'a, I: Index>(
         }
     }
     if cells.is_empty() {
-        return BTreeMap::new();
+        return Rows(Vec::new());
     }
     starts.push(cells.len());
     let column = |k: usize| cells[starts[k]..starts[k + 1]].iter().map(|&(idx, _)| idx);
@@ -350,9 +350,77 @@ pub fn read<'a, I: Index>(
             ),
         }
     }
-    // Distinct arcs parse to distinct indexes, mostly in the same order: the map is built
-    // from the (then already sorted) rows in one pass.
-    rows.into_iter().collect()
+    // Mostly already in index order (the arcs' order): sorted only when not.
+    if !rows.windows(2).all(|w| w[0].0 < w[1].0) {
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        // Distinct arcs parse to distinct indexes; were two equal, the later would win.
+        rows.reverse();
+        rows.dedup_by(|later, earlier| later.0 == earlier.0);
+        rows.reverse();
+    }
+    Rows(rows)
+}
+
+/// A table's rows by parsed index, in index order: what a `BTreeMap<I, Row>` would hold,
+/// in one allocation.
+#[derive(Debug, Clone)]
+pub struct Rows<'a, I>(Vec<(I, Row<'a>)>);
+
+impl<'a, I: Index> Rows<'a, I> {
+    pub fn get(&self, index: &I) -> Option<&Row<'a>> {
+        let at = self.0.binary_search_by(|(i, _)| i.cmp(index)).ok()?;
+        Some(&self.0[at].1)
+    }
+
+    pub fn contains_key(&self, index: &I) -> bool {
+        self.get(index).is_some()
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &I> + '_ {
+        self.0.iter().map(|(i, _)| i)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&I, &Row<'a>)> + '_ {
+        self.0.iter().map(|(i, r)| (i, r))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a, I: Index> std::ops::Index<&I> for Rows<'a, I> {
+    type Output = Row<'a>;
+
+    /// The row at `index`; panics when there is none, as a map's indexing does.
+    fn index(&self, index: &I) -> &Row<'a> {
+        self.get(index).expect("no row at this index")
+    }
+}
+
+impl<'a, I> IntoIterator for Rows<'a, I> {
+    type Item = (I, Row<'a>);
+    type IntoIter = std::vec::IntoIter<(I, Row<'a>)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'r, 'a, I> IntoIterator for &'r Rows<'a, I> {
+    type Item = (&'r I, &'r Row<'a>);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'r, (I, Row<'a>)>,
+        fn(&'r (I, Row<'a>)) -> (&'r I, &'r Row<'a>),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(i, r)| (i, r))
+    }
 }
 
 /// Equal arcs; written out for the one- and two-arc indexes most tables have, which a
@@ -610,6 +678,18 @@ mod tests {
                 .map(|(i, r)| (*i, r.index.to_vec(), (0..6).map(|c| r.get(c)).collect::<Vec<_>>()))
                 .collect();
             proptest::prop_assert_eq!(got, want);
+            // Octet-string indexes order differently from their arcs (length first).
+            let octets = read::<OctetsIndex>(&values, "t", &entry, &mut Problems::default());
+            let want_keys: std::collections::BTreeSet<OctetsIndex> = by_index
+                .keys()
+                .filter_map(|i| parse_index::<OctetsIndex>(i).ok())
+                .collect();
+            let got_keys: Vec<&OctetsIndex> = octets.keys().collect();
+            proptest::prop_assert_eq!(got_keys, want_keys.iter().collect::<Vec<_>>());
+            for (k, r) in &octets {
+                proptest::prop_assert_eq!(&parse_index::<OctetsIndex>(r.index).unwrap(), k);
+                proptest::prop_assert!(octets.contains_key(k));
+            }
             let skipped = by_index.keys().filter(|i| parse_index::<(u32, u32)>(i).is_err()).count();
             let lines = p.into_lines();
             let index_lines: Vec<_> = lines.iter().filter(|l| l.contains("skipped")).collect();
