@@ -52,15 +52,7 @@ impl Value {
     /// An OCTET STRING as text: UTF-8 where it is, otherwise each byte as Latin-1.
     /// Trailing NULs, which some agents append, are dropped.
     pub fn as_text(&self) -> Option<String> {
-        let b = self.as_bytes()?;
-        let b = match b.iter().rposition(|&c| c != 0) {
-            Some(end) => &b[..=end],
-            None => &b[..0],
-        };
-        Some(match std::str::from_utf8(b) {
-            Ok(s) => s.to_string(),
-            Err(_) => b.iter().map(|&c| c as char).collect(),
-        })
+        self.as_bytes().map(octets_text)
     }
 
     pub fn as_oid(&self) -> Option<&crate::Oid> {
@@ -84,6 +76,19 @@ impl Value {
             Value::Counter64(_) => "Counter64",
             Value::Null => "NULL",
         }
+    }
+}
+
+/// Octets as text, as [`Value::as_text`] reads an OCTET STRING: UTF-8 where it is,
+/// otherwise each byte as Latin-1; trailing NULs dropped.
+pub fn octets_text(b: &[u8]) -> String {
+    let b = match b.iter().rposition(|&c| c != 0) {
+        Some(end) => &b[..=end],
+        None => &b[..0],
+    };
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_string(),
+        Err(_) => b.iter().map(|&c| c as char).collect(),
     }
 }
 

@@ -185,8 +185,7 @@ pub fn lldp_port_map(
         let subtype = r.int(2, p).map(PortIdSubtype::from_i64);
         let id = r
             .bytes(3, p)
-            .map(|b| Value::OctetString(b.to_vec()).as_text());
-        let id = id.flatten().map(|s| s.trim().to_string());
+            .map(|b| crate::value::octets_text(b).trim().to_string());
         if let Some(i) = match_port(subtype, id.as_deref(), interfaces) {
             out.insert(num, i);
         } else if let Some(&i) = bridge_ports.get(&num) {
