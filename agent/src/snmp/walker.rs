@@ -67,19 +67,23 @@ pub(crate) fn into_tree(collected: Collected) -> BTreeMap<Oid, Value> {
     let Collected { values, ends } = collected;
     let mut runs: Vec<(usize, usize)> = Vec::with_capacity(ends.len() + 1);
     let mut start = 0;
-    for end in ends.into_iter().chain([values.len()]) {
+    for end in ends {
+        // A declared run increases: `apply` keeps only OIDs past the column's last one.
         let end = end.min(values.len());
-        // A declared run is increasing; the check also splits anything appended unmarked.
-        for i in start + 1..end {
-            if values[i].0 <= values[i - 1].0 {
-                runs.push((start, i));
-                start = i;
-            }
-        }
         if start < end {
             runs.push((start, end));
             start = end;
         }
+    }
+    // Anything appended unmarked is split where it stops increasing.
+    for i in start + 1..values.len() {
+        if values[i].0 <= values[i - 1].0 {
+            runs.push((start, i));
+            start = i;
+        }
+    }
+    if start < values.len() {
+        runs.push((start, values.len()));
     }
     runs.sort_unstable_by(|a, b| values[a.0].0.cmp(&values[b.0].0));
     let disjoint = runs
@@ -427,6 +431,9 @@ async fn walk_columns(
                     "{label}: the switch sent {got} values where at most {asked} were asked for; table cut short"
                 )
             });
+        }
+        for &i in &active {
+            cols[i].values.reserve(reps as usize);
         }
         for (k, (oid, item)) in varbinds.into_iter().enumerate() {
             let col = &mut cols[active[k % active.len()]];
