@@ -60,7 +60,7 @@ pub struct AllArgs {
     #[arg(long, default_value_t = 1000)]
     switches: usize,
     /// Switches the estate run polls at once (the site plan's default).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = lanready_agent::plan::DEFAULT_CONCURRENCY)]
     concurrency: usize,
     /// Tokio worker threads of the estate's library-poll process; 0 (the default) is a
     /// current-thread runtime, as `lanready-agent` runs.

@@ -47,6 +47,11 @@ pub enum PlanError {
     },
 }
 
+/// Switches polled at once when the plan does not say. Each switch still has one request in
+/// flight; 32 switches at once keep a 2-core agent within 1.2x of a fast responder's pace in
+/// the estate benchmark, where 16 left it waiting on its own wake-ups (BENCHMARKS.md).
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
 /// A validated plan.
 #[derive(Debug)]
 pub struct Plan {
@@ -320,7 +325,7 @@ impl Validator<'_> {
                 return Err(self.err(c, "concurrency must be at least 1"));
             }
             Some(c) => *c.get_ref() as usize,
-            None => 16,
+            None => DEFAULT_CONCURRENCY,
         };
         let mut sites: Vec<SitePlan> = Vec::new();
         for s in &raw.sites {
