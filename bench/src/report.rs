@@ -363,6 +363,26 @@ pub fn render(m: &Machine, args: &AllArgs, subjects: &[SubjectFigures], estate: 
         },
         "",
     );
+    let list = |which: fn(&(f64, Option<f64>)) -> Option<f64>| {
+        estate
+            .ratios
+            .iter()
+            .filter_map(which)
+            .map(|r| format!("{r:.2}x"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = write!(
+        o,
+        "\n{} runs; the table is the median run (by the scan's ratio). Wall / responder-bound \
+         of every run, in order: library {}",
+        estate.ratios.len(),
+        list(|r| Some(r.0))
+    );
+    if estate.scan.is_some() {
+        let _ = write!(o, "; scan {}", list(|r| r.1));
+    }
+    let _ = writeln!(o, ".");
     let _ = writeln!(o, "\n{ANALYSIS}");
     o
 }
