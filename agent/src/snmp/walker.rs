@@ -65,25 +65,13 @@ impl Collected {
 /// scan's CPU). Anything else (a repeated OID, overlapping runs) takes the stable sort.
 pub(crate) fn into_tree(collected: Collected) -> BTreeMap<Oid, Value> {
     let Collected { values, ends } = collected;
-    let mut runs: Vec<(usize, usize)> = Vec::with_capacity(ends.len() + 1);
+    let mut runs: Vec<(usize, usize)> = Vec::with_capacity(ends.len());
     let mut start = 0;
+    // Every value arrives through `append_run`, and a run increases: `apply` keeps only OIDs
+    // past the column's last one.
     for end in ends {
-        // A declared run increases: `apply` keeps only OIDs past the column's last one.
-        let end = end.min(values.len());
-        if start < end {
-            runs.push((start, end));
-            start = end;
-        }
-    }
-    // Anything appended unmarked is split where it stops increasing.
-    for i in start + 1..values.len() {
-        if values[i].0 <= values[i - 1].0 {
-            runs.push((start, i));
-            start = i;
-        }
-    }
-    if start < values.len() {
-        runs.push((start, values.len()));
+        runs.push((start, end));
+        start = end;
     }
     runs.sort_unstable_by(|a, b| values[a.0].0.cmp(&values[b.0].0));
     let disjoint = runs
@@ -597,26 +585,31 @@ mod tests {
     fn into_tree_matches_inserting_in_arrival_order() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(11);
         for case in 0..2_000 {
+            // Increasing runs, as the walker's columns are.
             let mut values: Vec<(Oid, Value)> = Vec::new();
+            let mut runs: Vec<Vec<(Oid, Value)>> = Vec::new();
             for run in 0..rng.gen_range(0..6) {
                 let base: u32 = rng.gen_range(0..4);
                 let mut at: u32 = rng.gen_range(0..3);
+                let mut column = Vec::new();
                 for _ in 0..rng.gen_range(1..6) {
                     at += rng.gen_range(1..3);
                     let v = Value::Integer(i64::from(case * 100 + run * 10) + values.len() as i64);
-                    values.push((Oid(vec![1, 3, base, at]), v));
+                    values.push((Oid(vec![1, 3, base, at]), v.clone()));
+                    column.push((Oid(vec![1, 3, base, at]), v));
                 }
+                runs.push(column);
             }
             let mut expected = BTreeMap::new();
             for (o, v) in values.clone() {
                 expected.insert(o, v);
             }
-            // Unmarked, and with every value its own declared run.
-            let unmarked = Collected {
-                values: values.clone(),
-                ends: Vec::new(),
-            };
-            assert_eq!(into_tree(unmarked), expected, "values {values:?}");
+            // Run by run, and with every value its own run.
+            let mut by_run = Collected::default();
+            for mut run in runs {
+                by_run.append_run(&mut run);
+            }
+            assert_eq!(into_tree(by_run), expected, "values {values:?}");
             let mut each = Collected::default();
             for v in values.clone() {
                 each.append_run(&mut vec![v]);
