@@ -424,6 +424,7 @@ mod tests {
                     name: "VOICE".into(),
                     matches: vec!["Match dscp ef (46)".into()],
                     priority: true,
+                    sets: vec![],
                 }],
             });
         }

@@ -5,6 +5,7 @@
 //! poller or an `.snmprec` file produced) and returns data.
 
 pub mod decode;
+pub mod evidence;
 pub mod oid;
 pub mod poll;
 pub mod value;

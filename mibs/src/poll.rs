@@ -3,7 +3,8 @@
 //! in this crate read only what is listed here.
 
 /// Scalars read with a single GET (sysDescr, sysObjectID, sysUpTime, sysName, sysLocation,
-/// cdpGlobalRun).
+/// cdpGlobalRun, stpxFastStartBpduGuardEnable, stpxFastStartGlobalDefaultMode,
+/// cErrDisableRecoveryInterval, lldpLocChassisId).
 pub const SCALARS: &[&[u32]] = &[
     &[1, 3, 6, 1, 2, 1, 1, 1, 0],
     &[1, 3, 6, 1, 2, 1, 1, 2, 0],
@@ -11,6 +12,10 @@ pub const SCALARS: &[&[u32]] = &[
     &[1, 3, 6, 1, 2, 1, 1, 5, 0],
     &[1, 3, 6, 1, 2, 1, 1, 6, 0],
     &[1, 3, 6, 1, 4, 1, 9, 9, 23, 1, 3, 1, 0],
+    &[1, 3, 6, 1, 4, 1, 9, 9, 82, 1, 9, 1, 0],
+    &[1, 3, 6, 1, 4, 1, 9, 9, 82, 1, 9, 4, 0],
+    &[1, 3, 6, 1, 4, 1, 9, 9, 548, 1, 1, 1, 0],
+    &[1, 0, 8802, 1, 1, 2, 1, 3, 2, 0],
 ];
 
 /// Columns of one table, walked in lockstep: they share an index, so each GETBULK
@@ -62,6 +67,30 @@ pub const GROUPS: &[Group] = &[
         columns: cols!([1, 3, 6, 1, 2, 1, 10, 7, 2, 1]; 3, 8, 19),
     },
     Group {
+        name: "ifStackTable",
+        columns: cols!([1, 3, 6, 1, 2, 1, 31, 1, 2, 1]; 3),
+    },
+    Group {
+        name: "ipAddrTable",
+        columns: cols!([1, 3, 6, 1, 2, 1, 4, 20, 1]; 2),
+    },
+    Group {
+        name: "ifMauTable",
+        columns: cols!([1, 3, 6, 1, 2, 1, 26, 2, 1, 1]; 3),
+    },
+    Group {
+        name: "dot3adAggTable",
+        columns: cols!([1, 2, 840, 10006, 300, 43, 1, 1, 1, 1]; 6),
+    },
+    Group {
+        name: "dot3adAggPortTable",
+        columns: cols!([1, 2, 840, 10006, 300, 43, 1, 2, 1, 1]; 4, 12, 13),
+    },
+    Group {
+        name: "pagpEtherChannelTable",
+        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 98, 1, 1, 1, 1]; 1, 8),
+    },
+    Group {
         name: "entPhysicalTable",
         columns: cols!([1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1]; 2, 4, 5, 7, 11, 13),
     },
@@ -71,11 +100,23 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         name: "cswSwitchInfoTable",
-        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 500, 1, 2, 1, 1]; 1, 3, 6, 9),
+        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 500, 1, 2, 1, 1]; 1, 3, 6, 9, 14),
+    },
+    Group {
+        name: "cswStackPowerInfoTable",
+        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 500, 1, 3, 1, 1]; 2, 4, 5, 7),
+    },
+    Group {
+        name: "cswStackPowerPortInfoTable",
+        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 500, 1, 3, 2, 1]; 4, 5),
     },
     Group {
         name: "ciscoEnvMonSupplyStatusTable",
         columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 13, 1, 5, 1]; 2, 3),
+    },
+    Group {
+        name: "cefcFRUPowerSupplyGroupTable",
+        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 117, 1, 1, 1, 1]; 2, 3, 4, 5, 7),
     },
     Group {
         name: "cefcFRUPowerStatusTable",
@@ -87,7 +128,7 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         name: "cpeExtMainPseTable",
-        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 402, 1, 3, 1]; 1, 4, 5),
+        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 402, 1, 3, 1]; 1, 2, 4, 5),
     },
     Group {
         name: "pethPsePortTable",
@@ -178,8 +219,28 @@ pub const GROUPS: &[Group] = &[
         columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 166, 1, 9, 1, 1]; 4),
     },
     Group {
+        name: "cbQosSetCfgTable",
+        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 166, 1, 14, 1, 1]; 1, 2, 5),
+    },
+    Group {
         name: "csqIfConfigTable",
         columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 580, 1, 4, 1, 1]; 2),
+    },
+    Group {
+        name: "cafPortConfigTable",
+        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 656, 1, 2, 1, 1]; 3, 5),
+    },
+    Group {
+        name: "dot1xAuthConfigTable",
+        columns: cols!([1, 0, 8802, 1, 1, 1, 1, 2, 1, 1]; 6),
+    },
+    Group {
+        name: "cpsIfConfigTable",
+        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 315, 1, 2, 1, 1]; 1, 2, 3, 8),
+    },
+    Group {
+        name: "cErrDisableFeatureTable",
+        columns: cols!([1, 3, 6, 1, 4, 1, 9, 9, 548, 1, 2, 1, 1]; 4),
     },
 ];
 

@@ -128,6 +128,7 @@ pub fn stack(members: u32, ports: u32, budget_w: u32) -> Snapshot {
             power_budget_w: Some(budget_w),
             model: Some("C9300-48P".into()),
             serial: Some(format!("FOC000{m}")),
+            ..StackMember::default()
         });
     }
     let tables: BTreeMap<String, TableStatus> = [
@@ -157,11 +158,15 @@ pub fn stack(members: u32, ports: u32, budget_w: u32) -> Snapshot {
         power_supplies: vec![psu(1, true), psu(2, true)],
         interfaces,
         vlans: vec![vlan(1, "default"), vlan(10, "DATA"), vlan(110, "VOICE")],
-        poe: Poe { modules },
+        poe: Poe {
+            modules,
+            ..Poe::default()
+        },
         qos: Qos { status: "mqc".into(), policies },
         neighbours: vec![],
         tables,
         problems: vec![],
+        ..Snapshot::default()
     }
 }
 
@@ -221,6 +226,7 @@ pub fn policy(
             name: "VOICE".into(),
             matches: vec!["match dscp ef".into()],
             priority,
+            sets: vec![],
         }],
     }
 }

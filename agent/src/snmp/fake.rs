@@ -450,8 +450,10 @@ mod tests {
         assert_eq!(stats.requests, 4);
         {
             let seen = agent.seen.lock().unwrap();
-            let pack = seen.iter().find(|r| r.oids.len() == 4 + 4 + 2 + 1);
-            assert_eq!(pack.expect("one request").max_repetitions, 64 / 11);
+            // cswSwitchInfoTable's 5 polled columns, pethMainPseTable's 4, the supplies' 2
+            // and the policy-map names' 1.
+            let pack = seen.iter().find(|r| r.oids.len() == 5 + 4 + 2 + 1);
+            assert_eq!(pack.expect("one request").max_repetitions, 64 / 12);
         }
 
         // Six stack members, more than the 5 rows each column was asked for: the members'

@@ -66,6 +66,50 @@ impl Entities {
         None
     }
 
+    /// The entity of an ifIndex (the alias mapping read backwards); the lowest entity when
+    /// several map to it.
+    pub fn entity_of(&self, if_index: u32) -> Option<u32> {
+        self.if_index_of
+            .iter()
+            .find(|(_, i)| **i == if_index)
+            .map(|(e, _)| *e)
+    }
+
+    /// ifIndex -> entPhysicalIndex for every aliased port.
+    pub fn entities_by_if_index(&self) -> BTreeMap<u32, u32> {
+        let mut out = BTreeMap::new();
+        for (&e, &i) in &self.if_index_of {
+            out.entry(i).or_insert(e);
+        }
+        out
+    }
+
+    /// The nearest module or chassis above `start` that names a model: the line card,
+    /// network module or member a port is on.
+    pub fn module_of(&self, start: u32) -> Option<(u32, &str)> {
+        let first = self.physical.get(&start)?.contained_in?;
+        let at = self.up_to(first, |_, e| {
+            matches!(
+                e.class,
+                Some(PhysicalClass::Module | PhysicalClass::Chassis)
+            ) && part_number(e).is_some()
+        })?;
+        Some((at, part_number(self.physical.get(&at)?)?))
+    }
+
+    /// The chassis above `start` (or `start` itself).
+    pub fn chassis_of(&self, start: u32) -> Option<u32> {
+        self.up_to(start, |_, e| e.class == Some(PhysicalClass::Chassis))
+    }
+
+    /// The entities directly contained in `parent`.
+    pub fn children(&self, parent: u32) -> impl Iterator<Item = (u32, &Physical)> + '_ {
+        self.physical
+            .iter()
+            .filter(move |(_, e)| e.contained_in == Some(parent))
+            .map(|(&i, e)| (i, e))
+    }
+
     /// Every chassis-class entity.
     pub fn chassis(&self) -> Vec<u32> {
         self.physical
@@ -74,6 +118,57 @@ impl Entities {
             .map(|(&i, _)| i)
             .collect()
     }
+}
+
+/// An entity's part number: entPhysicalModelName, else an entPhysicalDescr that looks like
+/// one (`C9200L-48P-4X`: no spaces, a dash, capitals), as some IOS-XE releases leave the
+/// model empty and put the part in the description.
+pub fn part_number(e: &Physical) -> Option<&str> {
+    let looks = |s: &str| {
+        let s = s.trim();
+        !s.is_empty()
+            && !s.contains(' ')
+            && s.contains('-')
+            && s.chars().any(|c| c.is_ascii_digit())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-+/.".contains(c))
+    };
+    e.model
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .or_else(|| e.descr.as_deref().map(str::trim).filter(|d| looks(d)))
+}
+
+/// Whether a Catalyst part number names PoE hardware: the letters after the port count of
+/// a switch or line card (`-48P`, `-48U`, `-48H`, `-48UXM`, `-48PXG`, `-48FPD`, `-48LPS`,
+/// `-24PS`, `-48PS`, `-48FS`) or a 6500 card with inline power (`WS-X6148A-GE-45AF`,
+/// `WS-X6148E-GE-45AT`).
+/// Source: the part-number conventions of Cisco's Catalyst 2960-X, 3650, 3850, 9200, 9300
+/// and 9400 data sheets (P = PoE+, U = UPOE, H = UPOE+, FP/LP = full/limited PoE+).
+pub fn is_poe_part(part: &str) -> bool {
+    let p = part.trim().to_ascii_uppercase();
+    if p.starts_with("WS-X") && (p.ends_with("AF") || p.ends_with("AT")) {
+        return true;
+    }
+    // The group after the first "-<digits>": 48P, 24UX, 48FPD, 48PXG.
+    p.split('-').any(|seg| {
+        let digits = seg.chars().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || digits == seg.len() {
+            return false;
+        }
+        let letters = &seg[digits..];
+        letters.starts_with('P')
+            || letters.starts_with('U')
+            || letters.starts_with('H')
+            || letters.starts_with("FP")
+            || letters.starts_with("LP")
+            || letters == "PS"
+            || letters == "FS"
+    }) && !p.starts_with("SFP")
+        && !p.starts_with("QSFP")
+        && !p.starts_with("GLC")
+        && !p.contains("-NM-")
 }
 
 /// Decodes entPhysicalTable and entAliasMappingTable.

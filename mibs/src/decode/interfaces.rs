@@ -13,6 +13,8 @@ use crate::Value;
 pub const IF_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1];
 pub const IFX_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1];
 pub const DOT3_STATS_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 10, 7, 2, 1];
+/// ifSpeed's ceiling (Gauge32): a port at or above 4.29 Gb/s reports this.
+pub const IF_SPEED_MAX: u64 = 4_294_967_295;
 /// ifIndex column: ENTITY-MIB aliases point at `IF_INDEX.<ifIndex>`.
 pub const IF_INDEX: &[u32] = &[1, 3, 6, 1, 2, 1, 2, 2, 1, 1];
 
@@ -50,10 +52,26 @@ pub fn decode(values: &BTreeMap<Oid, Value>, p: &mut Problems) -> BTreeMap<u32, 
         itf.if_type = row.and_then(|r| r.uint(3, p));
         itf.admin_up = row.and_then(|r| r.int(7, p)).map(|s| s == 1);
         itf.oper_up = row.and_then(|r| r.int(8, p)).map(|s| s == 1);
-        // ifHighSpeed is already Mb/s; ifSpeed (bits/s) saturates at 4.29 Gb/s.
-        itf.speed_mbps = xrow
-            .and_then(|r| r.u64(15, p))
-            .or_else(|| row.and_then(|r| r.u64(5, p)).map(|bps| bps / 1_000_000));
+        // ifHighSpeed is already Mb/s; ifSpeed (bits/s) saturates at 4.29 Gb/s: at its
+        // maximum it only says "at least that fast".
+        let high = xrow.and_then(|r| r.u64(15, p));
+        let low = row.and_then(|r| r.u64(5, p));
+        match (high, low) {
+            (Some(h), _) => itf.speed_mbps = Some(h),
+            (None, Some(IF_SPEED_MAX)) => {
+                itf.speed_at_least_mbps = Some(IF_SPEED_MAX / 1_000_000);
+                p.note(
+                    "speed saturated",
+                    format!(
+                        "ifSpeed of ifIndex {i} is at its maximum (4294967295) and ifHighSpeed \
+                         is not reported: the port runs at 4.29 Gb/s or faster, exactly how fast \
+                         is unknown"
+                    ),
+                );
+            }
+            (None, Some(bps)) => itf.speed_mbps = Some(bps / 1_000_000),
+            (None, None) => {}
+        }
         itf.in_errors = row.and_then(|r| r.u64(14, p));
         itf.out_errors = row.and_then(|r| r.u64(20, p));
         if let Some(d) = dot3.get(i) {

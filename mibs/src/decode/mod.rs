@@ -15,9 +15,13 @@ use crate::poll::{GROUPS, PER_VLAN_GROUPS};
 
 pub mod entity;
 pub mod interfaces;
+pub mod links;
 pub mod neighbours;
+pub mod platform;
 pub mod poe;
 pub mod qos;
+pub mod roles;
+pub mod security;
 pub mod stack;
 pub mod stp;
 pub mod system;
@@ -57,6 +61,34 @@ macro_rules! mib_enum {
                     Self::Unknown(n) => format!("unknown({n})"),
                 }
             }
+
+            /// The number the MIB gives this value.
+            pub fn number(&self) -> i64 {
+                match self {
+                    $(Self::$var => $n,)+
+                    Self::Unknown(n) => *n,
+                }
+            }
+
+            /// The value `name()` gave this name (`unknown(N)` included).
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $($s => Some(Self::$var),)+
+                    other => other
+                        .strip_prefix("unknown(")
+                        .and_then(|r| r.strip_suffix(')'))
+                        .and_then(|n| n.parse().ok())
+                        .map(Self::Unknown),
+                }
+            }
+
+            /// `N (name)`: how evidence writes a value read, the number first.
+            pub fn raw(name: &str) -> String {
+                match Self::from_name(name) {
+                    Some(v) => format!("{} ({name})", v.number()),
+                    None => name.to_string(),
+                }
+            }
         }
     };
 }
@@ -76,8 +108,19 @@ pub fn snapshot(walk: &Walk, target: &str) -> Snapshot {
     let if_set: BTreeSet<u32> = ifs.keys().copied().collect();
     let ent = entity::decode(v, &mut p);
     let stack = stack::decode_stack(v, &ent, &mut p);
+    let stack_power = stack::decode_power_stacks(v, &stack, &mut p);
+    let platform = platform::decode(&system, &ent, &stack, &mut p);
     let power_supplies = stack::decode_power_supplies(v, &ent, &mut p);
-    let poe = poe::decode(v, &ent, &stack, &if_set, &mut p);
+    let mut poe = poe::decode(v, &ent, &stack, &if_set, &mut p);
+    poe.poe.pools = poe::pools(&poe.poe.modules, &stack_power);
+    poe.poe.chassis_power = poe::chassis_power(v, &mut p);
+    let channels = links::channels(v, &ifs, &mut p);
+    let addresses = links::ip_addresses(v, &mut p);
+    let media = links::media(v, &ent, &ifs, &mut p);
+    let auth = security::auth(v, &mut p);
+    let port_security = security::port_security(v, &mut p);
+    let errdisable = security::errdisable(walk, &mut p);
+    let stp = stp::globals(walk);
 
     let bridge_ports = stp::bridge_ports(walk, &mut p);
     let vlans = vlans::decode_table(v, &mut p);
@@ -112,8 +155,12 @@ pub fn snapshot(walk: &Walk, target: &str) -> Snapshot {
             };
             itf.voice_vlan_mode = pv.voice.and_then(|x| x.mode()).map(str::to_string);
             itf.trunk = pv.trunk;
+            itf.trunk_mode = pv.trunk_state.map(|x| x.name());
+            itf.trunk_status = pv.trunk_status.map(|x| x.name());
+            itf.trunk_encapsulation = pv.encapsulation.map(|x| x.name());
             itf.native_vlan = pv.native_vlan;
             itf.allowed_vlans = pv.allowed_vlans.clone();
+            itf.allowed_vlans_unread = pv.allowed_unread.clone();
         }
     }
     for (i, (mode, guard)) in portfast {
@@ -126,6 +173,54 @@ pub fn snapshot(walk: &Walk, target: &str) -> Snapshot {
     for (i, port) in poe.ports {
         if let Some(itf) = ifs.get_mut(&i) {
             itf.poe = Some(port);
+        }
+    }
+    for (i, e) in ent.entities_by_if_index() {
+        if let Some(itf) = ifs.get_mut(&i) {
+            itf.entity = Some(e);
+            itf.module_model = ent.module_of(e).map(|(_, m)| m.to_string());
+        }
+    }
+    for (bp, i) in &bridge_ports {
+        if let Some(itf) = ifs.get_mut(i) {
+            itf.bridge_port.get_or_insert(*bp);
+        }
+    }
+    for (num, i) in &lldp_ports {
+        if let Some(itf) = ifs.get_mut(i) {
+            itf.lldp_port.get_or_insert(*num);
+        }
+    }
+    for (i, c) in channels {
+        if let Some(itf) = ifs.get_mut(&i) {
+            itf.channel = Some(c);
+        }
+    }
+    for (i, a) in addresses {
+        orphan("IP address", i, if_set.contains(&i));
+        if let Some(itf) = ifs.get_mut(&i) {
+            itf.ip_addresses = a;
+        }
+    }
+    for (i, m) in media {
+        if let Some(itf) = ifs.get_mut(&i) {
+            itf.media = Some(m);
+        }
+    }
+    for (i, a) in auth {
+        if let Some(itf) = ifs.get_mut(&i) {
+            itf.auth = Some(a);
+        }
+    }
+    for (i, s) in port_security {
+        if let Some(itf) = ifs.get_mut(&i) {
+            itf.port_security = Some(s);
+        }
+    }
+    let placements = poe::place(&ifs, &poe.poe.pools, &poe.poe.modules, &ent, &stack);
+    for (i, pl) in placements {
+        if let Some(itf) = ifs.get_mut(&i) {
+            itf.poe_pool = Some(pl);
         }
     }
     for (i, t) in &qos.trust {
@@ -191,20 +286,29 @@ pub fn snapshot(walk: &Walk, target: &str) -> Snapshot {
 
     let mut problems = walk.problems.clone();
     problems.extend(p.into_lines());
-    Snapshot {
+    let mut snap = Snapshot {
         schema: SNAPSHOT_SCHEMA.to_string(),
         target: target.to_string(),
         system,
+        platform,
         stack: by_member_number(stack),
+        stack_power,
         power_supplies,
         interfaces: ifs.into_values().collect(),
         vlans,
         poe: poe.poe,
         qos: qos.qos,
         neighbours,
+        stp,
+        errdisable,
         tables: table_status(walk),
         problems,
+    };
+    let roles = roles::classify(&snap, &roles::RoleOptions::default());
+    for (itf, r) in snap.interfaces.iter_mut().zip(roles) {
+        itf.role = Some(r);
     }
+    snap
 }
 
 /// Stack members ordered by member number (then chassis entPhysicalIndex).

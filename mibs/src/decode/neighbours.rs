@@ -151,11 +151,9 @@ fn nonempty(s: Option<String>) -> Option<String> {
 pub fn decode_cdp(values: &BTreeMap<Oid, Value>, p: &mut Problems) -> Vec<Neighbour> {
     read::<(u32, u32)>(values, "cdpCacheTable", CDP_CACHE_ENTRY, p)
         .into_iter()
-        .map(|((if_index, _dev), r)| {
-            let (capabilities, is_phone) = r
-                .bytes(9, p)
-                .map(cdp_capabilities)
-                .unwrap_or((Vec::new(), false));
+        .map(|((if_index, dev), r)| {
+            let raw = r.bytes(9, p);
+            let (capabilities, is_phone) = raw.map(cdp_capabilities).unwrap_or((Vec::new(), false));
             Neighbour {
                 if_index,
                 interface: None,
@@ -168,6 +166,8 @@ pub fn decode_cdp(values: &BTreeMap<Oid, Value>, p: &mut Problems) -> Vec<Neighb
                 voice_vlan: r.u16(14, p).filter(|v| (1..=4094).contains(v)),
                 power_mw: r.uint(15, p).filter(|&mw| mw != 0),
                 native_vlan: r.u16(11, p).filter(|v| (1..=4094).contains(v)),
+                row: Some(format!("{if_index}.{dev}")),
+                capabilities_raw: r.get(9).map(crate::evidence::render),
             }
         })
         .collect()
@@ -240,7 +240,7 @@ pub fn decode_lldp(
     p: &mut Problems,
 ) -> Vec<Neighbour> {
     let mut out = Vec::new();
-    for ((_time, local, _idx), r) in
+    for ((time, local, idx), r) in
         read::<(u32, u32, u32)>(values, "lldpRemTable", LLDP_REM_ENTRY, p)
     {
         let Some(&if_index) = port_map.get(&local) else {
@@ -250,7 +250,9 @@ pub fn decode_lldp(
             );
             continue;
         };
-        out.push(lldp_neighbour(if_index, &r, p));
+        let mut n = lldp_neighbour(if_index, &r, p);
+        n.row = Some(format!("{time}.{local}.{idx}"));
+        out.push(n);
     }
     out
 }
@@ -276,6 +278,8 @@ fn lldp_neighbour(if_index: u32, r: &Row<'_>, p: &mut Problems) -> Neighbour {
         voice_vlan: None,
         power_mw: None,
         native_vlan: None,
+        row: None,
+        capabilities_raw: r.get(12).map(crate::evidence::render),
     }
 }
 

@@ -7,7 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use lanready_schema::{Poe, PoeModule, PortPoe, StackMember};
+use lanready_schema::{
+    ChassisPower, Poe, PoeModule, PoePool, PoolPlacement, PortPoe, PowerStack, StackMember,
+};
 
 use super::entity::Entities;
 use super::mib_enum;
@@ -19,6 +21,20 @@ pub const PETH_MAIN_PSE_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 105, 1, 3, 1, 1];
 pub const CPE_EXT_MAIN_PSE_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 402, 1, 3, 1];
 pub const PETH_PSE_PORT_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 105, 1, 1, 1];
 pub const CPE_EXT_PSE_PORT_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 402, 1, 2, 1];
+pub const CEFC_POWER_SUPPLY_GROUP_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 117, 1, 1, 1, 1];
+
+mib_enum! {
+    /// cefcPowerRedundancyOperMode (PowerRedundancyType).
+    RedundancyMode {
+        NotSupported = 1 => "notsupported",
+        Redundant = 2 => "redundant",
+        Combined = 3 => "combined",
+        NonRedundant = 4 => "nonRedundant",
+        PsRedundant = 5 => "psRedundant",
+        InPwrSrcRedundant = 6 => "inPwrSrcRedundant",
+        PsRedundantSingleInput = 7 => "psRedundantSingleInput",
+    }
+}
 
 mib_enum! {
     /// pethMainPseOperStatus.
@@ -103,6 +119,11 @@ pub fn decode(
             usage_threshold_pct: m.and_then(|m| m.uint(5, p)),
             used_mw: c.and_then(|c| c.uint(4, p)),
             remaining_mw: c.and_then(|c| c.uint(5, p)),
+            descr: c
+                .and_then(|c| c.text(2, p))
+                .filter(|d| !d.trim().is_empty()),
+            ent_physical_index: c.and_then(|c| c.uint(1, p)).filter(|&e| e != 0),
+            module_model: None,
         });
     }
 
@@ -175,10 +196,304 @@ pub fn decode(
         };
         ports.insert(if_index, row);
     }
+    // The module (line card, member) each PSE group powers, from its ports' entities.
+    for m in &mut modules {
+        let mut models: BTreeMap<&str, usize> = BTreeMap::new();
+        for (&(g, _), &e) in &port_ent {
+            if g == m.group {
+                if let Some((_, model)) = ent.module_of(e) {
+                    *models.entry(model).or_default() += 1;
+                }
+            }
+        }
+        m.module_model = models
+            .into_iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(model, _)| model.to_string());
+    }
     PoeDecoded {
-        poe: Poe { modules },
+        poe: Poe {
+            modules,
+            pools: Vec::new(),
+            hardware: poe_hardware(ent),
+            chassis_power: None,
+        },
         ports,
     }
+}
+
+/// The chassis power budget (cefcFRUPowerSupplyGroupTable, first row), whose currents are in
+/// cefcPowerUnits.
+pub fn chassis_power(values: &BTreeMap<Oid, Value>, p: &mut Problems) -> Option<ChassisPower> {
+    let rows = read::<u32>(
+        values,
+        "cefcFRUPowerSupplyGroupTable",
+        CEFC_POWER_SUPPLY_GROUP_ENTRY,
+        p,
+    );
+    let (&index, r) = rows.iter().next()?;
+    let units = r.text(2, p).filter(|u| !u.trim().is_empty());
+    Some(ChassisPower {
+        index,
+        watts_per_unit: units.as_deref().and_then(watts_per_unit),
+        units,
+        available: r.int(3, p),
+        drawn: r.int(4, p),
+        drawn_inline: r.int(7, p),
+        redundancy: r.int(5, p).map(|v| RedundancyMode::from_i64(v).name()),
+    })
+}
+
+/// Watts per unit of a cefcPowerUnits text: a current unit (`CentiAmps`, `Amps`,
+/// `milliamps`) at a voltage (`@ 42V`, `at 10 volts DC`). None when either is missing.
+pub fn watts_per_unit(units: &str) -> Option<f64> {
+    let u = units.to_ascii_lowercase();
+    let amps = if u.contains("centiamp") {
+        0.01
+    } else if u.contains("deciamp") {
+        0.1
+    } else if u.contains("milliamp") {
+        0.001
+    } else if u.contains("amp") {
+        1.0
+    } else {
+        return None;
+    };
+    // The number right before `v` / `volt`.
+    let at = u.find("volt").or_else(|| {
+        u.char_indices()
+            .find(|&(i, c)| c == 'v' && i > 0 && u.as_bytes()[i - 1].is_ascii_digit())
+            .map(|(i, _)| i)
+    })?;
+    let before = u[..at].trim_end();
+    let digits: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let volts: f64 = digits.parse().ok()?;
+    (volts > 0.0).then_some(amps * volts)
+}
+
+/// Part numbers of members and line cards that have PoE ([`super::entity::is_poe_part`]).
+pub fn poe_hardware(ent: &Entities) -> Vec<String> {
+    let mut out: Vec<String> = ent
+        .physical
+        .values()
+        .filter(|e| {
+            matches!(
+                e.class,
+                Some(super::entity::PhysicalClass::Chassis | super::entity::PhysicalClass::Module)
+            )
+        })
+        .filter_map(super::entity::part_number)
+        .filter(|m| super::entity::is_poe_part(m))
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The pools the PSE groups draw from. Rows of one common pool (cpeExtMainPseDescr naming a
+/// pool, or several groups powered by one entity) are one pool; StackPower members share
+/// one; else each group is its own. A pool's budget is counted once: when its rows repeat
+/// one figure (a 9400's common pool), that figure; when they differ, their sum.
+pub fn pools(modules: &[PoeModule], power_stacks: &[PowerStack]) -> Vec<PoePool> {
+    // Pool key per group.
+    let shared_ent = |e: Option<u32>| {
+        e.is_some_and(|e| {
+            modules
+                .iter()
+                .filter(|m| m.ent_physical_index == Some(e))
+                .count()
+                > 1
+        })
+    };
+    let mut keyed: Vec<(String, String, Option<String>, &PoeModule)> = Vec::new();
+    for m in modules {
+        let descr = m.descr.clone();
+        let pool_named = descr
+            .as_deref()
+            .is_some_and(|d| d.to_ascii_lowercase().contains("pool"));
+        let stack_power = m.stack_member.and_then(|n| {
+            power_stacks
+                .iter()
+                .find(|ps| ps.members.contains(&n) && ps.members.len() > 1)
+        });
+        let (key, kind, name) = if pool_named {
+            (
+                format!("pool:{}", descr.clone().unwrap_or_default()),
+                "common_pool",
+                descr,
+            )
+        } else if shared_ent(m.ent_physical_index) {
+            (
+                format!("ent:{}", m.ent_physical_index.unwrap_or(0)),
+                "common_pool",
+                descr,
+            )
+        } else if let Some(ps) = stack_power {
+            (
+                format!("stackpower:{}", ps.number),
+                "stack_power",
+                ps.name
+                    .clone()
+                    .or_else(|| Some(format!("power stack {}", ps.number))),
+            )
+        } else {
+            // Several groups on one member (a chassis's line cards, a 6500's modules) are
+            // modules; one group per member is that member's PSE.
+            let per_member = m
+                .stack_member
+                .is_some_and(|n| modules.iter().filter(|x| x.stack_member == Some(n)).count() == 1);
+            let kind = if per_member { "member" } else { "module" };
+            (format!("group:{}", m.group), kind, descr)
+        };
+        keyed.push((key, kind.to_string(), name, m));
+    }
+    let mut order: Vec<String> = Vec::new();
+    for (k, _, _, _) in &keyed {
+        if !order.contains(k) {
+            order.push(k.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for (n, key) in order.iter().enumerate() {
+        let rows: Vec<&(String, String, Option<String>, &PoeModule)> =
+            keyed.iter().filter(|(k, ..)| k == key).collect();
+        let kind = rows[0].1.clone();
+        let name = rows[0].2.clone();
+        let groups: Vec<u32> = rows.iter().map(|r| r.3.group).collect();
+        let once_or_sum = |vals: Vec<Option<u64>>| -> Option<u64> {
+            let known: Vec<u64> = vals.into_iter().flatten().collect();
+            if known.is_empty() {
+                None
+            } else if kind == "common_pool" && known.iter().all(|&v| v == known[0]) {
+                Some(known[0])
+            } else {
+                Some(known.iter().sum())
+            }
+        };
+        let budget = once_or_sum(rows.iter().map(|r| r.3.budget_w.map(u64::from)).collect());
+        let repeated = kind == "common_pool"
+            && rows.len() > 1
+            && rows
+                .iter()
+                .all(|r| r.3.budget_w.is_some() && r.3.budget_w == rows[0].3.budget_w);
+        let budget_source = budget.map(|_| {
+            let objects: Vec<String> = groups
+                .iter()
+                .map(|g| format!("pethMainPsePower.{g}"))
+                .collect();
+            if repeated {
+                format!(
+                    "{} (the pool's budget, repeated on every row: counted once)",
+                    objects[0]
+                )
+            } else if objects.len() > 1 {
+                format!("{} (summed)", objects.join(" + "))
+            } else {
+                objects[0].clone()
+            }
+        });
+        let mut members: Vec<u32> = rows.iter().filter_map(|r| r.3.stack_member).collect();
+        members.sort_unstable();
+        members.dedup();
+        let mut line_cards: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.3.module_model.clone())
+            .collect();
+        line_cards.sort();
+        line_cards.dedup();
+        let id = match kind.as_str() {
+            "common_pool" => format!("pool-{}", n + 1),
+            "stack_power" => format!("stackpower-{}", key.trim_start_matches("stackpower:")),
+            "member" if members.len() == 1 => format!("member-{}", members[0]),
+            _ => format!("group-{}", groups[0]),
+        };
+        out.push(PoePool {
+            id,
+            kind: kind.clone(),
+            name,
+            groups,
+            members,
+            budget_w: budget.map(|b| b.min(u64::from(u32::MAX)) as u32),
+            budget_source,
+            allocated_mw: once_or_sum(rows.iter().map(|r| r.3.used_mw.map(u64::from)).collect()),
+            consumed_w: once_or_sum(rows.iter().map(|r| r.3.consumed_w.map(u64::from)).collect())
+                .map(|w| w.min(u64::from(u32::MAX)) as u32),
+            line_cards,
+        });
+    }
+    out
+}
+
+/// Where each interface draws PoE from: its own PoE row's group, else the pool of the
+/// chassis (or stack member) its entity is in, when exactly one pool powers it.
+pub fn place(
+    ifs: &BTreeMap<u32, lanready_schema::Interface>,
+    pools: &[PoePool],
+    modules: &[PoeModule],
+    ent: &Entities,
+    stack: &BTreeMap<u32, StackMember>,
+) -> BTreeMap<u32, PoolPlacement> {
+    let mut out = BTreeMap::new();
+    let pool_of_group = |g: u32| pools.iter().find(|p| p.groups.contains(&g));
+    // The chassis entities each pool powers.
+    let chassis_of_pool: Vec<Vec<u32>> = pools
+        .iter()
+        .map(|pool| {
+            let mut v: Vec<u32> = Vec::new();
+            for m in modules.iter().filter(|m| pool.groups.contains(&m.group)) {
+                if let Some(c) = m.ent_physical_index.and_then(|e| ent.chassis_of(e)) {
+                    v.push(c);
+                }
+                if let Some(n) = m.stack_member {
+                    v.extend(stack.iter().filter(|(_, s)| s.number == n).map(|(&e, _)| e));
+                }
+            }
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+        .collect();
+    let single_chassis = ent.chassis().len() <= 1;
+    for (&i, itf) in ifs {
+        if let Some(pool) = itf.poe.as_ref().and_then(|p| pool_of_group(p.group)) {
+            out.insert(
+                i,
+                PoolPlacement {
+                    pool: pool.id.clone(),
+                    by: "pethPsePortTable".into(),
+                },
+            );
+            continue;
+        }
+        let Some(e) = itf.entity else { continue };
+        let chassis = ent.chassis_of(e);
+        let matching: Vec<usize> = (0..pools.len())
+            .filter(|&k| chassis.is_some_and(|c| chassis_of_pool[k].contains(&c)))
+            .collect();
+        let pick = match matching.as_slice() {
+            [k] => Some(*k),
+            [] if pools.len() == 1 && single_chassis => Some(0),
+            _ => None,
+        };
+        if let Some(k) = pick {
+            out.insert(
+                i,
+                PoolPlacement {
+                    pool: pools[k].id.clone(),
+                    by: "ENTITY-MIB".into(),
+                },
+            );
+        }
+    }
+    out
 }
 
 /// When cpeExtMainPseEntPhyIndex is absent: the stack member every port of the group sits

@@ -21,6 +21,7 @@ pub const POLICY_MAP_CFG_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 166, 1, 6, 1,
 pub const CM_CFG_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 166, 1, 7, 1, 1];
 pub const MATCH_STMT_CFG_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 166, 1, 8, 1, 1];
 pub const QUEUEING_CFG_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 166, 1, 9, 1, 1];
+pub const SET_CFG_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 166, 1, 14, 1, 1];
 pub const CSQ_IF_CONFIG_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 580, 1, 4, 1, 1];
 
 mib_enum! {
@@ -113,6 +114,38 @@ pub fn decode(
         .into_iter()
         .filter_map(|(i, r)| r.truth(4, p).map(|t| (i, t)))
         .collect();
+    // cbQosSetCfgFeature is BITS: ipDscp(0), ipPrecedence(1), ..., l2Cos(5).
+    let set_cfg: BTreeMap<u32, Vec<String>> =
+        read::<u32>(values, "cbQosSetCfgTable", SET_CFG_ENTRY, p)
+            .into_iter()
+            .map(|(i, r)| {
+                let bits = r
+                    .bytes(1, p)
+                    .map(super::neighbours::bits_octets)
+                    .unwrap_or_default();
+                let bit = |n: usize| bits.get(n / 8).is_some_and(|b| b & (0x80 >> (n % 8)) != 0);
+                let mut sets = Vec::new();
+                if bit(0) {
+                    sets.push(match r.int(2, p) {
+                        Some(v) => format!("dscp {v}"),
+                        None => "dscp ?".to_string(),
+                    });
+                }
+                if bit(1) {
+                    sets.push("precedence".to_string());
+                }
+                if bit(5) {
+                    sets.push(match r.int(5, p) {
+                        Some(v) => format!("cos {v}"),
+                        None => "cos ?".to_string(),
+                    });
+                }
+                if sets.is_empty() {
+                    sets.push("other marking".to_string());
+                }
+                (i, sets)
+            })
+            .collect();
 
     // Objects grouped by policy.
     let mut by_policy: BTreeMap<u32, Vec<Object>> = BTreeMap::new();
@@ -191,6 +224,13 @@ pub fn decode(
                         .and_then(|c| priority_cfg.get(&c).copied())
                         .unwrap_or(false)
                 }),
+                sets: children(cls.index, ObjectType::Set)
+                    .flat_map(|o| {
+                        o.config
+                            .and_then(|c| set_cfg.get(&c).cloned())
+                            .unwrap_or_else(|| vec!["a marking (cbQosSetCfgTable not read)".into()])
+                    })
+                    .collect(),
             })
             .collect();
         policies.push(QosPolicy {

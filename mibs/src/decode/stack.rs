@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use lanready_schema::{PowerSupply, StackMember};
+use lanready_schema::{PowerStack, PowerSupply, StackMember};
 
 use super::entity::Entities;
 use super::mib_enum;
@@ -11,6 +11,8 @@ use super::table::{Problems, read};
 use crate::{Oid, Value};
 
 pub const CSW_SWITCH_INFO_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 500, 1, 2, 1, 1];
+pub const CSW_STACK_POWER_INFO_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 500, 1, 3, 1, 1];
+pub const CSW_STACK_POWER_PORT_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 500, 1, 3, 2, 1];
 pub const ENVMON_SUPPLY_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 13, 1, 5, 1];
 pub const FRU_POWER_STATUS_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 117, 1, 1, 2, 1];
 
@@ -38,6 +40,16 @@ mib_enum! {
         Provisioned = 9 => "provisioned",
         Invalid = 10 => "invalid",
         Removed = 11 => "removed",
+    }
+}
+
+mib_enum! {
+    /// cswStackPowerMode (CswPowerStackMode).
+    PowerStackMode {
+        PowerSharing = 1 => "powerSharing",
+        Redundant = 2 => "redundant",
+        PowerSharingStrict = 3 => "powerSharingStrict",
+        RedundantStrict = 4 => "redundantStrict",
     }
 }
 
@@ -108,10 +120,106 @@ pub fn decode_stack(
                     .map(|v| SwitchState::from_i64(v).name())
                     .unwrap_or_else(|| "unknown".into()),
                 power_budget_w: r.uint(9, p),
+                power_allocated_w: r.uint(14, p),
                 model: e.and_then(|e| e.model.clone()),
                 serial: e.and_then(|e| e.serial.clone()),
             },
         );
+    }
+    out
+}
+
+/// StackPower power stacks and which members each powers. With one power stack whose
+/// member count is the data stack's, every member is in it; otherwise the members come from
+/// the stack-power port links (a member and its linked neighbours share one power stack);
+/// members no link places are left out, and a problem line says so.
+pub fn decode_power_stacks(
+    values: &BTreeMap<Oid, Value>,
+    stack: &BTreeMap<u32, StackMember>,
+    p: &mut Problems,
+) -> Vec<PowerStack> {
+    let info = read::<u32>(
+        values,
+        "cswStackPowerInfoTable",
+        CSW_STACK_POWER_INFO_ENTRY,
+        p,
+    );
+    if info.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<PowerStack> = info
+        .iter()
+        .map(|(&number, r)| PowerStack {
+            number,
+            name: r.text(7, p).filter(|n| !n.is_empty()),
+            mode: r.int(2, p).map(|v| PowerStackMode::from_i64(v).name()),
+            members_count: r.uint(5, p),
+            members: Vec::new(),
+        })
+        .collect();
+    let all: Vec<u32> = {
+        let mut v: Vec<u32> = stack
+            .values()
+            .map(|m| m.number)
+            .filter(|&n| n != 0)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    if out.len() == 1 && out[0].members_count == Some(all.len() as u32) {
+        out[0].members = all;
+        return out;
+    }
+    // Links: (member, neighbour member) for ports whose link is up.
+    let number_of = |ent: u32| stack.get(&ent).map(|m| m.number).filter(|&n| n != 0);
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    for ((ent, _port), r) in read::<(u32, u32)>(
+        values,
+        "cswStackPowerPortInfoTable",
+        CSW_STACK_POWER_PORT_ENTRY,
+        p,
+    )
+    .iter()
+    {
+        let (Some(a), Some(b)) = (number_of(*ent), r.uint(4, p).filter(|&n| n != 0)) else {
+            continue;
+        };
+        if r.int(5, p) != Some(1) {
+            continue;
+        }
+        let ga = groups.iter().position(|g| g.contains(&a));
+        let gb = groups.iter().position(|g| g.contains(&b));
+        match (ga, gb) {
+            (Some(x), Some(y)) if x != y => {
+                let moved = groups.remove(x.max(y));
+                groups[x.min(y)].extend(moved);
+            }
+            (Some(_), Some(_)) => {}
+            (Some(x), None) => groups[x].push(b),
+            (None, Some(y)) => groups[y].push(a),
+            (None, None) => groups.push(vec![a, b]),
+        }
+    }
+    for g in &mut groups {
+        g.sort_unstable();
+        g.dedup();
+    }
+    // Power stacks are matched to linked groups by size, in order.
+    for ps in &mut out {
+        if let Some(at) = groups
+            .iter()
+            .position(|g| Some(g.len() as u32) == ps.members_count)
+        {
+            ps.members = groups.remove(at);
+        }
+    }
+    for ps in out.iter().filter(|ps| ps.members.is_empty()) {
+        p.line(format!(
+            "StackPower power stack {} ({} members): its members could not be told from \
+             cswStackPowerPortInfoTable, so each member's PoE budget is judged alone",
+            ps.number,
+            ps.members_count.map_or("?".to_string(), |n| n.to_string())
+        ));
     }
     out
 }

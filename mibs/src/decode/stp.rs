@@ -12,6 +12,23 @@ use crate::{Oid, Value, Walk};
 
 pub const DOT1D_BASE_PORT_ENTRY: &[u32] = &[1, 3, 6, 1, 2, 1, 17, 1, 4, 1];
 pub const STPX_FAST_START_PORT_ENTRY: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 82, 1, 9, 3, 1];
+/// stpxFastStartBpduGuardEnable.0 (TruthValue): `spanning-tree portfast bpduguard default`.
+pub const STPX_BPDU_GUARD_DEFAULT: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 82, 1, 9, 1, 0];
+/// stpxFastStartGlobalDefaultMode.0: enable(1) / disable(2), `spanning-tree portfast default`.
+pub const STPX_GLOBAL_DEFAULT_MODE: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 82, 1, 9, 4, 0];
+
+/// The spanning-tree global defaults.
+pub fn globals(walk: &Walk) -> lanready_schema::StpGlobals {
+    let flag = |oid: &[u32]| match walk.get(oid).and_then(|v| v.as_i64()) {
+        Some(1) => Some(true),
+        Some(2) => Some(false),
+        _ => None,
+    };
+    lanready_schema::StpGlobals {
+        portfast_default: flag(STPX_GLOBAL_DEFAULT_MODE),
+        bpduguard_default: flag(STPX_BPDU_GUARD_DEFAULT),
+    }
+}
 
 mib_enum! {
     /// stpxFastStartPortMode.

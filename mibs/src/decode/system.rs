@@ -10,6 +10,8 @@ pub const SYS_OBJECT_ID: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 2, 0];
 pub const SYS_UPTIME: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 3, 0];
 pub const SYS_NAME: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 5, 0];
 pub const SYS_LOCATION: &[u32] = &[1, 3, 6, 1, 2, 1, 1, 6, 0];
+/// LLDP-MIB lldpLocChassisId: present while LLDP runs.
+pub const LLDP_LOC_CHASSIS_ID: &[u32] = &[1, 0, 8802, 1, 1, 2, 1, 3, 2, 0];
 
 fn text(walk: &Walk, oid: &[u32], what: &str, p: &mut Problems) -> Option<String> {
     let v = walk.get(oid)?;
@@ -52,6 +54,19 @@ pub fn decode(walk: &Walk, p: &mut Problems) -> System {
         location: text(walk, SYS_LOCATION, "sysLocation", p),
         uptime_centiseconds,
         cdp_enabled: None,
+        lldp_chassis_id: walk
+            .get(LLDP_LOC_CHASSIS_ID)
+            .and_then(|v| v.as_bytes())
+            .map(|b| {
+                if b.len() == 6 {
+                    b.iter()
+                        .map(|c| format!("{c:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(":")
+                } else {
+                    crate::value::octets_text(b)
+                }
+            }),
     }
 }
 

@@ -54,12 +54,28 @@ mib_enum! {
 }
 
 mib_enum! {
-    /// vlanTrunkPortDynamicStatus.
+    /// vlanTrunkPortDynamicStatus: whether the port is trunking now.
     TrunkStatus {
         Trunking = 1 => "trunking",
         NotTrunking = 2 => "notTrunking",
     }
 }
+
+mib_enum! {
+    /// vlanTrunkPortDynamicState: how the port is configured to trunk (`switchport mode
+    /// trunk` is on(1), `access` off(2), `dynamic desirable` desirable(3), `dynamic auto`
+    /// auto(4), `switchport nonegotiate` with trunk onNoNegotiate(5)).
+    TrunkState {
+        On = 1 => "on",
+        Off = 2 => "off",
+        Desirable = 3 => "desirable",
+        Auto = 4 => "auto",
+        OnNoNegotiate = 5 => "onNoNegotiate",
+    }
+}
+
+/// The octets a CISCO-VTP-MIB VLAN bitmap column has (VLANs base..base+1023).
+pub const BITMAP_OCTETS: usize = 128;
 
 /// vmVoiceVlanId: what a port does with voice traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,9 +119,29 @@ impl VoiceVlan {
 pub struct PortVlans {
     pub access_vlan: Option<u16>,
     pub voice: Option<VoiceVlan>,
+    /// Trunking now.
     pub trunk: bool,
+    /// vlanTrunkPortDynamicState (configuration).
+    pub trunk_state: Option<TrunkState>,
+    /// vlanTrunkPortDynamicStatus (now).
+    pub trunk_status: Option<TrunkStatus>,
+    /// vlanTrunkPortEncapsulationOperType.
+    pub encapsulation: Option<TrunkEncapsulation>,
     pub native_vlan: Option<u16>,
     pub allowed_vlans: Option<String>,
+    /// VLANs the allowed-VLAN bitmaps did not cover, as ranges.
+    pub allowed_unread: Option<String>,
+}
+
+impl PortVlans {
+    /// Configured as a trunk (mode trunk or nonegotiate), whatever the link does, or
+    /// trunking now (a dynamic port that negotiated a trunk).
+    pub fn trunk_configured(&self) -> bool {
+        matches!(
+            self.trunk_state,
+            Some(TrunkState::On | TrunkState::OnNoNegotiate)
+        ) || self.trunk
+    }
 }
 
 /// The VLAN ids whose bits are set in a Cisco VLAN bitmap covering `base..base+1024`.
@@ -193,6 +229,7 @@ pub fn decode_ports(
     for (i, r) in read::<u32>(values, "vlanTrunkPortTable", VLAN_TRUNK_PORT_ENTRY, p) {
         let status = r.int(14, p).map(TrunkStatus::from_i64);
         let encap = r.int(16, p).map(TrunkEncapsulation::from_i64);
+        let state = r.int(13, p).map(TrunkState::from_i64);
         let trunk = match (status, encap) {
             (Some(s), _) => s == TrunkStatus::Trunking,
             (None, Some(e)) => matches!(
@@ -206,20 +243,43 @@ pub fn decode_ports(
         };
         let port = out.entry(i).or_default();
         port.trunk = trunk;
-        if !trunk {
+        port.trunk_state = state;
+        port.trunk_status = status;
+        port.encapsulation = encap;
+        if !port.trunk_configured() {
             continue;
         }
+        // A configured trunk's allowed list is its configuration, readable with the link
+        // down too.
         port.native_vlan = r.u16(5, p);
         if let Some(low) = r.bytes(4, p) {
             let mut all: Vec<u16> = bitmap_vlans(low, 0).collect();
-            let mut high_known = false;
+            // (column, octets read, first VLAN of the column)
+            let mut columns = vec![(4u32, low.len(), 0u16)];
             for (col, base) in [(17, 1024u16), (18, 2048), (19, 3072)] {
                 if let Some(b) = r.bytes(col, p) {
-                    high_known = true;
+                    columns.push((col, b.len(), base));
                     all.extend(bitmap_vlans(b, base));
                 }
             }
-            if !high_known {
+            let mut unread: Vec<(u16, u16)> = Vec::new();
+            for &(col, len, base) in &columns {
+                if len < BITMAP_OCTETS {
+                    let from = base + (len as u16) * 8;
+                    unread.push((from, base + 1023));
+                    p.note(
+                        format!("short bitmap {col}"),
+                        format!(
+                            "vlanTrunkPortTable column {col} on ifIndex {i} has {len} of \
+                             {BITMAP_OCTETS} octets (a short read): whether VLANs {from}-{} are \
+                             allowed is unknown",
+                            base + 1023
+                        ),
+                    );
+                }
+            }
+            if columns.len() == 1 {
+                unread.push((1024, 4094));
                 p.note(
                     "trunk no 2k",
                     format!(
@@ -229,6 +289,10 @@ pub fn decode_ports(
                 );
             }
             port.allowed_vlans = Some(ranges(all));
+            if !unread.is_empty() {
+                port.allowed_unread =
+                    Some(ranges(unread.iter().flat_map(|&(a, b)| a..=b.min(4094))));
+            }
         }
     }
 
