@@ -528,7 +528,7 @@ mod tests {
         );
         assert!(
             xml.contains(
-                "<testsuites name=\"lanready lab\" tests=\"16\" failures=\"2\" skipped=\"0\""
+                "<testsuites name=\"lanready lab\" tests=\"21\" failures=\"2\" skipped=\"0\""
             ),
             "{xml}"
         );
@@ -567,7 +567,7 @@ mod tests {
              ! (a note)\n\
              !\n\
              interface Gi1/0/7\n switchport voice vlan 110\n auto qos voip cisco-phone\n\
-             interface Gi1/0/8\n spanning-tree portfast\n spanning-tree bpduguard enable\n\
+             interface Gi1/0/8\n spanning-tree portfast\n\
              interface Gi1/0/10\n auto qos voip cisco-phone\n\
              end\n\n";
         assert_eq!(cfg, expected);

@@ -6,6 +6,7 @@ pub mod cmd;
 pub mod gate;
 pub mod plan;
 pub mod push;
+pub mod remediation;
 pub mod render;
 pub mod report;
 pub mod schedule;

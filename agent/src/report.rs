@@ -131,6 +131,7 @@ pub fn assemble(
             voice_vlan: site.voice_vlan,
             phone_budget_mw: site.phones.budget_mw,
             poe_headroom_pct: site.thresholds.poe_headroom_pct,
+            phones: site.phones.needs().labels,
         },
         switches: results,
         counts: score::counts(&findings),
@@ -159,12 +160,14 @@ fn evaluate_switch(
                 score,
                 verdict: score::verdict(&fs, score, t),
                 poe: vec![],
+                platform: None,
+                roles: vec![],
             };
             (fs, result)
         }
         Ok(snap) => {
-            let users = ports::user_ports(snap, &sw.plan);
-            let fs = checks::evaluate_all_with(snap, &sw.plan, &users);
+            let ctx = checks::Ctx::new(snap, &sw.plan);
+            let fs = checks::evaluate_ctx(&ctx);
             let score = score::score(&fs);
             let result = SwitchResult {
                 address,
@@ -172,19 +175,25 @@ fn evaluate_switch(
                 model: model(snap),
                 reachable: true,
                 error: None,
-                user_ports: users.len() as u32,
+                user_ports: ctx.users.len() as u32,
                 score,
                 verdict: score::verdict(&fs, score, t),
-                poe: checks::poe_budgets(snap, &sw.plan, &users),
+                poe: checks::poe_budgets(&ctx),
+                platform: Some(snap.platform.clone()),
+                roles: ports::role_groups(snap, &ctx.roles),
             };
             (fs, result)
         }
     }
 }
 
-/// The switch model: the first stack member's, else the platform in sysDescr
-/// (`C2960X` from "Cisco IOS Software, C2960X Software (C2960X-UNIVERSALK9-M), ...").
+/// The switch model: the platform block's, else the first stack member's, else the
+/// platform in sysDescr (`C2960X` from "Cisco IOS Software, C2960X Software
+/// (C2960X-UNIVERSALK9-M), ...").
 pub fn model(snap: &Snapshot) -> Option<String> {
+    if let Some(m) = snap.platform.model.clone() {
+        return Some(m);
+    }
     if let Some(m) = snap.stack.iter().find_map(|s| s.model.clone()) {
         return Some(m);
     }
@@ -209,6 +218,7 @@ pub fn sort_findings(findings: &mut [Finding], switch_order: &[&str]) {
         (Status::Unknown, _) => 2,
         (Status::Fail, Severity::Info) => 3,
         (Status::Pass, _) => 4,
+        (Status::NotApplicable, _) => 5,
     };
     // A switch's first place in `switch_order`; looked up, not searched, per comparison.
     let mut first: std::collections::HashMap<&str, usize> =
@@ -284,7 +294,7 @@ mod tests {
         assert_eq!(r.findings[0].check, "switch.reachable");
         assert_eq!(r.findings[0].switch, "127.0.0.2:161");
         assert_eq!(r.counts.blockers, 1);
-        assert_eq!(r.counts.unknown, 15);
+        assert_eq!(r.counts.unknown, 20);
         // The same input gives the same report.
         assert_eq!(r, build(&site, &outcomes, &[], &ctx()));
     }

@@ -9,26 +9,10 @@ use lanready_schema::{Counts, Finding, Severity, Status, Verdict};
 use crate::checks::Check;
 use crate::plan::Thresholds;
 
-/// The weight of a check in the score. Blockers weigh most; info-only checks nothing.
+/// The weight of a check in the score (the catalogue's). Blockers weigh most; info-only
+/// checks nothing.
 pub fn weight(check: Check) -> u32 {
-    match check {
-        Check::Reachable => 20,
-        Check::PoeBudget => 15,
-        Check::PoePort => 10,
-        Check::VoiceVlanExists => 10,
-        Check::VoiceVlanPort => 10,
-        Check::VoiceVlanTrunk => 10,
-        Check::DataVlan => 5,
-        Check::QosTrust => 8,
-        Check::QosUplink => 8,
-        Check::Neighbours => 4,
-        Check::PhonesSeen => 1,
-        Check::PortDuplex => 3,
-        Check::PortErrors => 3,
-        Check::Portfast => 3,
-        Check::PowerRedundancy => 3,
-        Check::PortAdminDown => 0,
-    }
+    check.spec().weight
 }
 
 /// How one check did on one switch, from its findings there.
@@ -53,11 +37,13 @@ impl Outcome {
     }
 }
 
-/// The outcome of one check from its findings on one switch; None when it had none.
+/// The outcome of one check from its findings on one switch; None when it had none (or
+/// it did not apply: a not-applicable check weighs nothing).
 pub fn outcome<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Option<Outcome> {
     let mut out = None;
     for f in findings {
         let o = match (f.status, f.severity) {
+            (Status::NotApplicable, _) => continue,
             (Status::Fail, Severity::Blocker | Severity::Warning) => Outcome::Fail,
             (Status::Unknown, _) => Outcome::Unknown,
             _ => Outcome::Pass,
@@ -132,6 +118,7 @@ pub fn counts(findings: &[Finding]) -> Counts {
             (Status::Fail, Severity::Info) => {}
             (Status::Unknown, _) => c.unknown += 1,
             (Status::Pass, _) => c.passed += 1,
+            (Status::NotApplicable, _) => c.not_applicable += 1,
         }
     }
     c
@@ -161,6 +148,10 @@ mod tests {
             .collect()
     }
 
+    fn pos(c: Check) -> usize {
+        Check::ALL.iter().position(|x| *x == c).unwrap()
+    }
+
     /// Checks the score and verdict of a set of findings.
     fn check(findings: &[Finding], expected_score: u8, expected: Verdict) {
         let s = score(findings);
@@ -170,37 +161,44 @@ mod tests {
 
     #[test]
     fn scores_and_verdicts() {
-        // The weights add up to 113.
-        assert_eq!(Check::ALL.iter().map(|&c| weight(c)).sum::<u32>(), 113);
+        // The weights add up to 130.
+        assert_eq!(Check::ALL.iter().map(|&c| weight(c)).sum::<u32>(), 130);
         check(&all(Status::Pass), 100, Verdict::Ready);
         check(&all(Status::Unknown), 50, Verdict::NotReady);
         check(&[], 0, Verdict::NotReady);
 
-        // One failed blocker: not ready whatever the score (100 - 8/113 = 92.9).
+        // One failed blocker: not ready whatever the score (100 - 8/130 = 93.8).
         let mut v = all(Status::Pass);
-        v[7] = f(Check::QosTrust, Status::Fail, Severity::Blocker);
-        check(&v, 93, Verdict::NotReady);
+        v[pos(Check::QosTrust)] = f(Check::QosTrust, Status::Fail, Severity::Blocker);
+        check(&v, 94, Verdict::NotReady);
 
-        // A failed warning: at risk (3 of 113 lost).
+        // A failed warning: at risk (3 of 130 lost).
         let mut v = all(Status::Pass);
-        v[13] = f(Check::Portfast, Status::Fail, Severity::Warning);
-        check(&v, 97, Verdict::AtRisk);
+        v[pos(Check::Portfast)] = f(Check::Portfast, Status::Fail, Severity::Warning);
+        check(&v, 98, Verdict::AtRisk);
 
-        // QoS unknown on both checks (mls qos): 8 of 113 lost, at risk.
+        // QoS unknown on both checks (mls qos): 16 of 260 halves lost, at risk.
         let mut v = all(Status::Pass);
-        v[7].status = Status::Unknown;
-        v[8].status = Status::Unknown;
-        check(&v, 93, Verdict::AtRisk);
+        v[pos(Check::QosTrust)].status = Status::Unknown;
+        v[pos(Check::QosUplink)].status = Status::Unknown;
+        check(&v, 94, Verdict::AtRisk);
 
         // An info failure costs nothing.
         let mut v = all(Status::Pass);
-        v[15] = f(Check::PortAdminDown, Status::Fail, Severity::Info);
+        v[pos(Check::PortAdminDown)] = f(Check::PortAdminDown, Status::Fail, Severity::Info);
         check(&v, 100, Verdict::Ready);
 
         // A warning-level finding inside a blocker check fails the check but not the verdict.
         let mut v = all(Status::Pass);
         v.push(f(Check::PoePort, Status::Fail, Severity::Warning));
-        check(&v, 91, Verdict::AtRisk);
+        check(&v, 92, Verdict::AtRisk);
+
+        // A check that does not apply weighs nothing: a failing port.errors stays a 3 of
+        // 115 loss with the 15 points of poe.budget not applicable.
+        let mut v = all(Status::Pass);
+        v[pos(Check::PoeBudget)].status = Status::NotApplicable;
+        v[pos(Check::PortErrors)] = f(Check::PortErrors, Status::Fail, Severity::Warning);
+        check(&v, 97, Verdict::AtRisk);
     }
 
     #[test]
@@ -216,7 +214,8 @@ mod tests {
                 blockers: 1,
                 warnings: 1,
                 unknown: 1,
-                passed: 16
+                passed: 21,
+                ..Default::default()
             }
         );
     }
@@ -224,9 +223,9 @@ mod tests {
     #[test]
     fn thresholds_move_the_verdict() {
         let mut v = all(Status::Pass);
-        v[13] = f(Check::Portfast, Status::Fail, Severity::Warning);
+        v[pos(Check::Portfast)] = f(Check::Portfast, Status::Fail, Severity::Warning);
         let t = Thresholds {
-            at_risk_score: 98,
+            at_risk_score: 99,
             ..Thresholds::default()
         };
         assert_eq!(verdict(&v, score(&v), &t), Verdict::NotReady);

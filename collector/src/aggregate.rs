@@ -415,6 +415,7 @@ mod tests {
             budget_w: 740,
             consumed_w: 300,
             planned_w: 200,
+            ..Default::default()
         }];
         let trend = vec![
             store::TrendPoint {

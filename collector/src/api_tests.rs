@@ -475,6 +475,7 @@ async fn dashboard_and_metrics() {
         budget_w: 740,
         consumed_w: 212,
         planned_w: 300,
+        ..Default::default()
     }];
     assert_eq!(
         post(&f, Some(&f.agent), json(&b)).await.0,

@@ -48,6 +48,7 @@ pub fn report(id: &str, site: &str, generated_at: &str, score: u8) -> Report {
             voice_vlan: 110,
             phone_budget_mw: 7000,
             poe_headroom_pct: 20,
+            ..Default::default()
         },
         switches: vec![SwitchResult {
             address: "127.0.0.1:1161".into(),
@@ -59,6 +60,7 @@ pub fn report(id: &str, site: &str, generated_at: &str, score: u8) -> Report {
             score,
             verdict: Verdict::Ready,
             poe: vec![],
+            ..Default::default()
         }],
         findings: vec![],
         score,

@@ -162,6 +162,7 @@ fn report(id: &str, at: i64, score: u8, verdict: Verdict) -> Report {
             voice_vlan: 110,
             phone_budget_mw: 6300,
             poe_headroom_pct: 15,
+            ..Default::default()
         },
         switches: vec![SwitchResult {
             address: "127.0.0.1:161".into(),
@@ -178,7 +179,9 @@ fn report(id: &str, at: i64, score: u8, verdict: Verdict) -> Report {
                 budget_w: 740,
                 consumed_w: 100,
                 planned_w: 200,
+                ..Default::default()
             }],
+            ..Default::default()
         }],
         findings: vec![Finding {
             check: "voice_vlan.port".into(),
@@ -200,6 +203,7 @@ fn report(id: &str, at: i64, score: u8, verdict: Verdict) -> Report {
             warnings: 0,
             unknown: 0,
             passed: 3,
+            ..Default::default()
         },
     }
 }

@@ -104,6 +104,7 @@ fn report(id: &str, site: &str, verdict: Verdict, score: u8, age: Duration) -> R
             voice_vlan: 110,
             phone_budget_mw: 6300,
             poe_headroom_pct: 15,
+            ..Default::default()
         },
         switches: vec![SwitchResult {
             address: "127.0.0.1:16100".into(),
@@ -120,7 +121,9 @@ fn report(id: &str, site: &str, verdict: Verdict, score: u8, age: Duration) -> R
                 budget_w: 740,
                 consumed_w: 120,
                 planned_w: 302,
+                ..Default::default()
             }],
+            ..Default::default()
         }],
         findings: (0..blockers)
             .map(|_| Finding {
@@ -141,6 +144,7 @@ fn report(id: &str, site: &str, verdict: Verdict, score: u8, age: Duration) -> R
             warnings: 0,
             unknown: 0,
             passed: 10,
+            ..Default::default()
         },
     }
 }

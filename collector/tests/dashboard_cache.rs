@@ -155,6 +155,7 @@ fn report(id: &str, site: &str, score: u8) -> Report {
             voice_vlan: 110,
             phone_budget_mw: 7000,
             poe_headroom_pct: 20,
+            ..Default::default()
         },
         switches: vec![SwitchResult {
             address: "127.0.0.1:1161".into(),
@@ -166,6 +167,7 @@ fn report(id: &str, site: &str, score: u8) -> Report {
             score,
             verdict: Verdict::Ready,
             poe: vec![],
+            ..Default::default()
         }],
         findings: vec![],
         score,

@@ -38,6 +38,10 @@ pub struct PlanSummary {
     pub phone_budget_mw: u32,
     /// Headroom kept free on each PSE, percent.
     pub poe_headroom_pct: u8,
+    /// The planned phone models, in words (`avaya-9641g x 300 (class 2; learns its VLAN by
+    /// LLDP-MED)`); empty when the plan gave a class or watts.
+    #[serde(default)]
+    pub phones: Vec<String>,
 }
 
 #[derive(
@@ -67,19 +71,51 @@ pub struct SwitchResult {
     pub user_ports: u32,
     pub score: u8,
     pub verdict: Verdict,
-    /// PoE budget per PSE (stack member), for the dashboard's bars.
+    /// PoE budget per pool (a stack member, a StackPower stack, a chassis's common pool),
+    /// for the dashboard's bars.
     pub poe: Vec<PoeBudget>,
+    /// What the switch is (model, family, stack or chassis).
+    #[serde(default)]
+    pub platform: Option<crate::snapshot::Platform>,
+    /// Every interface's role, grouped by role and reason (the sockets and why the other
+    /// ports are not sockets).
+    #[serde(default)]
+    pub roles: Vec<RoleGroup>,
+}
+
+/// Interfaces that share a role and its reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleGroup {
+    pub role: crate::snapshot::PortRole,
+    pub reason: String,
+    /// Interface names, in port order.
+    pub ports: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PoeBudget {
+    /// The pool's first PSE group (pethMainPseGroupIndex).
     pub group: u32,
     pub stack_member: Option<u32>,
     pub budget_w: u32,
     pub consumed_w: u32,
-    /// What the plan's phones need from this PSE, watts.
+    /// What the plan's phones need from this pool, watts.
     pub planned_w: u32,
+    /// The pool's id (`member-2`, `pool-1`, `stackpower-1`).
+    #[serde(default)]
+    pub pool: Option<String>,
+    /// Every PSE group in the pool.
+    #[serde(default)]
+    pub groups: Vec<u32>,
+    /// Power allocated to devices now (cpeExtMainPseUsedPower), watts.
+    #[serde(default)]
+    pub allocated_w: Option<u32>,
+    /// Planned phones that could not be placed on any pool (counted on the switch's first
+    /// pool's bar).
+    #[serde(default)]
+    pub unplaced_phones: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -96,6 +132,9 @@ pub enum Status {
     Fail,
     Unknown,
     Pass,
+    /// The check does not apply to this switch (PoE checks on a switch without sockets):
+    /// it weighs nothing in the score.
+    NotApplicable,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -132,4 +171,7 @@ pub struct Counts {
     pub warnings: u32,
     pub unknown: u32,
     pub passed: u32,
+    /// Findings of checks that do not apply (the PoE checks on a switch without sockets).
+    #[serde(default)]
+    pub not_applicable: u32,
 }

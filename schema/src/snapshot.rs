@@ -546,6 +546,9 @@ pub struct PoeModule {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Vlan {
     pub id: u16,
+    /// The VTP management domain index of its vtpVlanTable row (None from Q-BRIDGE-MIB).
+    #[serde(default)]
+    pub domain: Option<u32>,
     pub name: Option<String>,
     /// operational / suspended / mtuTooBigForDevice / mtuTooBigForTrunk, or `active` from
     /// Q-BRIDGE-MIB.

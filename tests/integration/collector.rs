@@ -186,6 +186,7 @@ pub fn report(s: Spec<'_>) -> Report {
             voice_vlan: 110,
             phone_budget_mw: 6300,
             poe_headroom_pct: 15,
+            ..Default::default()
         },
         switches: vec![SwitchResult {
             address: switch,
@@ -205,14 +206,17 @@ pub fn report(s: Spec<'_>) -> Report {
                     budget_w: b,
                     consumed_w: c,
                     planned_w: p,
+                    ..Default::default()
                 })
                 .collect(),
+            ..Default::default()
         }],
         counts: Counts {
             blockers: findings.len() as u32,
             warnings: 0,
             unknown: 0,
             passed: 40,
+            ..Default::default()
         },
         findings,
         score: s.score,

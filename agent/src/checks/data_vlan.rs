@@ -1,63 +1,68 @@
 //! `vlan.data`: a user-facing port's access (data) VLAN is not the voice VLAN, and is the
 //! plan's data VLAN when the plan names one (a warning).
 
-use lanready_schema::{Finding, Interface, Severity};
+use lanready_mibs::evidence as ev;
+use lanready_schema::{Finding, Severity};
 
-use super::{Check, FindingExt, interface_fix, no_user_ports};
-use crate::plan::SwitchPlan;
+use super::{Check, Ctx, FindingExt};
 
-/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
-pub fn evaluate(plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
-    let c = Check::DataVlan;
-    let a = plan.address.as_str();
-    let v = plan.voice_vlan;
-    if users.is_empty() {
-        return no_user_ports(c, a);
+pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
+    let k = Check::DataVlan;
+    let a = c.addr();
+    let v = c.plan.voice_vlan;
+    if let Some(f) = c.no_sockets(k) {
+        return f;
     }
-    if users.iter().all(|i| i.access_vlan.is_none()) {
-        return vec![c.unknown(a, "the switch does not report access VLANs (vmVlan): verify with `show interfaces switchport`")];
+    if c.users.iter().all(|i| i.access_vlan.is_none()) {
+        return vec![
+            k.unknown(a, "the switch does not report access VLANs (vmVlan): verify with `show interfaces switchport`")
+                .evidence("vmMembershipTable", c.table_text("vmMembershipTable")),
+        ];
     }
-    let data = plan
-        .data_vlan
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| "<data VLAN>".into());
+    let data = c.plan.data_vlan;
     let mut out = Vec::new();
-    for i in users {
-        let object = format!("vmVlan.{}", i.if_index);
-        match i.access_vlan {
-            Some(x) if x == v => out.push(
-                c.fail(
+    for i in &c.users {
+        let Some(x) = i.access_vlan else { continue };
+        let read = ev::read("vmVlan", i.if_index, x, None);
+        if x == v {
+            let mut lines = vec![];
+            let access = data.map(|d| format!("switchport access vlan {d}"));
+            if let Some(l) = &access {
+                lines.push(l.as_str());
+            } else {
+                lines.push(
+                    "! set `switchport access vlan <data VLAN>` (the plan names no data_vlan)",
+                );
+            }
+            let voice = format!("switchport voice vlan {v}");
+            lines.push(&voice);
+            out.push(
+                k.fail(
                     a,
                     Some(&i.name),
                     format!("the data VLAN is the voice VLAN ({v}): PCs and phones would share it"),
                 )
-                .evidence(object, x)
-                .fix(interface_fix(
-                    &i.name,
-                    &[
-                        &format!("switchport access vlan {data}"),
-                        &format!("switchport voice vlan {v}"),
-                    ],
-                )),
-            ),
-            Some(x) if plan.data_vlan.is_some_and(|d| d != x) => out.push(
-                c.fail(
+                .ev(read)
+                .fix(c.fixes.interface(&i.name, &lines)),
+            );
+        } else if let Some(d) = data.filter(|&d| d != x) {
+            out.push(
+                k.fail(
                     a,
                     Some(&i.name),
-                    format!("data VLAN {x}, the plan says {data}"),
+                    format!("data VLAN {x}, the plan says {d}"),
                 )
                 .severity(Severity::Warning)
-                .evidence(object, x)
-                .fix(interface_fix(
-                    &i.name,
-                    &[&format!("switchport access vlan {data}")],
-                )),
-            ),
-            _ => {}
+                .ev(read)
+                .fix(
+                    c.fixes
+                        .interface(&i.name, &[&format!("switchport access vlan {d}")]),
+                ),
+            );
         }
     }
     if out.is_empty() {
-        vec![c.pass(
+        vec![k.pass(
             a,
             format!("no user-facing port has voice VLAN {v} as its data VLAN"),
         )]
@@ -87,6 +92,7 @@ mod tests {
             f[0].remediation.as_deref(),
             Some("interface Gi1/0/3\n switchport access vlan 10\n switchport voice vlan 110")
         );
+        assert_eq!(f[0].evidence[0].object, "vmVlan.1003");
         let mut p = plan();
         p.data_vlan = None;
         check(Check::DataVlan, &s, &p, &["fail blocker Gi1/0/3"]);

@@ -1,19 +1,26 @@
 //! The readiness checks: a closed catalogue with stable ids, one file per check. Each check
-//! reads a switch's [`Snapshot`] against its [`SwitchPlan`] and returns findings (the values
-//! it read, with their MIB object names, and the IOS configuration that fixes a failure).
+//! reads one switch through a [`Ctx`] (its snapshot, its plan, and the port roles decided
+//! once for all checks) and returns findings: the values it read, each with the MIB object
+//! and index it came from, and the IOS configuration that fixes a failure, spelled for the
+//! switch's platform family ([`crate::remediation`]).
 //!
 //! **Architecture invariant:** checks never return `Err`. What a switch does not say makes a
-//! finding `unknown` ("verify by hand"), never a pass or a fail.
+//! finding `unknown` ("verify by hand"), never a pass or a fail. Only `user` ports get
+//! user-port checks and user-port fixes.
 //!
 //! Findings of one check on one switch: a failing check gives one finding per failing port
-//! (or per PSE, trunk, supply); a passing check gives one finding for the switch; a check
-//! that cannot tell gives one `unknown` finding for the switch.
+//! (or per pool, trunk, supply); a passing check gives one finding for the switch; a check
+//! that cannot tell gives one `unknown` finding for the switch; a check that does not apply
+//! (the PoE checks on a switch without sockets) gives one `not_applicable` finding.
 
 use std::fmt::Display;
 
-use lanready_schema::{Evidence, Finding, Interface, Severity, Snapshot, Status};
+use lanready_schema::{
+    Evidence, Finding, Interface, PortRole, RoleInfo, Severity, Snapshot, Status, TableStatus,
+};
 
 use crate::plan::SwitchPlan;
+use crate::remediation::Fixes;
 
 mod data_vlan;
 mod neighbours;
@@ -23,12 +30,16 @@ mod poe_port;
 mod port_admin;
 mod port_duplex;
 mod port_errors;
+mod port_mode;
 mod portfast;
 pub mod ports;
 mod power;
+mod qos;
+mod qos_egress;
 mod qos_trust;
 mod qos_uplink;
 mod reachability;
+mod security;
 mod voice_vlan_exists;
 mod voice_vlan_port;
 mod voice_vlan_trunk;
@@ -50,17 +61,227 @@ pub enum Check {
     DataVlan,
     QosTrust,
     QosUplink,
+    QosEgress,
     Neighbours,
     PhonesSeen,
+    AuthHostMode,
+    PortSecurity,
+    ErrdisableRecovery,
     PortDuplex,
     PortErrors,
     Portfast,
+    PortMode,
     PowerRedundancy,
     PortAdminDown,
 }
 
+/// One catalogue entry: the check, its stable id, its severity, what it asks, its weight
+/// in the score and the function that evaluates it.
+pub struct Spec {
+    pub check: Check,
+    pub id: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+    pub weight: u32,
+    pub eval: fn(&Ctx<'_>) -> Vec<Finding>,
+}
+
+use Severity::{Blocker, Info, Warning};
+
+/// The catalogue. Adding a check is one row here, one variant of [`Check`] and one file.
+pub const CATALOGUE: &[Spec] = &[
+    spec(
+        Check::Reachable,
+        "switch.reachable",
+        Blocker,
+        20,
+        "The switch answers SNMP",
+        reachability::evaluate,
+    ),
+    spec(
+        Check::PoeBudget,
+        "poe.budget",
+        Blocker,
+        15,
+        "Each PoE pool's budget covers the planned phones with headroom",
+        poe_budget::evaluate,
+    ),
+    spec(
+        Check::PoePort,
+        "poe.port",
+        Blocker,
+        10,
+        "PoE is enabled and healthy on every user-facing port",
+        poe_port::evaluate,
+    ),
+    spec(
+        Check::VoiceVlanExists,
+        "voice_vlan.exists",
+        Blocker,
+        10,
+        "The voice VLAN exists and is active",
+        voice_vlan_exists::evaluate,
+    ),
+    spec(
+        Check::VoiceVlanPort,
+        "voice_vlan.port",
+        Blocker,
+        10,
+        "Every user-facing port has the voice VLAN",
+        voice_vlan_port::evaluate,
+    ),
+    spec(
+        Check::VoiceVlanTrunk,
+        "voice_vlan.trunk",
+        Blocker,
+        10,
+        "Trunks toward the core carry the voice VLAN",
+        voice_vlan_trunk::evaluate,
+    ),
+    spec(
+        Check::DataVlan,
+        "vlan.data",
+        Blocker,
+        5,
+        "User-facing ports' data VLAN is not the voice VLAN",
+        data_vlan::evaluate,
+    ),
+    spec(
+        Check::QosTrust,
+        "qos.trust",
+        Blocker,
+        8,
+        "User-facing ports keep the phones' voice markings",
+        qos_trust::evaluate,
+    ),
+    spec(
+        Check::QosUplink,
+        "qos.uplink",
+        Blocker,
+        8,
+        "Physical uplinks queue EF traffic in a priority queue",
+        qos_uplink::evaluate,
+    ),
+    spec(
+        Check::QosEgress,
+        "qos.egress",
+        Warning,
+        3,
+        "User-facing ports queue EF toward the phone in a priority queue",
+        qos_egress::evaluate,
+    ),
+    spec(
+        Check::Neighbours,
+        "neighbours.discovery",
+        Warning,
+        4,
+        "Phones can learn the voice VLAN (CDP for Cisco phones, LLDP-MED for others)",
+        neighbours::evaluate,
+    ),
+    spec(
+        Check::PhonesSeen,
+        "phones.seen",
+        Warning,
+        1,
+        "Phones already connected use the voice VLAN",
+        phones_seen::evaluate,
+    ),
+    spec(
+        Check::AuthHostMode,
+        "security.auth",
+        Blocker,
+        5,
+        "802.1X / MAB on sockets admits a phone and the PC behind it",
+        security::auth,
+    ),
+    spec(
+        Check::PortSecurity,
+        "security.port_security",
+        Blocker,
+        5,
+        "Port security on sockets admits a phone and the PC behind it",
+        security::port_security,
+    ),
+    spec(
+        Check::ErrdisableRecovery,
+        "security.errdisable",
+        Warning,
+        2,
+        "Sockets that err-disable recover by themselves",
+        security::errdisable,
+    ),
+    spec(
+        Check::PortDuplex,
+        "port.duplex",
+        Warning,
+        3,
+        "No port runs half duplex",
+        port_duplex::evaluate,
+    ),
+    spec(
+        Check::PortErrors,
+        "port.errors",
+        Warning,
+        3,
+        "No port has a high error rate",
+        port_errors::evaluate,
+    ),
+    spec(
+        Check::Portfast,
+        "port.portfast",
+        Warning,
+        3,
+        "User-facing ports use portfast",
+        portfast::evaluate,
+    ),
+    spec(
+        Check::PortMode,
+        "port.mode",
+        Warning,
+        2,
+        "User-facing ports are access ports, not dynamic",
+        port_mode::evaluate,
+    ),
+    spec(
+        Check::PowerRedundancy,
+        "power.redundancy",
+        Warning,
+        3,
+        "Power supplies are healthy and redundant",
+        power::evaluate,
+    ),
+    spec(
+        Check::PortAdminDown,
+        "port.admin_down",
+        Info,
+        0,
+        "User-facing ports administratively down",
+        port_admin::evaluate,
+    ),
+];
+
+#[allow(clippy::too_many_arguments)]
+const fn spec(
+    check: Check,
+    id: &'static str,
+    severity: Severity,
+    weight: u32,
+    title: &'static str,
+    eval: fn(&Ctx<'_>) -> Vec<Finding>,
+) -> Spec {
+    Spec {
+        check,
+        id,
+        severity,
+        title,
+        weight,
+        eval,
+    }
+}
+
 impl Check {
-    pub const ALL: [Check; 16] = [
+    /// Every check, in catalogue order.
+    pub const ALL: [Check; 21] = [
         Check::Reachable,
         Check::PoeBudget,
         Check::PoePort,
@@ -70,116 +291,50 @@ impl Check {
         Check::DataVlan,
         Check::QosTrust,
         Check::QosUplink,
+        Check::QosEgress,
         Check::Neighbours,
         Check::PhonesSeen,
+        Check::AuthHostMode,
+        Check::PortSecurity,
+        Check::ErrdisableRecovery,
         Check::PortDuplex,
         Check::PortErrors,
         Check::Portfast,
+        Check::PortMode,
         Check::PowerRedundancy,
         Check::PortAdminDown,
     ];
 
+    pub fn spec(self) -> &'static Spec {
+        CATALOGUE
+            .iter()
+            .find(|s| s.check == self)
+            .expect("every check is in the catalogue")
+    }
+
     /// The stable id used in reports, the gate and JUnit.
     pub fn id(self) -> &'static str {
-        match self {
-            Check::Reachable => "switch.reachable",
-            Check::PoeBudget => "poe.budget",
-            Check::PoePort => "poe.port",
-            Check::VoiceVlanExists => "voice_vlan.exists",
-            Check::VoiceVlanPort => "voice_vlan.port",
-            Check::VoiceVlanTrunk => "voice_vlan.trunk",
-            Check::DataVlan => "vlan.data",
-            Check::QosTrust => "qos.trust",
-            Check::QosUplink => "qos.uplink",
-            Check::Neighbours => "neighbours.discovery",
-            Check::PhonesSeen => "phones.seen",
-            Check::PortDuplex => "port.duplex",
-            Check::PortErrors => "port.errors",
-            Check::Portfast => "port.portfast",
-            Check::PowerRedundancy => "power.redundancy",
-            Check::PortAdminDown => "port.admin_down",
-        }
+        self.spec().id
     }
 
     pub fn from_id(id: &str) -> Option<Check> {
-        Check::ALL.into_iter().find(|c| c.id() == id)
+        CATALOGUE.iter().find(|s| s.id == id).map(|s| s.check)
     }
 
-    /// The severity of the check's failures (a few findings are milder; see each check).
+    /// The severity of the check's failures (a few findings are milder or harder; see each
+    /// check).
     pub fn severity(self) -> Severity {
-        match self {
-            Check::Reachable
-            | Check::PoeBudget
-            | Check::PoePort
-            | Check::VoiceVlanExists
-            | Check::VoiceVlanPort
-            | Check::VoiceVlanTrunk
-            | Check::DataVlan
-            | Check::QosTrust
-            | Check::QosUplink => Severity::Blocker,
-            Check::Neighbours
-            | Check::PortDuplex
-            | Check::PortErrors
-            | Check::Portfast
-            | Check::PowerRedundancy
-            | Check::PhonesSeen => Severity::Warning,
-            Check::PortAdminDown => Severity::Info,
-        }
+        self.spec().severity
     }
 
     /// What the check asks, in a line (for the catalogue and JUnit).
     pub fn title(self) -> &'static str {
-        match self {
-            Check::Reachable => "The switch answers SNMP",
-            Check::PoeBudget => "Each PSE's PoE budget covers the planned phones with headroom",
-            Check::PoePort => "PoE is enabled and healthy on every user-facing port",
-            Check::VoiceVlanExists => "The voice VLAN exists and is active",
-            Check::VoiceVlanPort => "Every user-facing port has the voice VLAN",
-            Check::VoiceVlanTrunk => "Trunks toward the core carry the voice VLAN",
-            Check::DataVlan => "User-facing ports' data VLAN is not the voice VLAN",
-            Check::QosTrust => "User-facing ports trust or classify phone markings",
-            Check::QosUplink => "Uplinks queue EF traffic in a priority queue",
-            Check::Neighbours => "CDP or LLDP runs, so phones learn the voice VLAN",
-            Check::PhonesSeen => "Phones already connected use the voice VLAN",
-            Check::PortDuplex => "No port runs half duplex",
-            Check::PortErrors => "No port has a high error rate",
-            Check::Portfast => "User-facing ports use portfast",
-            Check::PowerRedundancy => "Power supplies are healthy and redundant",
-            Check::PortAdminDown => "User-facing ports administratively down",
-        }
+        self.spec().title
     }
 
     /// Evaluates the check on one switch that answered.
     pub fn evaluate(self, snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
-        self.evaluate_with(snap, plan, &ports::user_ports(snap, plan))
-    }
-
-    /// [`Check::evaluate`] with the switch's user-facing ports ([`ports::user_ports`])
-    /// already selected: the checks of one switch share one selection.
-    pub fn evaluate_with(
-        self,
-        snap: &Snapshot,
-        plan: &SwitchPlan,
-        users: &[&Interface],
-    ) -> Vec<Finding> {
-        match self {
-            Check::Reachable => reachability::evaluate(snap, plan),
-            Check::PoeBudget => poe_budget::evaluate(snap, plan, users),
-            Check::PoePort => poe_port::evaluate(snap, plan, users),
-            Check::VoiceVlanExists => voice_vlan_exists::evaluate(snap, plan),
-            Check::VoiceVlanPort => voice_vlan_port::evaluate(plan, users),
-            Check::VoiceVlanTrunk => voice_vlan_trunk::evaluate(snap, plan),
-            Check::DataVlan => data_vlan::evaluate(plan, users),
-            Check::QosTrust => qos_trust::evaluate(snap, plan, users),
-            Check::QosUplink => qos_uplink::evaluate(snap, plan),
-            Check::Neighbours => neighbours::evaluate(snap, plan, users),
-            Check::PhonesSeen => phones_seen::evaluate(snap, plan),
-            Check::PortDuplex => port_duplex::evaluate(snap, plan),
-            Check::PortErrors => port_errors::evaluate(snap, plan),
-            Check::Portfast => portfast::evaluate(plan, users),
-            Check::PowerRedundancy => power::evaluate(snap, plan),
-            Check::PortAdminDown => port_admin::evaluate(plan, users),
-        }
+        (self.spec().eval)(&Ctx::new(snap, plan))
     }
 
     /// A passing finding for the switch.
@@ -195,6 +350,17 @@ impl Check {
     /// The check could not tell: verify by hand.
     pub fn unknown(self, switch: &str, message: impl Into<String>) -> Finding {
         self.finding(Status::Unknown, self.severity(), switch, None, message)
+    }
+
+    /// The check does not apply to this switch.
+    pub fn not_applicable(self, switch: &str, message: impl Into<String>) -> Finding {
+        self.finding(
+            Status::NotApplicable,
+            self.severity(),
+            switch,
+            None,
+            message,
+        )
     }
 
     fn finding(
@@ -218,18 +384,153 @@ impl Check {
     }
 }
 
-/// Every check on a switch that answered, in catalogue order.
-pub fn evaluate_all(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
-    evaluate_all_with(snap, plan, &ports::user_ports(snap, plan))
+/// One switch as the checks see it: the snapshot, the plan, each interface's role (decided
+/// once, with the plan), and the ports each kind of check looks at.
+pub struct Ctx<'a> {
+    pub snap: &'a Snapshot,
+    pub plan: &'a SwitchPlan,
+    /// The role of `snap.interfaces[k]`.
+    pub roles: Vec<RoleInfo>,
+    /// The sockets, in ifIndex order.
+    pub users: Vec<&'a Interface>,
+    /// What carries VLANs toward the core: configured trunks and trunk Port-channels, not
+    /// their members (a member's VLANs are its Port-channel's).
+    pub trunks: Vec<&'a Interface>,
+    /// Physical uplink ports, where egress queuing lives: physical trunks outside a
+    /// channel, and the members of trunk Port-channels.
+    pub uplink_ports: Vec<&'a Interface>,
+    pub fixes: Fixes<'a>,
 }
 
-/// [`evaluate_all`] with the switch's user-facing ports ([`ports::user_ports`]) already
-/// selected.
-pub fn evaluate_all_with(snap: &Snapshot, plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
-    Check::ALL
-        .iter()
-        .flat_map(|c| c.evaluate_with(snap, plan, users))
-        .collect()
+impl<'a> Ctx<'a> {
+    pub fn new(snap: &'a Snapshot, plan: &'a SwitchPlan) -> Ctx<'a> {
+        let roles = ports::roles(snap, plan);
+        let with = |want: &[PortRole]| -> Vec<&'a Interface> {
+            snap.interfaces
+                .iter()
+                .zip(&roles)
+                .filter(|(_, r)| want.contains(&r.role))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let users = with(&[PortRole::User]);
+        let trunk_like = |i: &Interface| {
+            i.trunk || matches!(i.trunk_mode.as_deref(), Some("on" | "onNoNegotiate"))
+        };
+        let mut trunks: Vec<&Interface> = with(&[PortRole::Trunk]);
+        trunks.extend(
+            with(&[PortRole::PortChannel])
+                .into_iter()
+                .filter(|i| trunk_like(i)),
+        );
+        trunks.sort_by_key(|i| i.if_index);
+        let trunk_channels: Vec<u32> = trunks
+            .iter()
+            .filter(|i| lanready_mibs::decode::links::is_port_channel(i))
+            .map(|i| i.if_index)
+            .collect();
+        let mut uplink_ports: Vec<&Interface> = with(&[PortRole::Trunk]);
+        uplink_ports.extend(with(&[PortRole::ChannelMember]).into_iter().filter(|i| {
+            i.channel
+                .as_ref()
+                .is_some_and(|c| trunk_channels.contains(&c.if_index))
+        }));
+        uplink_ports.sort_by_key(|i| i.if_index);
+        Ctx {
+            snap,
+            plan,
+            roles,
+            users,
+            trunks,
+            uplink_ports,
+            fixes: Fixes::new(&snap.platform),
+        }
+    }
+
+    /// The switch's address, as findings name it.
+    pub fn addr(&self) -> &str {
+        &self.plan.address
+    }
+
+    /// The role of an interface of this snapshot.
+    pub fn role_of(&self, i: &Interface) -> Option<&RoleInfo> {
+        let k = self
+            .snap
+            .interfaces
+            .iter()
+            .position(|x| x.if_index == i.if_index)?;
+        self.roles.get(k)
+    }
+
+    /// How many interfaces have each role, in words (`48 user, 2 trunk, 2 channel_member`).
+    pub fn role_counts(&self) -> String {
+        let mut out = Vec::new();
+        for r in PortRole::ALL {
+            let n = self.roles.iter().filter(|x| x.role == r).count();
+            if n > 0 {
+                out.push(format!("{n} {}", r.name()));
+            }
+        }
+        out.join(", ")
+    }
+
+    /// When the switch has no socket: a finding saying the check does not apply, read from a
+    /// complete interface table; or unknown when the interface table was not read whole (a
+    /// switch whose tables were not read never passes for "no sockets").
+    pub fn no_sockets(&self, c: Check) -> Option<Vec<Finding>> {
+        if !self.users.is_empty() {
+            return None;
+        }
+        Some(vec![match self.snap.tables.get("ifTable") {
+            Some(TableStatus::Present { rows }) if !self.snap.interfaces.is_empty() => c
+                .not_applicable(
+                    self.addr(),
+                    format!(
+                        "not applicable: no user-facing port on this switch ({})",
+                        self.role_counts()
+                    ),
+                )
+                .evidence("ifTable", format!("{rows} rows")),
+            other => c
+                .unknown(
+                    self.addr(),
+                    "unknown: the interface table was not read, so which ports are sockets is unknown: verify with `show interfaces status`",
+                )
+                .evidence("ifTable", table_text(other)),
+        }])
+    }
+
+    /// Whether a table group was read with rows (`Some(true)`), answered empty or absent
+    /// (`Some(false)`), or could not be read (`None`).
+    pub fn table(&self, name: &str) -> Option<bool> {
+        table(self.snap, name)
+    }
+
+    /// The table group's status in words, for evidence.
+    pub fn table_text(&self, name: &str) -> String {
+        table_text(self.snap.tables.get(name))
+    }
+}
+
+/// A table status in words: `48 rows`, `absent`, `not read (timeout)`.
+pub fn table_text(t: Option<&TableStatus>) -> String {
+    match t {
+        Some(TableStatus::Present { rows }) => format!("{rows} rows"),
+        Some(TableStatus::Absent) => "absent".into(),
+        Some(TableStatus::Error { reason }) => format!("not read ({reason})"),
+        None => "not read".into(),
+    }
+}
+
+/// Every check on a switch that answered, in catalogue order.
+pub fn evaluate_all(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+    let ctx = Ctx::new(snap, plan);
+    evaluate_ctx(&ctx)
+}
+
+/// Every check on a prepared [`Ctx`].
+pub fn evaluate_ctx(ctx: &Ctx<'_>) -> Vec<Finding> {
+    CATALOGUE.iter().flat_map(|s| (s.eval)(ctx)).collect()
 }
 
 /// A switch that could not be read: `switch.reachable` fails and every other check is
@@ -240,7 +541,10 @@ pub fn unreachable(address: &str, error: &str) -> Vec<Finding> {
 
 /// Builder methods on the schema's [`Finding`].
 pub trait FindingExt: Sized {
+    /// A free-form evidence item (a table statement, a plan figure).
     fn evidence(self, object: impl Display, value: impl Display) -> Self;
+    /// An evidence item built with [`lanready_mibs::evidence`].
+    fn ev(self, e: Evidence) -> Self;
     fn fix(self, ios: impl Into<String>) -> Self;
     fn severity(self, severity: Severity) -> Self;
 }
@@ -254,8 +558,14 @@ impl FindingExt for Finding {
         self
     }
 
+    fn ev(mut self, e: Evidence) -> Self {
+        self.evidence.push(e);
+        self
+    }
+
     fn fix(mut self, ios: impl Into<String>) -> Self {
-        self.remediation = Some(ios.into());
+        let s = ios.into();
+        self.remediation = (!s.trim().is_empty()).then_some(s);
         self
     }
 
@@ -268,7 +578,6 @@ impl FindingExt for Finding {
 /// Whether the switch had a table group (`Snapshot::tables`): Some(true) read with rows,
 /// Some(false) absent or empty, None when it was not read or the read failed.
 pub(crate) fn table(snap: &Snapshot, name: &str) -> Option<bool> {
-    use lanready_schema::TableStatus;
     match snap.tables.get(name)? {
         TableStatus::Present { rows } => Some(*rows > 0),
         TableStatus::Absent => Some(false),
@@ -276,51 +585,18 @@ pub(crate) fn table(snap: &Snapshot, name: &str) -> Option<bool> {
     }
 }
 
-/// How QoS can be judged on a switch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum QosView {
-    /// Class-based QoS was read (`mqc`, `absent`): policies say what is configured.
-    Mqc,
-    /// Nothing under cbQoS, on an IOS-XE Catalyst (3650/3850/9000), which has only MQC:
-    /// no policy is configured at all.
-    MqcNone,
-    /// Only port trust is readable (csqIfTrustState).
-    Trust,
-    /// Nothing readable: an mls qos platform, or the read failed.
-    Unknown,
-}
-
-pub(crate) fn qos_view(snap: &Snapshot) -> QosView {
-    match snap.qos.status.as_str() {
-        "mqc" | "absent" => QosView::Mqc,
-        "trust" => QosView::Trust,
-        _ if mqc_only(snap) && table(snap, "cbQosServicePolicyTable").is_some() => QosView::MqcNone,
-        _ if snap.interfaces.iter().any(|i| i.qos_trust.is_some()) => QosView::Trust,
-        _ => QosView::Unknown,
+/// A count in words: `1 port` / `3 ports`.
+pub(crate) fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 
-/// IOS-XE Catalyst switches (CAT9K, CAT3K_CAA) configure QoS only with MQC.
-fn mqc_only(snap: &Snapshot) -> bool {
-    let d = snap.system.descr.as_deref().unwrap_or("");
-    ["CAT9K", "CAT3K_CAA", "CAT4500E", "IOS-XE", "IOS XE"]
-        .iter()
-        .any(|k| d.contains(k))
-}
-
-/// `interface NAME` followed by indented lines: the usual shape of a remediation.
-pub(crate) fn interface_fix(port: &str, lines: &[&str]) -> String {
-    let mut s = format!("interface {port}");
-    for l in lines {
-        s.push_str("\n ");
-        s.push_str(l);
-    }
-    s
-}
-
-/// The result when a per-port check has no user-facing ports to look at.
-pub(crate) fn no_user_ports(check: Check, switch: &str) -> Vec<Finding> {
-    vec![check.pass(switch, "no user-facing ports on this switch")]
+/// Port names in a compact form: `Gi1/0/1-4, Gi1/0/7, Te1/1/1`.
+pub fn compact_ports<S: AsRef<str>>(names: &[S]) -> String {
+    ports::compact(names)
 }
 
 #[cfg(test)]
@@ -336,5 +612,9 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), Check::ALL.len());
+        assert_eq!(CATALOGUE.len(), Check::ALL.len());
+        for (s, c) in CATALOGUE.iter().zip(Check::ALL) {
+            assert_eq!(s.check, c, "catalogue order is Check::ALL's");
+        }
     }
 }

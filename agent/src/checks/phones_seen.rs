@@ -1,15 +1,15 @@
 //! `phones.seen`: phones already connected (CDP/LLDP neighbours that say they are phones)
 //! on user-facing ports use the plan's voice VLAN.
 
-use lanready_schema::{Finding, Snapshot};
+use lanready_schema::{Finding, PortRole};
 
-use super::{Check, FindingExt, interface_fix};
-use crate::plan::SwitchPlan;
+use super::{Check, Ctx, FindingExt};
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+pub fn evaluate(ctx: &Ctx<'_>) -> Vec<Finding> {
     let c = Check::PhonesSeen;
-    let a = plan.address.as_str();
-    let v = plan.voice_vlan;
+    let a = ctx.addr();
+    let snap = ctx.snap;
+    let v = ctx.plan.voice_vlan;
     let phones: Vec<_> = snap.neighbours.iter().filter(|n| n.is_phone).collect();
     let mut out = Vec::new();
     for n in &phones {
@@ -26,9 +26,23 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
                     .map(|i| i.name.clone())
             })
             .unwrap_or_else(|| format!("ifIndex {}", n.if_index));
-        let object = match n.protocol.as_str() {
-            "cdp" => format!("cdpCacheVlanID.{}", n.if_index),
-            _ => format!("lldpXMedRemMediaPolicyVlanID[ifIndex {}]", n.if_index),
+        let object = match (n.protocol.as_str(), n.row.as_deref()) {
+            ("cdp", Some(row)) => format!("cdpCacheVlanID.{row}"),
+            (p, _) => format!("{p} neighbour on ifIndex {} voice VLAN", n.if_index),
+        };
+        // The fix goes on sockets only: a phone seen on another role's port is reported,
+        // and the port left alone.
+        let socket = snap
+            .interfaces
+            .iter()
+            .find(|i| i.if_index == n.if_index)
+            .and_then(|i| ctx.role_of(i))
+            .is_some_and(|r| r.role == PortRole::User);
+        let fix = if socket {
+            ctx.fixes
+                .interface(&port, &[&format!("switchport voice vlan {v}")])
+        } else {
+            format!("! {port} is not a socket lanready configures: check the phone there by hand.")
         };
         out.push(
             c.fail(
@@ -40,10 +54,7 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
                 ),
             )
             .evidence(object, other)
-            .fix(interface_fix(
-                &port,
-                &[&format!("switchport voice vlan {v}")],
-            )),
+            .fix(fix),
         );
     }
     if !out.is_empty() {
@@ -58,8 +69,8 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
                 n => format!("{n} phone(s) seen, none on another voice VLAN"),
             },
         )
-        .evidence("cdpCacheTable phones", by("cdp"))
-        .evidence("lldpRemTable phones", by("lldp")),
+        .evidence("cdpCacheTable", format!("{} phones", by("cdp")))
+        .evidence("lldpRemTable", format!("{} phones", by("lldp"))),
     ]
 }
 
@@ -79,6 +90,7 @@ mod tests {
             interface: None,
             protocol: "cdp".into(),
             device_id: Some(format!("SEP00000000{if_index}")),
+            row: Some(format!("{if_index}.1")),
             is_phone: true,
             voice_vlan: Some(vlan),
             ..Neighbour::default()

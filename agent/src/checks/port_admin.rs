@@ -1,33 +1,32 @@
 //! `port.admin_down`: user-facing ports that are administratively down. They stay in every
 //! other check (someone will plug a phone in), and are listed here as information.
 
-use lanready_schema::{Finding, Interface};
+use lanready_mibs::evidence as ev;
+use lanready_schema::Finding;
 
-use super::{Check, FindingExt, interface_fix, no_user_ports};
-use crate::plan::SwitchPlan;
+use super::{Check, Ctx, FindingExt};
 
-/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
-pub fn evaluate(plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
-    let c = Check::PortAdminDown;
-    let a = plan.address.as_str();
-    if users.is_empty() {
-        return no_user_ports(c, a);
+pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
+    let k = Check::PortAdminDown;
+    if let Some(f) = c.no_sockets(k) {
+        return f;
     }
-    let out: Vec<Finding> = users
+    let out: Vec<Finding> = c
+        .users
         .iter()
         .filter(|i| i.admin_up == Some(false))
         .map(|i| {
-            c.fail(
-                a,
+            k.fail(
+                c.addr(),
                 Some(&i.name),
                 "administratively down: a phone plugged here gets no link",
             )
-            .evidence(format!("ifAdminStatus.{}", i.if_index), "down")
-            .fix(interface_fix(&i.name, &["no shutdown"]))
+            .ev(ev::read("ifAdminStatus", i.if_index, 2, Some("down")))
+            .fix(c.fixes.interface(&i.name, &["no shutdown"]))
         })
         .collect();
     if out.is_empty() {
-        vec![c.pass(a, "no user-facing port is shut down")]
+        vec![k.pass(c.addr(), "no user-facing port is shut down")]
     } else {
         out
     }
@@ -43,6 +42,7 @@ mod tests {
         let mut s = ready();
         check(Check::PortAdminDown, &s, &plan(), &["pass info -"]);
         port(&mut s, "Gi1/0/20").admin_up = Some(false);
-        check(Check::PortAdminDown, &s, &plan(), &["fail info Gi1/0/20"]);
+        let f = check(Check::PortAdminDown, &s, &plan(), &["fail info Gi1/0/20"]);
+        assert_eq!(f[0].evidence[0].value, "2 (down)");
     }
 }

@@ -1,65 +1,59 @@
-//! Which interfaces are user-facing (sockets a phone may be plugged into) and which are
-//! trunks toward the core. The rules are in `docs/checks.md`.
+//! Which interfaces are sockets: the port roles of [`lanready_mibs::decode::roles`] with
+//! the plan applied (its include and exclude patterns, its role overrides, its uplink
+//! speed), and the helpers that list ports for people. The rules are in `docs/checks.md`.
 
-use lanready_schema::{Interface, Snapshot};
+use lanready_mibs::decode::roles::{RoleOptions, classify};
+use lanready_schema::{Interface, PortRole, RoleGroup, RoleInfo, Snapshot};
 
-use crate::plan::{PortSelection, SwitchPlan};
+use crate::plan::SwitchPlan;
 
 /// IANA ifType ethernetCsmacd.
 pub const ETHERNET_CSMACD: u32 = 6;
 
-/// Name prefixes of ports that are uplinks by default: 10G and faster, and the app-hosting
-/// port of Catalyst 9000 (`Ap1/0/1`). `Tw` (2.5G) and `Fi` (5G) are mGig user ports.
-const UPLINK_PREFIXES: &[&str] = &[
-    "Te",
-    "Twe",
-    "Fo",
-    "Hu",
-    "Ap",
-    "TenGig",
-    "TwentyFive",
-    "Forty",
-    "Hundred",
-    "AppGig",
-];
+/// Every interface's role under the plan, in the snapshot's order.
+pub fn roles(snap: &Snapshot, plan: &SwitchPlan) -> Vec<RoleInfo> {
+    let say = |i: &Interface| plan.ports.say(&i.name);
+    classify(
+        snap,
+        &RoleOptions {
+            uplink_speed_mbps: plan.ports.uplink_speed_mbps,
+            plan: &say,
+        },
+    )
+}
 
-/// The user-facing ports of a switch, in ifIndex order.
+/// The sockets of a switch under the plan, in ifIndex order.
 pub fn user_ports<'a>(snap: &'a Snapshot, plan: &SwitchPlan) -> Vec<&'a Interface> {
     snap.interfaces
         .iter()
-        .filter(|i| is_user_port(i, &plan.ports))
+        .zip(roles(snap, plan))
+        .filter(|(_, r)| r.role == PortRole::User)
+        .map(|(i, _)| i)
         .collect()
 }
 
-/// Trunking ports (uplinks toward the core), in ifIndex order.
-pub fn trunks(snap: &Snapshot) -> Vec<&Interface> {
-    snap.interfaces.iter().filter(|i| i.trunk).collect()
-}
-
-/// A user-facing port: a physical Ethernet port that is not trunking, whose name passes the
-/// plan's patterns, and that is not an uplink by speed or name, unless an include pattern
-/// names it explicitly (mGig user ports on Te interfaces).
-pub fn is_user_port(i: &Interface, sel: &PortSelection) -> bool {
-    if i.trunk || i.if_type != Some(ETHERNET_CSMACD) || !sel.selects(&i.name) {
-        return false;
+/// Roles grouped by role and reason, ports in port order, groups in role order: what the
+/// report lists so an engineer can see, and correct, which ports are sockets.
+pub fn role_groups(snap: &Snapshot, roles: &[RoleInfo]) -> Vec<RoleGroup> {
+    let mut out: Vec<RoleGroup> = Vec::new();
+    for (i, r) in snap.interfaces.iter().zip(roles) {
+        match out
+            .iter_mut()
+            .find(|g| g.role == r.role && g.reason == r.reason)
+        {
+            Some(g) => g.ports.push(i.name.clone()),
+            None => out.push(RoleGroup {
+                role: r.role,
+                reason: r.reason.clone(),
+                ports: vec![i.name.clone()],
+            }),
+        }
     }
-    if !sel.include.is_empty() {
-        // The plan named its user ports: trust it over the uplink heuristics.
-        return true;
+    for g in &mut out {
+        g.ports.sort_by(|a, b| natural_cmp(a, b));
     }
-    let fast = i.speed_mbps.is_some_and(|s| s >= sel.uplink_speed_mbps);
-    !fast && !is_uplink_name(&i.name)
-}
-
-fn is_uplink_name(name: &str) -> bool {
-    // The prefix is the letters before the first digit.
-    let letters: &str = name
-        .split(|c: char| c.is_ascii_digit())
-        .next()
-        .unwrap_or("");
-    UPLINK_PREFIXES
-        .iter()
-        .any(|p| letters == *p || (p.len() > 3 && letters.starts_with(p)))
+    out.sort_by_key(|g| g.role);
+    out
 }
 
 /// Parses a VLAN list (`1-99,110,200-4094`) and says whether it has `vlan`; None when the
@@ -115,83 +109,74 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     ca.len().cmp(&cb.len()).then_with(|| a.cmp(b))
 }
 
+/// Port names in a compact form: consecutive last numbers with the same prefix become a
+/// range (`Gi1/0/1-44, Gi1/0/46, Te1/1/1-2`).
+pub fn compact<S: AsRef<str>>(names: &[S]) -> String {
+    let mut sorted: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
+    sorted.sort_by(|a, b| natural_cmp(a, b));
+    sorted.dedup();
+    let split = |n: &str| -> (String, Option<u32>) {
+        let digits = n.len() - n.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let (head, tail) = n.split_at(n.len() - digits);
+        (head.to_string(), tail.parse().ok())
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut run: Option<(String, u32, u32)> = None;
+    let flush = |run: &mut Option<(String, u32, u32)>, out: &mut Vec<String>| {
+        if let Some((head, a, b)) = run.take() {
+            out.push(if a == b {
+                format!("{head}{a}")
+            } else {
+                format!("{head}{a}-{b}")
+            });
+        }
+    };
+    for n in sorted {
+        match split(n) {
+            (head, Some(k)) => match &mut run {
+                Some((h, _, b)) if *h == head && *b + 1 == k => *b = k,
+                _ => {
+                    flush(&mut run, &mut out);
+                    run = Some((head, k, k));
+                }
+            },
+            (head, None) => {
+                flush(&mut run, &mut out);
+                out.push(head);
+            }
+        }
+    }
+    flush(&mut run, &mut out);
+    out.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn port(name: &str, speed: u64) -> Interface {
-        Interface {
-            if_index: 1,
-            name: name.into(),
-            if_type: Some(ETHERNET_CSMACD),
-            speed_mbps: Some(speed),
-            ..Interface::default()
-        }
-    }
-
-    fn check(i: Interface, sel: &PortSelection, expected: bool) {
-        assert_eq!(is_user_port(&i, sel), expected, "{i:?}");
-    }
+    use crate::checks::testutil;
+    use crate::plan::PortSelection;
 
     #[test]
-    fn user_facing_by_default() {
-        let sel = PortSelection::default();
-        check(port("Gi1/0/1", 1000), &sel, true);
-        check(port("Fa0/5", 100), &sel, true);
-        check(port("Te1/1/1", 10_000), &sel, false);
-        check(port("Te1/0/37", 1000), &sel, false);
-        check(port("TwentyFiveGigE1/1/1", 25_000), &sel, false);
-        check(port("Twe1/0/1", 1000), &sel, false);
-        check(port("Gi0/0", 1000), &sel, false);
-        check(port("Fa0", 100), &sel, false);
-        check(
-            Interface {
-                trunk: true,
-                ..port("Gi1/0/48", 1000)
-            },
-            &sel,
-            false,
+    fn the_plan_moves_roles() {
+        let snap = testutil::ready();
+        let mut plan = testutil::plan();
+        assert_eq!(user_ports(&snap, &plan).len(), 48);
+        plan.ports = PortSelection::new(vec![], vec!["Gi1/0/4[78]".into()], 10_000).unwrap();
+        assert_eq!(user_ports(&snap, &plan).len(), 46);
+        plan.ports = PortSelection::new(vec![], vec![], 10_000)
+            .unwrap()
+            .with_roles(vec![("Gi1/0/1".into(), PortRole::Uplink)])
+            .unwrap();
+        let r = roles(&snap, &plan);
+        assert_eq!(r[0].role, PortRole::Uplink);
+        assert!(
+            r[0].reason.starts_with("the plan sets role uplink"),
+            "{}",
+            r[0].reason
         );
-        check(
-            Interface {
-                if_type: Some(53),
-                ..port("Vl10", 1000)
-            },
-            &sel,
-            false,
-        );
-        check(
-            Interface {
-                if_type: Some(161),
-                ..port("Po1", 2000)
-            },
-            &sel,
-            false,
-        );
-        // Administratively down ports are still sockets someone will use.
-        check(
-            Interface {
-                admin_up: Some(false),
-                ..port("Gi1/0/2", 1000)
-            },
-            &sel,
-            true,
-        );
-    }
-
-    #[test]
-    fn include_and_exclude_patterns() {
-        let sel = PortSelection::new(
-            vec!["Gi1/0/*".into(), "Te1/0/*".into()],
-            vec!["Gi1/0/4[78]".into()],
-            10_000,
-        )
-        .unwrap();
-        check(port("Gi1/0/1", 1000), &sel, true);
-        check(port("Gi1/0/47", 1000), &sel, false);
-        check(port("Gi2/0/1", 1000), &sel, false);
-        // Named by an include pattern: a user port even at 10G.
-        check(port("Te1/0/40", 10_000), &sel, true);
+        let groups = role_groups(&snap, &r);
+        assert_eq!(groups[0].role, PortRole::User);
+        assert_eq!(groups[0].ports.len(), 47);
     }
 
     #[test]
@@ -204,12 +189,16 @@ mod tests {
     }
 
     #[test]
-    fn natural_order() {
+    fn natural_order_and_compact_lists() {
         let mut v = vec!["Gi1/0/10", "Gi1/0/2", "Gi2/0/1", "Gi1/0/1", "Te1/1/1"];
         v.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(
             v,
             vec!["Gi1/0/1", "Gi1/0/2", "Gi1/0/10", "Gi2/0/1", "Te1/1/1"]
         );
+        let names = [
+            "Gi1/0/3", "Gi1/0/1", "Gi1/0/2", "Gi1/0/5", "Te1/1/1", "Te1/1/2", "Vlan1", "Nu0",
+        ];
+        assert_eq!(compact(&names), "Gi1/0/1-3, Gi1/0/5, Nu0, Te1/1/1-2, Vlan1");
     }
 }

@@ -1,22 +1,34 @@
 //! `power.redundancy`: power supplies are healthy (a failed one is a warning) and
 //! redundant (one supply per switch is noted as info).
 
-use lanready_schema::{Finding, Severity, Snapshot};
+use lanready_mibs::decode::stack::{EnvMonState, FruPowerStatus};
+use lanready_mibs::evidence as ev;
+use lanready_schema::{Finding, PowerSupply, Severity};
 
-use super::{Check, FindingExt};
-use crate::plan::SwitchPlan;
+use super::{Check, Ctx, FindingExt};
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+fn state_ev(p: &PowerSupply) -> lanready_schema::Evidence {
+    let raw = if p.source == "ciscoEnvMonSupplyState" {
+        EnvMonState::raw(&p.state)
+    } else {
+        FruPowerStatus::raw(&p.state)
+    };
+    ev::read(&p.source, p.index, raw, None)
+}
+
+pub fn evaluate(ctx: &Ctx<'_>) -> Vec<Finding> {
     let c = Check::PowerRedundancy;
-    let a = plan.address.as_str();
+    let a = ctx.addr();
+    let snap = ctx.snap;
     let psus = &snap.power_supplies;
     if psus.is_empty() {
         return vec![c.unknown(
             a,
             "the switch does not report its power supplies: verify with `show environment power`",
-        )];
+        )
+        .evidence("ciscoEnvMonSupplyStatusTable", ctx.table_text("ciscoEnvMonSupplyStatusTable"))
+        .evidence("cefcFRUPowerStatusTable", ctx.table_text("cefcFRUPowerStatusTable"))];
     }
-    let object = |p: &lanready_schema::PowerSupply| format!("{}.{}", p.source, p.index);
     let mut out: Vec<Finding> = psus
         .iter()
         .filter(|p| !p.ok && p.state != "notPresent")
@@ -30,19 +42,19 @@ pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
                     p.state
                 ),
             )
-            .evidence(object(p), &p.state)
+            .ev(state_ev(p))
             .fix("! Replace or reseat the failed supply (`show environment power` names it).")
         })
         .collect();
     let ok = psus.iter().filter(|p| p.ok).count();
-    let members = snap.stack.len().max(1);
+    let members = snap.stack.len().max(snap.platform.modular as usize).max(1);
     if out.is_empty() && ok < 2 * members {
         let mut f = c
             .fail(a, None, format!("{ok} working power supply(ies) for {members} switch(es): no redundant power"))
             .severity(Severity::Info)
             .fix("! Optional: add a second power supply to each member (or StackPower) so a supply failure does not drop phones.");
         for p in psus {
-            f = f.evidence(object(p), &p.state);
+            f = f.ev(state_ev(p));
         }
         out.push(f);
     }

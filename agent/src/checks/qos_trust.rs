@@ -1,130 +1,213 @@
-//! `qos.trust`: user-facing ports trust or classify the phones' markings: an input service
-//! policy (auto-QoS or hand-made), or a trusting port state (csqIfTrustState). Where the
-//! switch exposes neither (mls qos platforms), the answer is "unknown, verify by hand".
+//! `qos.trust`: sockets keep the phones' voice markings. How depends on the family:
+//! - IOS-XE trusts DSCP and CoS by default, so only an input policy can spoil voice: one
+//!   that re-marks it, or auto-QoS `cisco-phone`, which trusts only Cisco phones seen over
+//!   CDP and re-marks an LLDP-MED (Avaya) phone's voice to 0.
+//! - Classic IOS and 6500 (`mls qos`): a port that does not trust re-marks to 0 once QoS is
+//!   on; judged per port where csqIfTrustState answers, else unknown.
 
-use lanready_schema::{Finding, Interface, Snapshot};
+use lanready_mibs::decode::qos::TrustState;
+use lanready_mibs::evidence as ev;
+use lanready_schema::Finding;
 
-use super::{Check, FindingExt, QosView, interface_fix, no_user_ports};
-use crate::plan::SwitchPlan;
+use super::qos::{self, View};
+use super::{Check, Ctx, FindingExt};
 
 /// Trust states that keep a phone's markings.
 const TRUSTING: &[&str] = &["trustDscp", "trustCoS", "trustIpPrec"];
 
-/// `users`: the switch's user-facing ports ([`super::ports::user_ports`]).
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan, users: &[&Interface]) -> Vec<Finding> {
-    let c = Check::QosTrust;
-    let a = plan.address.as_str();
-    if users.is_empty() {
-        return no_user_ports(c, a);
+pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
+    let k = Check::QosTrust;
+    let a = c.addr();
+    if let Some(f) = c.no_sockets(k) {
+        return f;
     }
-    let view = super::qos_view(snap);
-    if view == QosView::Unknown {
-        return vec![c
-            .unknown(a, "unknown, verify by hand: this switch exposes no QoS over SNMP (mls qos platform); check `show mls qos interface` for `trust device cisco-phone` / `trust dscp` or auto-QoS")
-            .evidence("cbQosServicePolicyTable", if snap.qos.status.is_empty() { "not read" } else { snap.qos.status.as_str() })];
-    }
-    let mqc = matches!(view, QosView::Mqc | QosView::MqcNone);
+    let snap = c.snap;
+    let needs = &c.plan.phones;
+    let view = qos::view(snap);
+    let trust_fix = |name: &str| match c.fixes.trust(needs.lldp_med) {
+        Some(lines) => c.fixes.interface(name, &lines),
+        None => {
+            format!("! {name}: trust the phones' DSCP on this port (verify the platform's command)")
+        }
+    };
     let mut out = Vec::new();
-    for i in users {
-        let input = snap
-            .qos
-            .policies
-            .iter()
-            .find(|p| p.if_index == Some(i.if_index) && p.direction == "input");
-        if input.is_some() {
-            continue;
+    match (qos::family(snap), view) {
+        ("ios_xe", View::Mqc) => {
+            for i in &c.users {
+                for p in qos::policies(snap, i.if_index, "input") {
+                    let attach = ev::read(
+                        "cbQosIfIndex",
+                        p.policy_index,
+                        i.if_index,
+                        Some(&format!("{} input on {}", p.policy_name, i.name)),
+                    );
+                    if let Some((class, set)) = qos::remarking(p, needs.voice_dscp) {
+                        out.push(
+                            k.fail(
+                                a,
+                                Some(&i.name),
+                                format!(
+                                    "input policy {} re-marks voice: class {} sets {set}",
+                                    p.policy_name, class.name
+                                ),
+                            )
+                            .ev(attach)
+                            .evidence(format!("cbQosSetCfgTable[{} class {}]", p.policy_name, class.name), set)
+                            .fix(format!(
+                                "! Remove or correct policy-map {} so voice (DSCP {}) keeps its marking:\n! `no service-policy input {}` on the port, then\n{}",
+                                p.policy_name, needs.voice_dscp, p.policy_name, trust_fix(&i.name)
+                            )),
+                        );
+                    } else if needs.lldp_med && qos::cisco_phone_only(p) {
+                        out.push(
+                            k.fail(
+                                a,
+                                Some(&i.name),
+                                format!(
+                                    "{} trusts only Cisco phones seen over CDP: the planned LLDP-MED phones' voice would be re-marked to 0",
+                                    p.policy_name
+                                ),
+                            )
+                            .ev(attach)
+                            .fix(format!(
+                                "! Replace auto-QoS cisco-phone with trust for the planned phones:\n! `no auto qos voip cisco-phone` on the port, then\n{}",
+                                trust_fix(&i.name)
+                            )),
+                        );
+                    }
+                }
+            }
+            if out.is_empty() {
+                return vec![k.pass(
+                    a,
+                    format!(
+                        "IOS-XE trusts DSCP and CoS by default, and no input policy on the {} sockets re-marks voice",
+                        c.users.len()
+                    ),
+                )
+                .evidence("cbQosServicePolicyTable", c.table_text("cbQosServicePolicyTable"))];
+            }
         }
-        if i.qos_trust
-            .as_deref()
-            .is_some_and(|t| TRUSTING.contains(&t))
-        {
-            continue;
+        ("mls", View::Trust) => {
+            let mut unread = 0;
+            for i in &c.users {
+                if !qos::policies(snap, i.if_index, "input").is_empty() {
+                    continue;
+                }
+                match i.qos_trust.as_deref() {
+                    Some(t) if TRUSTING.contains(&t) => {}
+                    Some(t) => out.push(
+                        k.fail(
+                            a,
+                            Some(&i.name),
+                            "the port does not trust markings: with `mls qos` on, voice is re-marked to 0",
+                        )
+                        .ev(ev::read("csqIfTrustState", i.if_index, TrustState::raw(t), None))
+                        .fix(trust_fix(&i.name)),
+                    ),
+                    None => unread += 1,
+                }
+            }
+            if out.is_empty() && unread == 0 {
+                return vec![k.pass(
+                    a,
+                    format!("all {} sockets trust the phones' markings", c.users.len()),
+                )];
+            }
+            if out.is_empty() {
+                return vec![k.unknown(
+                    a,
+                    format!("{unread} sockets have no csqIfTrustState row: verify with `show mls qos interface`"),
+                )];
+            }
         }
-        let mut f = c
-            .fail(a, Some(&i.name), "no input QoS policy and the port does not trust markings: voice is not prioritised")
-            .fix(format!(
-                "{}\n! (Avaya and other non-Cisco phones: auto qos voip trust)",
-                interface_fix(&i.name, &["auto qos voip cisco-phone"])
-            ));
-        if mqc {
-            f = f.evidence(
-                format!("cbQosServicePolicyTable[ifIndex {}, input]", i.if_index),
-                "no policy",
-            );
+        (family, view) => {
+            let what = match (family, view) {
+                ("ios_xe", _) => "cbQoS answered nothing, so whether an input policy re-marks voice is unknown: verify with `show policy-map interface`".to_string(),
+                ("mls", _) => "an mls qos platform that exposes no port trust over SNMP: verify with `show mls qos` and `show mls qos interface` (trust dscp, or trust device cisco-phone for Cisco phones only)".to_string(),
+                _ => format!("QoS is not judged on this platform ({}): verify by hand that sockets keep voice markings", snap.platform.family),
+            };
+            return vec![
+                k.unknown(a, format!("unknown, verify by hand: {what}"))
+                    .evidence("QoS tables", qos::tables_text(c)),
+            ];
         }
-        if let Some(t) = &i.qos_trust {
-            f = f.evidence(format!("csqIfTrustState.{}", i.if_index), t);
-        }
-        out.push(f);
     }
-    if out.is_empty() {
-        vec![c.pass(
-            a,
-            format!(
-                "all {} user-facing ports trust or classify phone markings",
-                users.len()
-            ),
-        )]
-    } else {
-        out
-    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
     use super::*;
+    use lanready_schema::TableStatus;
 
     #[test]
-    fn policies_trust_and_mls_qos() {
+    fn ios_xe_trusts_by_default_and_only_policies_spoil_it() {
         let mut s = ready();
         check(Check::QosTrust, &s, &plan(), &["pass blocker -"]);
-        // Gi1/0/2 loses its input policy; Gi1/0/3 too but trusts DSCP.
-        s.qos
-            .policies
-            .retain(|p| !matches!(p.interface.as_deref(), Some("Gi1/0/2" | "Gi1/0/3")));
-        port(&mut s, "Gi1/0/3").qos_trust = Some("trustDscp".into());
-        let f = check(Check::QosTrust, &s, &plan(), &["fail blocker Gi1/0/2"]);
-        assert!(
-            f[0].remediation
-                .as_deref()
-                .unwrap()
-                .starts_with("interface Gi1/0/2\n auto qos voip cisco-phone")
-        );
-        // An mls qos switch: nothing readable.
+        // No input policy at all on IOS-XE is still trust.
+        s.qos.policies.retain(|p| p.direction != "input");
+        check(Check::QosTrust, &s, &plan(), &["pass blocker -"]);
+        // A re-marking input policy fails.
+        let mut p = policy(1003, "Gi1/0/3", "input", "MARK-DOWN", false);
+        p.classes[0].name = "class-default".into();
+        p.classes[0].matches = vec!["Match any".into()];
+        p.classes[0].sets = vec!["dscp 0".into()];
+        s.qos.policies.push(p);
+        let f = check(Check::QosTrust, &s, &plan(), &["fail blocker Gi1/0/3"]);
+        assert!(f[0].message.contains("sets dscp 0"), "{}", f[0].message);
+        // cbQoS not readable at all: unknown, never "no policy".
         let mut s = ready();
-        s.system.descr = Some(MLS_DESCR.into());
-        s.qos.status = "unknown".into();
         s.qos.policies.clear();
-        check(Check::QosTrust, &s, &plan(), &["unknown blocker -"]);
-        // ... unless csqIfTrustState answers.
-        port(&mut s, "Gi1/0/1").qos_trust = Some("untrusted".into());
-        for i in s.interfaces.iter_mut().filter(|i| i.name != "Gi1/0/1") {
-            i.qos_trust = Some("trustCoS".into());
+        for t in super::qos::CBQOS_TABLES {
+            s.tables.insert((*t).into(), TableStatus::Absent);
         }
-        check(Check::QosTrust, &s, &plan(), &["fail blocker Gi1/0/1"]);
+        check(Check::QosTrust, &s, &plan(), &["unknown blocker -"]);
     }
 
     #[test]
-    fn nothing_under_cbqos_on_ios_xe_means_no_policy() {
+    fn cisco_phone_auto_qos_with_avaya_phones() {
         let mut s = ready();
+        for p in &mut s.qos.policies {
+            if p.direction == "input" {
+                p.policy_name = "AutoQos-4.0-CiscoPhone-Input-Policy".into();
+            }
+        }
+        check(Check::QosTrust, &s, &plan(), &["pass blocker -"]);
+        let mut pl = plan();
+        pl.phones.lldp_med = true;
+        let f = Check::QosTrust.evaluate(&s, &pl);
+        assert_eq!(f.len(), 48);
+        let fix = f[0].remediation.as_deref().unwrap();
+        assert!(fix.lines().any(|l| l == " auto qos voip trust"), "{fix}");
+        assert!(
+            !fix.lines().any(|l| l == " auto qos voip cisco-phone"),
+            "{fix}"
+        );
+    }
+
+    #[test]
+    fn mls_qos_platforms() {
+        let mut s = ready();
+        s.system.descr = Some(MLS_DESCR.into());
+        s.platform.family = "ios".into();
         s.qos.status = "unknown".into();
         s.qos.policies.clear();
-        s.interfaces.truncate(2);
-        // ready() is a Catalyst 9000 (CAT9K_IOSXE): MQC only.
-        check(
-            Check::QosTrust,
-            &s,
-            &plan(),
-            &["fail blocker Gi1/0/1", "fail blocker Gi1/0/2"],
-        );
-        // Unless the cbQoS read failed.
-        s.tables.insert(
-            "cbQosServicePolicyTable".into(),
-            lanready_schema::TableStatus::Error {
-                reason: "timeout".into(),
-            },
-        );
+        for t in super::qos::CBQOS_TABLES {
+            s.tables.insert((*t).into(), TableStatus::Absent);
+        }
         check(Check::QosTrust, &s, &plan(), &["unknown blocker -"]);
+        // ... unless csqIfTrustState answers.
+        for i in s.interfaces.iter_mut() {
+            i.qos_trust = Some("trustCoS".into());
+        }
+        port(&mut s, "Gi1/0/1").qos_trust = Some("untrusted".into());
+        let f = check(Check::QosTrust, &s, &plan(), &["fail blocker Gi1/0/1"]);
+        assert_eq!(f[0].evidence[0].value, "1 (untrusted)");
+        assert_eq!(
+            f[0].remediation.as_deref(),
+            Some("interface Gi1/0/1\n auto qos voip cisco-phone")
+        );
     }
 }

@@ -1,108 +1,133 @@
-//! `qos.uplink`: each trunk toward the core has an output policy with a priority (LLQ)
-//! queue, for EF-marked voice. Unknown where the switch exposes no QoS over SNMP.
+//! `qos.uplink`: every physical uplink (a trunk outside a channel, each member of a trunk
+//! Port-channel, a routed uplink) has an output policy whose priority queue takes EF. Queuing
+//! lives on the members, not on the Port-channel, and a fix is written for all members of
+//! a channel at once. Judged on IOS-XE from cbQoS; elsewhere queueing is not readable over
+//! SNMP and the answer is unknown.
 
-use lanready_schema::{Finding, Snapshot};
+use lanready_mibs::evidence as ev;
+use lanready_schema::{Finding, Interface, PortRole, Severity};
 
-use super::{Check, FindingExt, QosView, ports};
-use crate::plan::SwitchPlan;
+use super::qos::{self, View};
+use super::{Check, Ctx, FindingExt};
 
-/// IANA ifType ieee8023adLag (a Port-channel).
-const IEEE8023AD_LAG: u32 = 161;
+const POLICY: &str = "class-map match-any VOICE\n match dscp ef\npolicy-map UPLINK-OUT\n class VOICE\n  priority level 1\n  police rate percent 30\n class class-default\n  bandwidth remaining percent 100";
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
-    let c = Check::QosUplink;
-    let a = plan.address.as_str();
-    // Queuing is applied on an EtherChannel's member ports, not on the Port-channel.
-    let trunks: Vec<_> = ports::trunks(snap)
-        .into_iter()
-        .filter(|i| i.if_type != Some(IEEE8023AD_LAG))
-        .collect();
-    if trunks.is_empty() {
-        return vec![c.unknown(a, "no trunk toward the core to check (see voice_vlan.trunk): verify the uplink's queuing by hand")];
+pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
+    let k = Check::QosUplink;
+    let a = c.addr();
+    let snap = c.snap;
+    let mut uplinks: Vec<&Interface> = c.uplink_ports.clone();
+    uplinks.extend(
+        snap.interfaces
+            .iter()
+            .zip(&c.roles)
+            .filter(|(_, r)| r.role == PortRole::Routed)
+            .map(|(i, _)| i),
+    );
+    uplinks.sort_by_key(|i| i.if_index);
+    if uplinks.is_empty() {
+        return vec![k.unknown(a, "no physical uplink found (no trunk, channel member or routed port): verify the uplink's queuing by hand")
+            .evidence("roles", c.role_counts())];
     }
-    if !matches!(super::qos_view(snap), QosView::Mqc | QosView::MqcNone) {
-        return vec![c
-            .unknown(a, "unknown, verify by hand: this switch exposes no QoS over SNMP (mls qos platform); check `show mls qos interface queueing` for an expedite queue on the uplinks")
-            .evidence("cbQosServicePolicyTable", if snap.qos.status.is_empty() { "not read" } else { snap.qos.status.as_str() })];
+    match (qos::family(snap), qos::view(snap)) {
+        ("ios_xe", View::Mqc) => {}
+        ("mls", _) => {
+            return vec![k.unknown(a, "unknown, verify by hand: mls qos queueing is not readable over SNMP; check `show mls qos interface <uplink> queueing` for the expedite queue (`priority-queue out`)")
+                .evidence("QoS tables", qos::tables_text(c))];
+        }
+        _ => {
+            return vec![k.unknown(a, "unknown, verify by hand: the uplinks' queuing could not be read (cbQoS answered nothing); check `show policy-map interface <uplink> output`")
+                .evidence("QoS tables", qos::tables_text(c))];
+        }
     }
     let mut out = Vec::new();
     let mut ok = Vec::new();
-    for t in trunks {
-        let outputs: Vec<_> = snap
-            .qos
-            .policies
-            .iter()
-            .filter(|p| p.if_index == Some(t.if_index) && p.direction == "output")
-            .collect();
-        let priority = outputs
-            .iter()
-            .find_map(|p| p.classes.iter().find(|k| k.priority).map(|k| (p, k)));
-        match priority {
-            Some((p, k)) if k.matches.iter().any(|m| matches_ef(m)) => {
-                ok.push(format!("{} ({} class {})", t.name, p.policy_name, k.name))
-            }
-            Some((p, k)) => out.push(
-                c.fail(
+    let mut missing: Vec<&Interface> = Vec::new();
+    for t in &uplinks {
+        match qos::priority_class(snap, t.if_index) {
+            Some((p, cls, true)) => ok.push(format!("{} ({} class {})", t.name, p.policy_name, cls.name)),
+            Some((p, cls, false)) => out.push(
+                k.fail(
                     a,
                     Some(&t.name),
-                    format!("the priority class {} of {} does not match EF (DSCP 46): voice may not use it", k.name, p.policy_name),
+                    format!("the priority class {} of {} does not match EF (DSCP 46): voice may not use it", cls.name, p.policy_name),
                 )
-                .severity(lanready_schema::Severity::Warning)
-                .evidence(format!("cbQosMatchStmtName[{} class {}]", p.policy_name, k.name), k.matches.join("; "))
-                .fix(format!("class-map match-any {}\n match dscp ef", k.name)),
+                .severity(Severity::Warning)
+                .evidence(format!("cbQosMatchStmtName[{} class {}]", p.policy_name, cls.name), cls.matches.join("; "))
+                .fix(format!("! Add `match dscp ef` to the priority class {} of policy-map {}.", cls.name, p.policy_name)),
             ),
-            None => {
-                let (object, value) = match outputs.first() {
-                    Some(p) => (
-                        format!("cbQosQueueingCfgPriorityEnabled[{}]", p.policy_name),
-                        "no priority class".to_string(),
-                    ),
-                    None => (
-                        format!("cbQosServicePolicyTable[ifIndex {}, output]", t.if_index),
-                        "no policy".to_string(),
-                    ),
-                };
-                out.push(
-                    c.fail(a, Some(&t.name), "no output policy with a priority queue: voice may queue behind data toward the core")
-                        .evidence(object, value)
-                        .fix(format!(
-                            "class-map match-any VOICE\n match dscp ef\npolicy-map UPLINK-OUT\n class VOICE\n  priority level 1\n  police rate percent 30\n class class-default\n  bandwidth remaining percent 100\ninterface {}\n service-policy output UPLINK-OUT\n! or: auto qos voip trust",
-                            t.name
-                        )),
-                );
-            }
+            None => missing.push(t),
         }
     }
+    // One fix for a channel's members together.
+    for t in &missing {
+        let outputs = qos::policies(snap, t.if_index, "output");
+        let e = match outputs.first() {
+            Some(p) => ev::table(
+                "cbQosQueueingCfgTable",
+                format!(
+                    "{} output on {}: no class with a priority queue",
+                    p.policy_name, t.name
+                ),
+            ),
+            None => ev::table(
+                "cbQosServicePolicyTable",
+                format!(
+                    "{} rows, none with cbQosIfIndex {} and direction output",
+                    snap.qos.policies.len(),
+                    t.if_index
+                ),
+            ),
+        };
+        let siblings: Vec<&str> = match &t.channel {
+            Some(ch) => missing
+                .iter()
+                .filter(|x| {
+                    x.channel
+                        .as_ref()
+                        .is_some_and(|c2| c2.if_index == ch.if_index)
+                })
+                .map(|x| x.name.as_str())
+                .collect(),
+            None => vec![t.name.as_str()],
+        };
+        let mut fix = format!("{POLICY}\n");
+        if siblings.len() > 1 {
+            fix.push_str(&format!(
+                "! Apply to every member of {} alike, not to the Port-channel.\n",
+                t.channel
+                    .as_ref()
+                    .and_then(|c| c.name.clone())
+                    .unwrap_or_default()
+            ));
+        }
+        for s in &siblings {
+            fix.push_str(&c.fixes.interface(s, &["service-policy output UPLINK-OUT"]));
+            fix.push('\n');
+        }
+        out.push(
+            k.fail(a, Some(&t.name), "no output policy with a priority queue for EF: voice may queue behind data toward the core")
+                .ev(e)
+                .fix(fix.trim_end().to_string()),
+        );
+    }
     if out.is_empty() {
-        vec![c.pass(a, format!("priority queue on {}", ok.join(", ")))]
+        vec![k.pass(a, format!("priority queue on {}", ok.join(", ")))]
     } else {
         out
     }
-}
-
-/// Whether a match statement selects EF-marked voice (`Match dscp ef (46)`, `match dscp
-/// 46`, `match cos 5`, an auto-QoS voice class).
-fn matches_ef(m: &str) -> bool {
-    let m = m.to_ascii_lowercase();
-    let words: Vec<&str> = m
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
-        .filter(|w| !w.is_empty())
-        .collect();
-    (m.contains("dscp") && words.iter().any(|w| *w == "ef" || *w == "46"))
-        || (m.contains("cos") && words.contains(&"5"))
-        || (m.contains("voip") || m.contains("voice"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
     use super::*;
+    use lanready_schema::TableStatus;
 
     #[test]
     fn priority_missing_and_unknown() {
         let mut s = ready();
         check(Check::QosUplink, &s, &plan(), &["pass blocker -"]);
-        // Te1/1/2's policy has no priority class; Te1/1/1 loses its policy.
         for p in &mut s.qos.policies {
             if p.interface.as_deref() == Some("Te1/1/2") {
                 p.classes[0].priority = false;
@@ -123,27 +148,21 @@ mod tests {
                 .unwrap()
                 .contains("interface Te1/1/1\n service-policy output UPLINK-OUT")
         );
-        // A priority class matching something else than EF.
         let mut t = ready();
         for p in &mut t.qos.policies {
             if p.interface.as_deref() == Some("Te1/1/2") {
                 p.classes[0].matches = vec!["Match precedence 3".into()];
+                p.classes[0].name = "BULK".into();
             }
         }
         check(Check::QosUplink, &t, &plan(), &["fail warning Te1/1/2"]);
-        for m in [
-            "Match dscp ef (46)",
-            "match dscp 46",
-            "Match cos  5",
-            "match protocol voip",
-        ] {
-            assert!(matches_ef(m), "{m}");
-        }
-        for m in ["Match dscp af41 (34)", "Match any", "match dscp 460"] {
-            assert!(!matches_ef(m), "{m}");
-        }
-        s.qos.status = "unknown".into();
-        s.system.descr = Some(MLS_DESCR.into());
+        s.platform.family = "ios".into();
         check(Check::QosUplink, &s, &plan(), &["unknown blocker -"]);
+        let mut u = ready();
+        u.qos.policies.clear();
+        for t in super::qos::CBQOS_TABLES {
+            u.tables.insert((*t).into(), TableStatus::Absent);
+        }
+        check(Check::QosUplink, &u, &plan(), &["unknown blocker -"]);
     }
 }

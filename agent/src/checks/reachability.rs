@@ -1,22 +1,41 @@
 //! `switch.reachable`: the switch answered SNMP. A switch that did not makes every other
 //! check unknown, and the site not ready.
 
-use lanready_schema::{Finding, Snapshot};
+use lanready_mibs::evidence as ev;
+use lanready_schema::Finding;
 
-use super::{Check, FindingExt};
-use crate::plan::SwitchPlan;
+use super::{Check, Ctx, FindingExt};
 
-pub fn evaluate(snap: &Snapshot, plan: &SwitchPlan) -> Vec<Finding> {
+pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
+    let snap = c.snap;
     let name = snap.system.name.as_deref().unwrap_or("(no sysName)");
-    let mut f = Check::Reachable
-        .pass(&plan.address, format!("answered SNMP as {name}"))
-        .evidence("sysName.0", name);
+    let mut f = Check::Reachable.pass(c.addr(), format!("answered SNMP as {name}"));
+    f = match &snap.system.name {
+        Some(n) => f.ev(ev::text("sysName", 0, n)),
+        None => f.ev(ev::no_row("sysName", 0)),
+    };
     if let Some(d) = &snap.system.descr {
-        f = f.evidence("sysDescr.0", first_line(d));
+        f = f.evidence("sysDescr.0 (first line)", ev::quote(first_line(d)));
     }
     if let Some(up) = snap.system.uptime_centiseconds {
-        f = f.evidence("sysUpTime.0", format!("{} days", up / 8_640_000));
+        f = f.ev(ev::read(
+            "sysUpTime",
+            0,
+            up,
+            Some(&format!("{} days", up / 8_640_000)),
+        ));
     }
+    let pf = &snap.platform;
+    f = f.evidence(
+        "platform",
+        format!(
+            "{} ({}, {}{})",
+            pf.model.as_deref().unwrap_or("model unknown"),
+            pf.family,
+            pf.stack_kind,
+            if pf.modular { ", modular" } else { "" }
+        ),
+    );
     for p in &snap.problems {
         f = f.evidence("problem", p);
     }
@@ -63,6 +82,7 @@ mod tests {
     fn answered() {
         let f = check(Check::Reachable, &ready(), &plan(), &["pass blocker -"]);
         assert_eq!(f[0].evidence[0].object, "sysName.0");
+        assert_eq!(f[0].evidence[0].value, "\"sw1\"");
     }
 
     #[test]

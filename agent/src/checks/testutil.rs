@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use lanready_schema::*;
 
 use super::Check;
-use crate::plan::{PortSelection, SwitchPlan, Thresholds};
+use crate::plan::{PhoneNeeds, PortSelection, SwitchPlan, Thresholds};
 
 pub const ADDR: &str = "127.0.0.1:161";
 
@@ -25,6 +25,14 @@ pub fn plan() -> SwitchPlan {
         phone_count: None,
         poe_required: true,
         thresholds: Thresholds::default(),
+        phones: PhoneNeeds {
+            per_socket_mw: 7_000,
+            average_mw: 7_000,
+            lldp_med: false,
+            cdp_only_models: true,
+            voice_dscp: 46,
+            labels: vec!["cisco-7941 (class 2; learns its VLAN by CDP)".into()],
+        },
     }
 }
 
@@ -58,6 +66,14 @@ pub fn user_port(member: u32, n: u32) -> Interface {
             overload_count: Some(0),
             ..PortPoe::default()
         }),
+        poe_pool: Some(PoolPlacement {
+            pool: format!("member-{member}"),
+            by: "pethPsePortTable".into(),
+        }),
+        bridge_port: Some(n),
+        trunk_mode: Some("off".into()),
+        trunk_status: Some("notTrunking".into()),
+        module_model: Some("C9300-48P".into()),
         ..Interface::default()
     }
 }
@@ -74,8 +90,11 @@ pub fn trunk(member: u32, n: u32) -> Interface {
         duplex: Some("full".into()),
         in_errors: Some(0),
         trunk: true,
+        trunk_mode: Some("on".into()),
+        trunk_status: Some("trunking".into()),
         native_vlan: Some(1),
         allowed_vlans: Some("1-4094".into()),
+        module_model: Some("C9300-NM-8X".into()),
         ..Interface::default()
     }
 }
@@ -86,6 +105,7 @@ pub fn stack(members: u32, ports: u32, budget_w: u32) -> Snapshot {
     let mut interfaces = Vec::new();
     let mut policies = Vec::new();
     let mut modules = Vec::new();
+    let mut pools = Vec::new();
     let mut stack = Vec::new();
     for m in 1..=members {
         for n in 1..=ports {
@@ -96,6 +116,13 @@ pub fn stack(members: u32, ports: u32, budget_w: u32) -> Snapshot {
                 "input",
                 "AutoQos-4.0-CiscoPhone-Input-Policy",
                 false,
+            ));
+            policies.push(policy(
+                p.if_index,
+                &p.name,
+                "output",
+                "AutoQos-4.0-Output-Policy",
+                true,
             ));
             interfaces.push(p);
         }
@@ -115,6 +142,16 @@ pub fn stack(members: u32, ports: u32, budget_w: u32) -> Snapshot {
             consumed_w: Some(20),
             oper_status: Some("on".into()),
             ..PoeModule::default()
+        });
+        pools.push(PoePool {
+            id: format!("member-{m}"),
+            kind: "member".into(),
+            groups: vec![m],
+            members: vec![m],
+            budget_w: Some(budget_w),
+            budget_source: Some(format!("pethMainPsePower.{m}")),
+            consumed_w: Some(20),
+            ..PoePool::default()
         });
         stack.push(StackMember {
             number: m,
@@ -141,9 +178,22 @@ pub fn stack(members: u32, ports: u32, budget_w: u32) -> Snapshot {
         "lldpPortConfigTable",
         "dot3StatsTable",
         "cbQosServicePolicyTable",
+        "cbQosObjectsTable",
+        "stpxFastStartPortTable",
+        "vlanTrunkPortTable",
+        "vmMembershipTable",
     ]
     .into_iter()
     .map(|t| (t.to_string(), TableStatus::Present { rows: 10 }))
+    .chain(
+        [
+            "cafPortConfigTable",
+            "dot1xAuthConfigTable",
+            "cpsIfConfigTable",
+        ]
+        .into_iter()
+        .map(|t| (t.to_string(), TableStatus::Absent)),
+    )
     .collect();
     Snapshot {
         schema: SNAPSHOT_SCHEMA.into(),
@@ -158,12 +208,26 @@ pub fn stack(members: u32, ports: u32, budget_w: u32) -> Snapshot {
         power_supplies: vec![psu(1, true), psu(2, true)],
         interfaces,
         vlans: vec![vlan(1, "default"), vlan(10, "DATA"), vlan(110, "VOICE")],
+        platform: Platform {
+            model: Some("C9300-48P".into()),
+            family: "ios_xe".into(),
+            image: Some("CAT9K_IOSXE".into()),
+            modular: false,
+            stack_kind: if members > 1 { "stack" } else { "standalone" }.into(),
+            sources: vec![],
+        },
         poe: Poe {
             modules,
+            pools,
+            hardware: vec!["C9300-48P".into()],
             ..Poe::default()
         },
         qos: Qos { status: "mqc".into(), policies },
         neighbours: vec![],
+        errdisable: ErrDisable {
+            interval_s: Some(300),
+            recovery: [("bpduGuard".to_string(), true)].into_iter().collect(),
+        },
         tables,
         problems: vec![],
         ..Snapshot::default()
@@ -189,6 +253,7 @@ pub fn ready() -> Snapshot {
 pub fn vlan(id: u16, name: &str) -> Vlan {
     Vlan {
         id,
+        domain: Some(1),
         name: Some(name.into()),
         state: "operational".into(),
         vlan_type: Some("ethernet".into()),

@@ -376,7 +376,7 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
         .into_iter()
         .zip(shares)
         .map(|((_, address, result), phones)| match result {
-            Ok(Polled::Checked(done, _)) => done,
+            Ok(Polled::Checked(done, _)) => *done,
             Ok(Polled::Shared(snap, _)) => report::evaluate(
                 &SwitchOutcome {
                     plan: site.switch_plan(&address, phones),
@@ -409,7 +409,10 @@ fn check(site: &SitePlan, address: &str, phones: Option<u32>, walk: lanready_mib
             plan: site.switch_plan(address, phones),
             result: Ok(snap),
         };
-        Polled::Checked(report::evaluate(&outcome, &site.thresholds), user_ports)
+        Polled::Checked(
+            Box::new(report::evaluate(&outcome, &site.thresholds)),
+            user_ports,
+        )
     } else {
         Polled::Shared(Box::new(snap), user_ports)
     }
@@ -418,7 +421,7 @@ fn check(site: &SitePlan, address: &str, phones: Option<u32>, walk: lanready_mib
 /// What a poll task keeps of a switch that answered.
 enum Polled {
     /// Checked already (its phone count did not depend on the others), with its user ports.
-    Checked(report::Evaluated, u32),
+    Checked(Box<report::Evaluated>, u32),
     /// Its phones are a share of the site's count: checked once every switch's user ports
     /// are known.
     Shared(Box<Snapshot>, u32),

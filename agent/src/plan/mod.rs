@@ -15,7 +15,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use ipnetwork::IpNetwork;
 use toml::Spanned;
 
-pub use phones::{CLASS_PSE_MW, MODELS, PhoneModel, class_mw, find_model};
+use lanready_schema::PortRole;
+pub use phones::{CLASS_PSE_MW, MODELS, PhoneModel, VlanDiscovery, class_mw, find_model};
 
 use crate::secret::Secret;
 use crate::snmp::{AuthProto, Credentials, PollOptions, PrivProto, V3Credentials};
@@ -23,9 +24,9 @@ use raw::{
     RawPhones, RawPlan, RawPorts, RawSite, RawSnmp, RawSwitch, RawThresholds, RawV3, SwitchEntry,
 };
 
-/// Ports whose names match these are not user-facing unless the plan says otherwise: the
-/// out-of-band management port of Catalyst 9000 (`Gi0/0`) and 2960-X (`Fa0`).
-pub const DEFAULT_EXCLUDE: &[&str] = &["Gi0/0", "Fa0"];
+/// Ports excluded when the plan names none. None: the management ports (`Gi0/0`, `Fa0`) are
+/// recognised by their role, whatever the plan says.
+pub const DEFAULT_EXCLUDE: &[&str] = &[];
 /// Ports at or above this speed are uplinks, not user-facing (Te, Twe, Fo, Hu).
 pub const DEFAULT_UPLINK_SPEED_MBPS: u64 = 10_000;
 /// What a phone costs when the plan names no model, class or wattage: class 3 / 0 (15.4 W).
@@ -116,8 +117,11 @@ pub struct PortSelection {
     /// Ports whose names match one of these globs are never user-facing.
     pub exclude: Vec<String>,
     pub uplink_speed_mbps: u64,
+    /// Roles the plan sets by port pattern, first match wins.
+    pub roles: Vec<(String, PortRole)>,
     include_set: GlobSet,
     exclude_set: GlobSet,
+    role_sets: Vec<GlobSet>,
 }
 
 impl PortSelection {
@@ -133,15 +137,54 @@ impl PortSelection {
             include,
             exclude,
             uplink_speed_mbps,
+            roles: Vec::new(),
             include_set,
             exclude_set,
+            role_sets: Vec::new(),
         })
+    }
+
+    /// The same selection with role overrides (pattern, role), first match wins.
+    pub fn with_roles(mut self, roles: Vec<(String, PortRole)>) -> Result<Self, globset::Error> {
+        self.role_sets = roles
+            .iter()
+            .map(|(p, _)| glob_set(std::slice::from_ref(p)))
+            .collect::<Result<_, _>>()?;
+        self.roles = roles;
+        Ok(self)
     }
 
     /// Whether the name passes the include and exclude patterns.
     pub fn selects(&self, name: &str) -> bool {
         (self.include.is_empty() || self.include_set.is_match(name))
             && !self.exclude_set.is_match(name)
+    }
+
+    /// What the plan says about a port, for the role classifier.
+    pub fn say(&self, name: &str) -> lanready_mibs::decode::roles::PlanSay {
+        use lanready_mibs::decode::roles::PlanSay;
+        if let Some(k) = self.role_sets.iter().position(|g| g.is_match(name)) {
+            let (pattern, role) = &self.roles[k];
+            return PlanSay::Role(*role, pattern.clone());
+        }
+        if let Some(p) = self
+            .exclude
+            .iter()
+            .find(|p| glob_set(std::slice::from_ref(p)).is_ok_and(|g| g.is_match(name)))
+        {
+            return PlanSay::Excluded(format!("exclude `{p}`"));
+        }
+        if !self.include.is_empty() {
+            return match self
+                .include
+                .iter()
+                .find(|p| glob_set(std::slice::from_ref(p)).is_ok_and(|g| g.is_match(name)))
+            {
+                Some(p) => PlanSay::Included(p.clone()),
+                None => PlanSay::Excluded("not matched by any include pattern".into()),
+            };
+        }
+        PlanSay::Nothing
     }
 }
 
@@ -167,7 +210,8 @@ fn glob_set(patterns: &[String]) -> Result<GlobSet, globset::Error> {
 /// The phones to budget for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Phones {
-    /// What the switch budgets per phone, milliwatts.
+    /// What the switch budgets per phone, milliwatts: the most any planned phone needs
+    /// (what every socket must be able to give).
     pub budget_mw: u32,
     /// Where the figure came from (`class 2`, `cisco-7965 (class 3)`, `9.6 W`).
     pub source: String,
@@ -175,6 +219,18 @@ pub struct Phones {
     pub count: Option<u32>,
     /// False when phones are powered locally and PoE is not needed.
     pub poe: bool,
+    /// The models planned (empty when the plan gave a class or watts).
+    pub models: Vec<PlannedModel>,
+}
+
+/// One planned phone model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedModel {
+    pub model: &'static PhoneModel,
+    /// How many of them, when the plan says.
+    pub count: Option<u32>,
+    /// Button modules on each.
+    pub button_modules: u8,
 }
 
 impl Default for Phones {
@@ -184,7 +240,92 @@ impl Default for Phones {
             source: "default (class 3, 15.4 W)".into(),
             count: None,
             poe: true,
+            models: Vec::new(),
         }
+    }
+}
+
+impl Phones {
+    /// What the phones need from a switch, for its checks.
+    pub fn needs(&self) -> PhoneNeeds {
+        let lldp_med = self
+            .models
+            .iter()
+            .any(|m| m.model.discovery == VlanDiscovery::LldpMed);
+        let counted: Vec<(u32, u32)> = self
+            .models
+            .iter()
+            .filter_map(|m| m.count.map(|c| (c, m.model.budget_with(m.button_modules))))
+            .collect();
+        let total: u64 = counted.iter().map(|&(c, _)| u64::from(c)).sum();
+        // With counts per model, an average phone; else every socket at the most.
+        let average_mw = if total > 0 && counted.len() == self.models.len() {
+            let mw: u64 = counted
+                .iter()
+                .map(|&(c, w)| u64::from(c) * u64::from(w))
+                .sum();
+            mw.div_ceil(total) as u32
+        } else {
+            self.budget_mw
+        };
+        PhoneNeeds {
+            per_socket_mw: self.budget_mw,
+            average_mw,
+            lldp_med,
+            cdp_only_models: !self.models.is_empty() && !lldp_med,
+            voice_dscp: self.models.first().map_or(46, |m| m.model.voice_dscp),
+            labels: self
+                .models
+                .iter()
+                .map(|m| {
+                    let class = m
+                        .model
+                        .class_with(m.button_modules)
+                        .map(|c| format!("class {c}"))
+                        .unwrap_or_else(|| {
+                            format!("{} W", watts(m.model.budget_with(m.button_modules)))
+                        });
+                    let count = m.count.map(|c| format!(" x {c}")).unwrap_or_default();
+                    let modules = match m.button_modules {
+                        0 => String::new(),
+                        n => format!(", {n} button module(s)"),
+                    };
+                    let how = match m.model.discovery {
+                        VlanDiscovery::Cdp => "CDP",
+                        VlanDiscovery::LldpMed => "LLDP-MED",
+                    };
+                    format!(
+                        "{}{count} ({class}{modules}; learns its VLAN by {how})",
+                        m.model.name
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the planned phones need of a switch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhoneNeeds {
+    /// What every socket must be able to give, milliwatts.
+    pub per_socket_mw: u32,
+    /// What a planned phone costs on average, milliwatts (the per-model mix when the plan
+    /// counts models).
+    pub average_mw: u32,
+    /// A planned model learns its voice VLAN by LLDP-MED (Avaya): LLDP must run and CDP
+    /// alone is not enough; QoS must trust the phone's own markings.
+    pub lldp_med: bool,
+    /// Every planned model is a CDP phone (Cisco).
+    pub cdp_only_models: bool,
+    /// The DSCP the phones mark voice with.
+    pub voice_dscp: u8,
+    /// The models in words, for findings.
+    pub labels: Vec<String>,
+}
+
+impl Default for PhoneNeeds {
+    fn default() -> Self {
+        Phones::default().needs()
     }
 }
 
@@ -219,13 +360,15 @@ pub struct SwitchPlan {
     pub voice_vlan: u16,
     pub data_vlan: Option<u16>,
     pub ports: PortSelection,
-    /// PSE power per phone, milliwatts.
+    /// PSE power per phone, milliwatts (what every socket must be able to give).
     pub phone_budget_mw: u32,
     /// Phones planned on this switch; None means one on every user-facing port.
     pub phone_count: Option<u32>,
     /// False when phones are powered locally.
     pub poe_required: bool,
     pub thresholds: Thresholds,
+    /// What the planned phone models need (discovery, markings, the average budget).
+    pub phones: PhoneNeeds,
 }
 
 impl SitePlan {
@@ -241,6 +384,7 @@ impl SitePlan {
             phone_count,
             poe_required: self.phones.poe,
             thresholds: self.thresholds.clone(),
+            phones: self.phones.needs(),
         }
     }
 
@@ -717,16 +861,45 @@ impl Validator<'_> {
             Some(s) => *s.get_ref(),
             None => DEFAULT_UPLINK_SPEED_MBPS,
         };
+        let mut roles = Vec::new();
+        if let Some(map) = &p.roles {
+            for (pattern, role) in map.get_ref() {
+                Glob::new(pattern).map_err(|e| {
+                    self.err(
+                        map,
+                        format!("bad port pattern {pattern:?} in roles: {}", e.kind()),
+                    )
+                })?;
+                let r = PortRole::from_name(role.get_ref()).ok_or_else(|| {
+                    let names: Vec<&str> = PortRole::ALL.iter().map(|r| r.name()).collect();
+                    self.err(
+                        role,
+                        format!(
+                            "role {:?} for {pattern:?} is not one of {}",
+                            role.get_ref(),
+                            names.join(", ")
+                        ),
+                    )
+                })?;
+                roles.push((pattern.clone(), r));
+            }
+        }
         PortSelection::new(
             globs(&p.include, &[])?,
             globs(&p.exclude, DEFAULT_EXCLUDE)?,
             uplink,
         )
+        .and_then(|s| s.with_roles(roles))
         .map_err(|e| self.err_at(1, format!("port patterns: {e}")))
     }
 
     fn phones(&self, p: &RawPhones) -> Result<Phones, PlanError> {
-        let named = [p.model.is_some(), p.class.is_some(), p.watts.is_some()];
+        let named = [
+            p.model.is_some(),
+            p.class.is_some(),
+            p.watts.is_some(),
+            p.models.is_some(),
+        ];
         if named.iter().filter(|&&b| b).count() > 1 {
             let line = [
                 p.model.as_ref().map(|s| self.line(&s.span())),
@@ -737,11 +910,11 @@ impl Validator<'_> {
             .flatten()
             .next()
             .unwrap_or(1);
-            return Err(self.err_at(line, "phones: set one of model, class or watts"));
+            return Err(self.err_at(line, "phones: set one of model, models, class or watts"));
         }
         let mut phones = Phones::default();
-        if let Some(m) = &p.model {
-            let model = find_model(m.get_ref()).ok_or_else(|| {
+        let find = |m: &Spanned<String>| {
+            find_model(m.get_ref()).ok_or_else(|| {
                 let known: Vec<&str> = MODELS.iter().map(|m| m.name).collect();
                 self.err(
                     m,
@@ -751,12 +924,72 @@ impl Validator<'_> {
                         known.join(", ")
                     ),
                 )
-            })?;
-            phones.budget_mw = model.budget_mw;
-            phones.source = match model.class {
-                Some(c) => format!("{} (class {c})", model.name),
-                None => format!("{} ({} W)", model.name, watts(model.budget_mw)),
-            };
+            })
+        };
+        let modules = |b: &Option<Spanned<u8>>| -> Result<u8, PlanError> {
+            match b {
+                Some(n) if *n.get_ref() > 3 => Err(self.err(
+                    n,
+                    format!("button_modules must be 0-3, not {}", n.get_ref()),
+                )),
+                Some(n) => Ok(*n.get_ref()),
+                None => Ok(0),
+            }
+        };
+        if let Some(m) = &p.model {
+            let model = find(m)?;
+            let b = modules(&p.button_modules)?;
+            phones.budget_mw = model.budget_with(b);
+            phones.source = describe(model, b);
+            phones.models.push(PlannedModel {
+                model,
+                count: None,
+                button_modules: b,
+            });
+        } else if let Some(b) = &p.button_modules {
+            return Err(self.err(b, "button_modules needs a model"));
+        }
+        if let Some(list) = &p.models {
+            if list.get_ref().is_empty() {
+                return Err(self.err(list, "phones.models is empty"));
+            }
+            for entry in list.get_ref() {
+                let e = entry.get_ref();
+                let model = find(&e.model)?;
+                let b = modules(&e.button_modules)?;
+                phones.models.push(PlannedModel {
+                    model,
+                    count: e.count.as_ref().map(|c| *c.get_ref()),
+                    button_modules: b,
+                });
+            }
+            let counted = phones.models.iter().filter(|m| m.count.is_some()).count();
+            if counted != 0 && counted != phones.models.len() {
+                return Err(self.err(
+                    list,
+                    "phones.models: give every model a count, or none (then every socket is budgeted for the largest)",
+                ));
+            }
+            if counted > 0 && p.count.is_some() {
+                return Err(self.err(
+                    list,
+                    "phones.models has counts, so phones.count must not be set too",
+                ));
+            }
+            let biggest = phones
+                .models
+                .iter()
+                .max_by_key(|m| m.model.budget_with(m.button_modules))
+                .expect("not empty");
+            phones.budget_mw = biggest.model.budget_with(biggest.button_modules);
+            phones.source = format!(
+                "{} model(s), the largest {}",
+                phones.models.len(),
+                describe(biggest.model, biggest.button_modules)
+            );
+            if counted > 0 {
+                phones.count = Some(phones.models.iter().filter_map(|m| m.count).sum());
+            }
         }
         if let Some(c) = &p.class {
             let class = u8::try_from(*c.get_ref()).ok().filter(|&c| c <= 8);
@@ -773,7 +1006,9 @@ impl Validator<'_> {
             phones.budget_mw = (v * 1000.0).round() as u32;
             phones.source = format!("{} W", watts(phones.budget_mw));
         }
-        phones.count = p.count.as_ref().map(|c| *c.get_ref());
+        if phones.count.is_none() {
+            phones.count = p.count.as_ref().map(|c| *c.get_ref());
+        }
         phones.poe = p.poe.unwrap_or(true);
         Ok(phones)
     }
@@ -807,6 +1042,22 @@ impl Validator<'_> {
             return Err(self.err(at, "at_risk_score must not be above ready_score"));
         }
         Ok(out)
+    }
+}
+
+/// A model as the plan summary names it: `avaya-9641g (class 2)`.
+fn describe(model: &PhoneModel, modules: u8) -> String {
+    let extra = match modules {
+        0 => String::new(),
+        n => format!(", {n} button module(s)"),
+    };
+    match model.class_with(modules) {
+        Some(c) => format!("{} (class {c}{extra})", model.name),
+        None => format!(
+            "{} ({} W{extra})",
+            model.name,
+            watts(model.budget_with(modules))
+        ),
     }
 }
 

@@ -116,6 +116,8 @@ pub struct RawPorts {
     pub include: Option<Vec<Spanned<String>>>,
     pub exclude: Option<Vec<Spanned<String>>>,
     pub uplink_speed_mbps: Option<Spanned<u64>>,
+    /// Port pattern -> role (`"Gi1/0/48" = "uplink"`), overriding what lanready reads.
+    pub roles: Option<Spanned<std::collections::BTreeMap<String, Spanned<String>>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,8 +127,20 @@ pub struct RawPhones {
     pub class: Option<Spanned<i64>>,
     pub watts: Option<Spanned<f64>>,
     pub count: Option<Spanned<u32>>,
+    /// Button or expansion modules on each phone of `model`.
+    pub button_modules: Option<Spanned<u8>>,
+    /// Several models, each with its count.
+    pub models: Option<Spanned<Vec<Spanned<RawPhoneModel>>>>,
     /// False when phones are powered locally (power bricks, injectors).
     pub poe: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhoneModel {
+    pub model: Spanned<String>,
+    pub count: Option<Spanned<u32>>,
+    pub button_modules: Option<Spanned<u8>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

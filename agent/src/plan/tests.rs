@@ -61,9 +61,10 @@ fn the_minimal_plan_loads() {
     // Defaults.
     assert_eq!(site.phones, Phones::default());
     assert_eq!(site.thresholds, Thresholds::default());
-    assert_eq!(site.ports.exclude, vec!["Gi0/0", "Fa0"]);
+    // The management ports are recognised by their role, not excluded by default.
+    assert!(site.ports.exclude.is_empty());
     assert!(site.ports.selects("Gi1/0/1"));
-    assert!(!site.ports.selects("Gi0/0"));
+    assert!(site.ports.selects("Gi0/0"));
     // The secret is not in the plan's debug output.
     assert!(!format!("{plan:?}").contains("hitchin-sw1"));
 }

@@ -151,6 +151,7 @@ fn switch_report(id: String, site: &str, sw: u32, at: &str, seed: u32, full: boo
             voice_vlan: 110,
             phone_budget_mw: 7000,
             poe_headroom_pct: 20,
+            ..Default::default()
         },
         switches: vec![SwitchResult {
             address,
@@ -167,7 +168,9 @@ fn switch_report(id: String, site: &str, sw: u32, at: &str, seed: u32, full: boo
                 budget_w: 740,
                 consumed_w: 200 + (seed % 300),
                 planned_w: 336,
+                ..Default::default()
             }],
+            ..Default::default()
         }],
         findings,
         score,

@@ -182,8 +182,10 @@ pub fn decode(
             "family: unknown (no ENTITY-MIB model, sysDescr or sysObjectID lanready knows)".into(),
         ),
     }
-    if let (Some(m), Some(d)) = (by_model, by_descr) {
-        if m != d {
+    if let (Some(m), Some(d)) = (by_model, by_descr)
+        && m != d
+    {
+        {
             p.line(format!(
                 "platform: sysDescr.0 reads as {d} ({}) but ENTITY-MIB's chassis is {} ({m}); \
                  judged as {m}",

@@ -200,10 +200,10 @@ pub fn decode(
     for m in &mut modules {
         let mut models: BTreeMap<&str, usize> = BTreeMap::new();
         for (&(g, _), &e) in &port_ent {
-            if g == m.group {
-                if let Some((_, model)) = ent.module_of(e) {
-                    *models.entry(model).or_default() += 1;
-                }
+            if g == m.group
+                && let Some((_, model)) = ent.module_of(e)
+            {
+                *models.entry(model).or_default() += 1;
             }
         }
         m.module_model = models

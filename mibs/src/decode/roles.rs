@@ -184,12 +184,10 @@ fn neighbour_evidence(n: &Neighbour) -> Vec<Evidence> {
     };
     let mut out = Vec::new();
     if let Some(id) = &n.device_id {
-        if n.protocol == "cdp" || n.device_id.is_some() {
-            out.push(Evidence {
-                object: format!("{id_obj}.{row}"),
-                value: quote(id),
-            });
-        }
+        out.push(Evidence {
+            object: format!("{id_obj}.{row}"),
+            value: quote(id),
+        });
     }
     if let Some(raw) = &n.capabilities_raw {
         out.push(evidence::read(

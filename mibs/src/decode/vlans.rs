@@ -189,10 +189,11 @@ pub fn decode_table(values: &BTreeMap<Oid, Value>, p: &mut Problems) -> Vec<Vlan
     let vtp = read::<(u32, u16)>(values, "vtpVlanTable", VTP_VLAN_ENTRY, p);
     let mut out: BTreeMap<u16, Vlan> = BTreeMap::new();
     if !vtp.is_empty() {
-        for ((_domain, id), r) in vtp {
+        for ((domain, id), r) in vtp {
             // With several management domains the first one listed wins.
             out.entry(id).or_insert_with(|| Vlan {
                 id,
+                domain: Some(domain),
                 name: r.text(4, p),
                 state: r
                     .int(2, p)
@@ -207,6 +208,7 @@ pub fn decode_table(values: &BTreeMap<Oid, Value>, p: &mut Problems) -> Vec<Vlan
                 id,
                 Vlan {
                     id,
+                    domain: None,
                     name: r.text(1, p),
                     state: "active".into(),
                     vlan_type: None,
