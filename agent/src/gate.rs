@@ -134,6 +134,7 @@ pub fn render(report: &Report, decision: &Decision) -> String {
             sw.error.as_deref().unwrap_or("no answer")
         );
     }
+    role_table(&mut out, report);
     type Pick = fn(&Finding) -> bool;
     let sections: [(&str, Pick); 4] = [
         ("BLOCKERS", |f| {
@@ -193,6 +194,51 @@ pub fn render(report: &Report, decision: &Decision) -> String {
     out
 }
 
+/// The port roles of every switch that answered: which ports are sockets, and why the others
+/// are not, so an engineer can see (and correct, with `[sites.ports] roles`) the view the
+/// checks were made on.
+fn role_table(out: &mut String, report: &Report) {
+    let answered: Vec<_> = report
+        .switches
+        .iter()
+        .filter(|s| !s.roles.is_empty())
+        .collect();
+    if answered.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nPORT ROLES");
+    for sw in answered {
+        let pf = sw
+            .platform
+            .as_ref()
+            .map(|p| {
+                format!(
+                    ": {} ({}, {})",
+                    p.model.as_deref().unwrap_or("model unknown"),
+                    p.family,
+                    p.stack_kind
+                )
+            })
+            .unwrap_or_default();
+        let name = sw
+            .name
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  switch {}{name}{pf}", sw.address);
+        for g in &sw.roles {
+            let _ = writeln!(
+                out,
+                "    {:<15} {:>3}  {}: {}",
+                g.role.name(),
+                g.ports.len(),
+                crate::checks::ports::compact(&g.ports),
+                g.reason
+            );
+        }
+    }
+}
+
 fn write_finding(out: &mut String, f: &Finding, brief: bool) {
     let port = f.port.as_deref().unwrap_or("(switch)");
     let _ = writeln!(out, "    {port:<12} {:<22} {}", f.check, f.message);
@@ -220,9 +266,12 @@ fn write_finding(out: &mut String, f: &Finding, brief: bool) {
 }
 
 /// The IOS configuration that fixes a report's failed blockers and warnings, per switch:
-/// interface lines merged under one `interface` block each (in port order), the rest of
-/// each fix (global configuration, advice) once, before them. For an engineer to review and
-/// apply; lines starting with `!` are comments.
+/// comments (advice) first, once each; then global blocks (a command with its indented
+/// sub-mode lines: `vlan 110` / ` name VOICE`, a class-map, a policy-map), once each; then one
+/// `interface` block per interface in port order with every fix's lines for it. Every line is
+/// checked against the commands the switch's platform family accepts
+/// ([`crate::remediation::invalid_lines`]); a line it does not know is written as a comment
+/// instead. For an engineer to review and apply; lines starting with `!` are comments.
 pub fn merged_config(report: &Report) -> String {
     let mut out = String::new();
     let mut switches: Vec<&str> = report.switches.iter().map(|s| s.address.as_str()).collect();
@@ -243,45 +292,89 @@ pub fn merged_config(report: &Report) -> String {
         if fixes.is_empty() {
             continue;
         }
-        // Each fix: `interface X` lines with their indented lines are merged per interface;
-        // everything else (global configuration, comments) is kept as one chunk, once.
-        let mut others: Vec<String> = Vec::new();
+        let mut comments: Vec<&str> = Vec::new();
+        let mut globals: Vec<Vec<&str>> = Vec::new();
         let mut interfaces: Vec<(&str, Vec<&str>)> = Vec::new();
         for f in &fixes {
-            let mut chunk: Vec<&str> = Vec::new();
-            let mut current: Option<usize> = None;
-            for l in f.remediation.as_deref().unwrap_or("").lines() {
-                if l.starts_with("interface ") {
-                    let i = match interfaces.iter().position(|(k, _)| *k == l) {
+            let text = f.remediation.as_deref().unwrap_or("");
+            // Blocks: a column-0 line and the indented lines after it.
+            let mut blocks: Vec<Vec<&str>> = Vec::new();
+            for l in text.lines() {
+                if l.trim().is_empty() {
+                    continue;
+                }
+                if l.starts_with('!') {
+                    if !comments.contains(&l) {
+                        comments.push(l);
+                    }
+                } else if l.starts_with(' ') {
+                    match blocks.last_mut() {
+                        Some(b) => b.push(l),
+                        None => blocks.push(vec![l]),
+                    }
+                } else {
+                    blocks.push(vec![l]);
+                }
+            }
+            for b in blocks {
+                if b[0].starts_with("interface ") {
+                    let at = match interfaces.iter().position(|(k, _)| *k == b[0]) {
                         Some(i) => i,
                         None => {
-                            interfaces.push((l, Vec::new()));
+                            interfaces.push((b[0], Vec::new()));
                             interfaces.len() - 1
                         }
                     };
-                    current = Some(i);
-                } else if let (Some(i), true) = (current, l.starts_with(' ')) {
-                    if !interfaces[i].1.contains(&l) {
-                        interfaces[i].1.push(l);
+                    for l in &b[1..] {
+                        if !interfaces[at].1.contains(l) {
+                            interfaces[at].1.push(l);
+                        }
                     }
-                } else {
-                    current = None;
-                    chunk.push(l);
+                } else if !globals.contains(&b) {
+                    globals.push(b);
                 }
-            }
-            let chunk = chunk.join("\n");
-            if !chunk.is_empty() && !others.contains(&chunk) {
-                others.push(chunk);
             }
         }
         interfaces.sort_by(|a, b| crate::checks::ports::natural_cmp(a.0, b.0));
-        let name = report
-            .switches
-            .iter()
-            .find(|s| s.address == switch)
+        let result = report.switches.iter().find(|s| s.address == switch);
+        let name = result
             .and_then(|s| s.name.as_deref())
             .map(|n| format!(" ({n})"))
             .unwrap_or_default();
+        let mut body = String::new();
+        for g in &globals {
+            body.push_str("!\n");
+            for l in g {
+                body.push_str(l);
+                body.push('\n');
+            }
+        }
+        if !interfaces.is_empty() {
+            body.push_str("!\n");
+        }
+        for (head, lines) in &interfaces {
+            body.push_str(head);
+            body.push('\n');
+            for l in lines {
+                body.push_str(l);
+                body.push('\n');
+            }
+        }
+        // Lines the platform does not accept are not written.
+        let platform = result.and_then(|s| s.platform.clone()).unwrap_or_default();
+        let bad = crate::remediation::invalid_lines(&platform, &body);
+        let mut checked = String::new();
+        for (n, l) in body.lines().enumerate() {
+            match bad.iter().find(|(k, ..)| *k == n + 1) {
+                Some((_, _, why)) => {
+                    checked.push_str(&format!("! (not written: `{}`: {why})\n", l.trim()))
+                }
+                None => {
+                    checked.push_str(l);
+                    checked.push('\n');
+                }
+            }
+        }
         let _ = writeln!(
             out,
             "! lanready: fixes for {switch}{name}, site {}, report {}\n! {} finding(s); review before applying.",
@@ -289,18 +382,10 @@ pub fn merged_config(report: &Report) -> String {
             report.id,
             fixes.len()
         );
-        for o in others {
-            let _ = writeln!(out, "!\n{o}");
+        for c in comments {
+            let _ = writeln!(out, "{c}");
         }
-        if !interfaces.is_empty() {
-            let _ = writeln!(out, "!");
-        }
-        for (head, body) in interfaces {
-            let _ = writeln!(out, "{head}");
-            for l in body {
-                let _ = writeln!(out, "{l}");
-            }
-        }
+        out.push_str(&checked);
         let _ = writeln!(out, "end\n");
     }
     out
@@ -563,7 +648,6 @@ mod tests {
         let cfg = merged_config(&snap_report);
         let expected = "! lanready: fixes for 127.0.0.1:161 (sw1), site lab, report id-1\n\
              ! 4 finding(s); review before applying.\n\
-             !\n\
              ! (a note)\n\
              !\n\
              interface Gi1/0/7\n switchport voice vlan 110\n auto qos voip cisco-phone\n\
@@ -572,6 +656,29 @@ mod tests {
              end\n\n";
         assert_eq!(cfg, expected);
         assert_eq!(merged_config(&report(false)), "");
+        // A line the platform does not accept is never written: an mls-qos command on an
+        // IOS-XE switch, a placeholder interface, the same global block twice.
+        snap_report
+            .findings
+            .push(extra("Gi1/0/11", "mls qos trust dscp"));
+        let mut odd = extra("Gi1/0/12", "x");
+        odd.remediation =
+            Some("interface <uplink>\n switchport mode trunk\nvlan 110\n name VOICE".into());
+        snap_report.findings.push(odd.clone());
+        snap_report.findings.push(odd);
+        let cfg = merged_config(&snap_report);
+        assert!(
+            cfg.contains(
+                "! (not written: `mls qos trust dscp`: not a command lanready knows on IOS-XE"
+            ),
+            "{cfg}"
+        );
+        assert!(
+            cfg.contains("! (not written: `interface <uplink>`"),
+            "{cfg}"
+        );
+        assert!(!cfg.lines().any(|l| l == " switchport mode trunk"), "{cfg}");
+        assert_eq!(cfg.matches("vlan 110\n name VOICE").count(), 1, "{cfg}");
     }
 
     #[test]

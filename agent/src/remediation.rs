@@ -253,14 +253,20 @@ pub fn invalid_lines(p: &Platform, text: &str) -> Vec<(usize, String, String)> {
                     entered[depth + 1] = Some(next);
                 }
             }
-            None => out.push((
-                n + 1,
-                line.to_string(),
-                format!(
-                    "not a {} command lanready knows in {mode:?} mode",
-                    family_label(p)
-                ),
-            )),
+            None => {
+                // Nothing under a line that was not accepted is accepted either.
+                for d in entered.iter_mut().skip(depth + 1) {
+                    *d = None;
+                }
+                out.push((
+                    n + 1,
+                    line.to_string(),
+                    format!(
+                        "not a command lanready knows on {} in {mode:?} mode",
+                        family_label(p)
+                    ),
+                ))
+            }
         }
     }
     out

@@ -429,6 +429,14 @@ pub(crate) fn no_pse(c: &Ctx<'_>, k: Check) -> Vec<Finding> {
         return vec![k.unknown(a, "the PoE tables could not be read (pethMainPseTable): verify with `show power inline`")
             .evidence("pethMainPseTable", c.table_text("pethMainPseTable"))];
     }
+    if hw.is_empty() && cdp_power == 0 && c.table("entPhysicalTable") != Some(true) {
+        return vec![k.unknown(
+            a,
+            "neither POWER-ETHERNET-MIB nor ENTITY-MIB answered, so whether the switch has PoE is unknown: verify with `show power inline`",
+        )
+        .evidence("pethMainPseTable", c.table_text("pethMainPseTable"))
+        .evidence("entPhysicalTable", c.table_text("entPhysicalTable"))];
+    }
     if !hw.is_empty() || cdp_power > 0 {
         let why = if hw.is_empty() {
             format!("{cdp_power} CDP neighbours draw power from it")
@@ -571,6 +579,9 @@ mod tests {
             .insert("pethMainPseTable".into(), TableStatus::Absent);
         s.platform.model = Some("C9300-48T".into());
         s.poe.hardware.clear();
+        check(Check::PoeBudget, &s, &plan(), &["unknown blocker -"]);
+        s.tables
+            .insert("entPhysicalTable".into(), TableStatus::Present { rows: 60 });
         check(Check::PoeBudget, &s, &plan(), &["fail blocker -"]);
         // PoE hardware that the PoE MIB does not show: unknown, not "no PoE".
         s.poe.hardware = vec!["C9300-48P".into()];

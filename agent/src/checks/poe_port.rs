@@ -185,6 +185,10 @@ mod tests {
             "pethMainPseTable".into(),
             lanready_schema::TableStatus::Absent,
         );
+        s.tables.insert(
+            "entPhysicalTable".into(),
+            lanready_schema::TableStatus::Present { rows: 60 },
+        );
         s.poe.hardware.clear();
         check(Check::PoePort, &s, &plan(), &["fail blocker -"]);
         let mut s = ready();

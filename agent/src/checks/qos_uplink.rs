@@ -10,7 +10,7 @@ use lanready_schema::{Finding, Interface, PortRole, Severity};
 use super::qos::{self, View};
 use super::{Check, Ctx, FindingExt};
 
-const POLICY: &str = "class-map match-any VOICE\n match dscp ef\npolicy-map UPLINK-OUT\n class VOICE\n  priority level 1\n  police rate percent 30\n class class-default\n  bandwidth remaining percent 100";
+const POLICY: &str = "class-map match-any LANREADY-VOICE\n match dscp ef\npolicy-map LANREADY-UPLINK-OUT\n class LANREADY-VOICE\n  priority level 1\n  police rate percent 30\n class class-default\n  bandwidth remaining percent 100";
 
 pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
     let k = Check::QosUplink;
@@ -102,7 +102,10 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
             ));
         }
         for s in &siblings {
-            fix.push_str(&c.fixes.interface(s, &["service-policy output UPLINK-OUT"]));
+            fix.push_str(
+                &c.fixes
+                    .interface(s, &["service-policy output LANREADY-UPLINK-OUT"]),
+            );
             fix.push('\n');
         }
         out.push(
@@ -146,7 +149,7 @@ mod tests {
             f[0].remediation
                 .as_deref()
                 .unwrap()
-                .contains("interface Te1/1/1\n service-policy output UPLINK-OUT")
+                .contains("interface Te1/1/1\n service-policy output LANREADY-UPLINK-OUT")
         );
         let mut t = ready();
         for p in &mut t.qos.policies {

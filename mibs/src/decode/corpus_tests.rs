@@ -123,10 +123,14 @@ fn ios_2960x_stack_poe_trunks_and_vlans() {
     );
     assert_eq!(s.stack[1].model.as_deref(), Some("WS-C2960X-24PS-L"));
 
-    // One PSE group in POWER-ETHERNET-MIB, in watts; no cpeExtMainPseTable, so no mW.
-    let [m] = s.poe.modules.as_slice() else {
+    // One PSE group in POWER-ETHERNET-MIB, in watts; no cpeExtMainPseTable, so no mW. The
+    // port rows name groups 2 and 3 too (members 2 and 3): their PSEs exist, their budgets
+    // are not reported (None, never 0).
+    let [m, m2, m3] = s.poe.modules.as_slice() else {
         panic!("{:?}", s.poe.modules)
     };
+    assert_eq!((m2.group, m2.stack_member, m2.budget_w), (2, Some(2), None));
+    assert_eq!((m3.group, m3.stack_member, m3.budget_w), (3, Some(3), None));
     assert_eq!(
         (m.group, m.budget_w, m.consumed_w),
         (1, Some(370), Some(115))

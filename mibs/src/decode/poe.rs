@@ -97,7 +97,14 @@ pub fn decode(
         .filter_map(|(&k, r)| r.uint(11, p).filter(|&e| e != 0).map(|e| (k, e)))
         .collect();
 
-    let groups: BTreeSet<u32> = main.keys().chain(cpe_main.keys()).copied().collect();
+    // Groups the port rows name count too: a stack whose members' PSEs are not all in
+    // pethMainPseTable still has those PSEs (their budget then is unknown, not zero).
+    let groups: BTreeSet<u32> = main
+        .keys()
+        .chain(cpe_main.keys())
+        .copied()
+        .chain(port.keys().chain(cpe_port.keys()).map(|(g, _)| *g))
+        .collect();
     let mut modules = Vec::new();
     for g in groups {
         let m = main.get(&g);

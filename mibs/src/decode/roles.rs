@@ -291,12 +291,12 @@ fn structural(i: &Interface) -> RoleInfo {
     if matches!(mode, Some("on" | "onNoNegotiate")) {
         let now = match i.trunk_status.as_deref() {
             Some("trunking") => ", trunking now",
-            Some("notTrunking") => ", link not trunking now (down or not negotiated)",
+            Some("notTrunking") => "; not trunking now (link down or not negotiated)",
             _ => "",
         };
         return info(
             PortRole::Trunk,
-            format!("a configured trunk (switchport mode trunk{now})"),
+            format!("a configured trunk (switchport mode trunk){now}"),
             trunk_state_evidence(i),
         );
     }
