@@ -314,6 +314,9 @@ pub struct Media {
     pub what: String,
     /// The object read (`entPhysicalModelName.1062`, `ifMauType.52.1`).
     pub source: String,
+    /// The value read, as evidence writes it (`"SFP-10G-SR"`, `1.3.6.1.2.1.26.4.36`).
+    #[serde(default)]
+    pub raw: String,
 }
 
 /// The role of an interface.

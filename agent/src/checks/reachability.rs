@@ -15,7 +15,10 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
         None => f.ev(ev::no_row("sysName", 0)),
     };
     if let Some(d) = &snap.system.descr {
-        f = f.evidence("sysDescr.0 (first line)", ev::quote(first_line(d)));
+        f = f.evidence(
+            "sysDescr.0",
+            format!("{} (first line)", ev::quote(first_line(d))),
+        );
     }
     if let Some(up) = snap.system.uptime_centiseconds {
         f = f.ev(ev::read(

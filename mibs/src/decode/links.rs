@@ -304,6 +304,7 @@ pub fn media(
                     kind: kind.into(),
                     what: what.trim().to_string(),
                     source: format!("{object}.{i}"),
+                    raw: crate::evidence::quote(what),
                 },
             );
         }
@@ -323,6 +324,7 @@ pub fn media(
                     kind: kind.into(),
                     what: name.into(),
                     source: format!("ifMauType.{if_index}.{mau}"),
+                    raw: t.to_string(),
                 },
             );
         }

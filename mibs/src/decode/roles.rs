@@ -469,10 +469,10 @@ fn speed_text(i: &Interface) -> String {
 fn media_evidence(m: &lanready_schema::Media) -> Evidence {
     Evidence {
         object: m.source.clone(),
-        value: if m.source.starts_with("ifMauType") {
-            format!("{} ({})", m.what, m.kind)
-        } else {
+        value: if m.raw.is_empty() {
             quote(&m.what)
+        } else {
+            format!("{} ({}, {})", m.raw, m.what, m.kind)
         },
     }
 }
@@ -607,6 +607,7 @@ mod tests {
             kind: "fibre".into(),
             what: "1000BaseSX SFP".into(),
             source: "entPhysicalDescr.1062".into(),
+            raw: "\"1000BaseSX SFP\"".into(),
         });
         assert_eq!(role_of(f).role, PortRole::Uplink);
         let mut nm = port("Gi1/1/1");
