@@ -122,6 +122,7 @@ mod tests {
             kind: "fibre".into(),
             what: "SFP-10G-SR".into(),
             source: "entPhysicalModelName.1150".into(),
+            raw: "\"SFP-10G-SR\"".into(),
         });
         let f = check(
             Check::PortErrors,
