@@ -12,6 +12,7 @@ pub fn snapshot_text(s: &Snapshot) -> String {
     stack(&mut out, s);
     power(&mut out, s);
     poe(&mut out, s);
+    roles(&mut out, s);
     ports(&mut out, s);
     neighbours(&mut out, s);
     qos(&mut out, s);
@@ -45,6 +46,36 @@ fn system(out: &mut String, s: &Snapshot) {
         )
     });
     let _ = writeln!(out, "  uptime:    {}", opt(&uptime));
+    let p = &s.platform;
+    let _ = writeln!(
+        out,
+        "  platform:  {} ({}, {}{})",
+        p.model.as_deref().unwrap_or("model unknown"),
+        p.family,
+        p.stack_kind,
+        if p.modular { ", modular" } else { "" }
+    );
+}
+
+/// Which ports are sockets and why the others are not (roles without a plan: the plan's
+/// include, exclude and role overrides apply in `scan`).
+fn roles(out: &mut String, s: &Snapshot) {
+    let infos: Vec<lanready_schema::RoleInfo> =
+        s.interfaces.iter().filter_map(|i| i.role.clone()).collect();
+    if infos.len() != s.interfaces.len() || infos.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nPort roles");
+    for g in crate::checks::ports::role_groups(s, &infos) {
+        let _ = writeln!(
+            out,
+            "  {:<15} {:>3}  {}: {}",
+            g.role.name(),
+            g.ports.len(),
+            crate::checks::ports::compact(&g.ports),
+            g.reason
+        );
+    }
 }
 
 fn stack(out: &mut String, s: &Snapshot) {
@@ -84,7 +115,29 @@ fn power(out: &mut String, s: &Snapshot) {
 }
 
 fn poe(out: &mut String, s: &Snapshot) {
+    if !s.poe.pools.is_empty() {
+        let _ = writeln!(out, "\nPoE pools (one budget each)");
+        let mut rows = vec![row(&["pool", "kind", "groups", "budget W", "allocated mW", "name"])];
+        for p in &s.poe.pools {
+            rows.push(vec![
+                p.id.clone(),
+                p.kind.clone(),
+                p.groups.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(","),
+                opt(&p.budget_w),
+                opt(&p.allocated_mw),
+                opt(&p.name),
+            ]);
+        }
+        table(out, &rows);
+    }
     if s.poe.modules.is_empty() {
+        if !s.poe.hardware.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nPoE: hardware with PoE ({}) but no PSE readable in POWER-ETHERNET-MIB",
+                s.poe.hardware.join(", ")
+            );
+        }
         return;
     }
     let _ = writeln!(out, "\nPoE modules");
@@ -135,6 +188,7 @@ fn ports(out: &mut String, s: &Snapshot) {
     let _ = writeln!(out, "\nPorts");
     let mut rows = vec![row(&[
         "port",
+        "role",
         "status",
         "speed",
         "duplex",
@@ -194,8 +248,13 @@ fn ports(out: &mut String, s: &Snapshot) {
         };
         rows.push(vec![
             i.name.clone(),
+            i.role.as_ref().map_or("-", |r| r.role.name()).to_string(),
             status(i),
-            i.speed_mbps.map_or_else(|| "-".into(), |m| format!("{m}M")),
+            match (i.speed_mbps, i.speed_at_least_mbps) {
+                (Some(m), _) => format!("{m}M"),
+                (None, Some(m)) => format!(">={m}M"),
+                (None, None) => "-".into(),
+            },
             opt(&i.duplex),
             opt(&i.access_vlan),
             voice(i),
