@@ -117,12 +117,23 @@ fn power(out: &mut String, s: &Snapshot) {
 fn poe(out: &mut String, s: &Snapshot) {
     if !s.poe.pools.is_empty() {
         let _ = writeln!(out, "\nPoE pools (one budget each)");
-        let mut rows = vec![row(&["pool", "kind", "groups", "budget W", "allocated mW", "name"])];
+        let mut rows = vec![row(&[
+            "pool",
+            "kind",
+            "groups",
+            "budget W",
+            "allocated mW",
+            "name",
+        ])];
         for p in &s.poe.pools {
             rows.push(vec![
                 p.id.clone(),
                 p.kind.clone(),
-                p.groups.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(","),
+                p.groups
+                    .iter()
+                    .map(|g| g.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 opt(&p.budget_w),
                 opt(&p.allocated_mw),
                 opt(&p.name),

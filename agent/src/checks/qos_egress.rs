@@ -17,6 +17,16 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
     let snap = c.snap;
     match (qos::family(snap), qos::view(snap)) {
         ("ios_xe", View::Mqc) => {}
+        ("mls", View::Mqc)
+            if c.users
+                .iter()
+                .all(|i| qos::priority_class(snap, i.if_index).is_some_and(|(_, _, ef)| ef)) =>
+        {
+            return vec![k.pass(
+                a,
+                format!("EF priority queue on all {} sockets", c.users.len()),
+            )];
+        }
         ("mls", _) => {
             return vec![k.unknown(a, "unknown, verify by hand: mls qos egress queueing is not readable over SNMP (`show mls qos interface <port> queueing`)")];
         }

@@ -88,10 +88,33 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
                 .evidence("cbQosServicePolicyTable", c.table_text("cbQosServicePolicyTable"))];
             }
         }
-        ("mls", View::Trust) => {
+        ("mls", View::Trust | View::Mqc) => {
             let mut unread = 0;
             for i in &c.users {
-                if !qos::policies(snap, i.if_index, "input").is_empty() {
+                let inputs = qos::policies(snap, i.if_index, "input");
+                if let Some(p) = inputs.first() {
+                    if let Some((class, set)) = qos::remarking(p, needs.voice_dscp) {
+                        out.push(
+                            k.fail(
+                                a,
+                                Some(&i.name),
+                                format!(
+                                    "input policy {} re-marks voice: class {} sets {set}",
+                                    p.policy_name, class.name
+                                ),
+                            )
+                            .ev(ev::read(
+                                "cbQosIfIndex",
+                                p.policy_index,
+                                i.if_index,
+                                Some(&format!("{} input on {}", p.policy_name, i.name)),
+                            ))
+                            .fix(format!(
+                                "! Correct policy-map {} so voice (DSCP {}) keeps its marking.",
+                                p.policy_name, needs.voice_dscp
+                            )),
+                        );
+                    }
                     continue;
                 }
                 match i.qos_trust.as_deref() {
@@ -111,14 +134,17 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
             if out.is_empty() && unread == 0 {
                 return vec![k.pass(
                     a,
-                    format!("all {} sockets trust the phones' markings", c.users.len()),
+                    format!(
+                        "all {} sockets trust the phones' markings or classify them with an input policy that keeps voice",
+                        c.users.len()
+                    ),
                 )];
             }
-            if out.is_empty() {
-                return vec![k.unknown(
+            if unread > 0 {
+                out.push(k.unknown(
                     a,
-                    format!("{unread} sockets have no csqIfTrustState row: verify with `show mls qos interface`"),
-                )];
+                    format!("{unread} sockets have neither an input policy nor a csqIfTrustState row: verify with `show mls qos interface`"),
+                ));
             }
         }
         (family, view) => {

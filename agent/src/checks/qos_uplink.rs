@@ -31,6 +31,21 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
     }
     match (qos::family(snap), qos::view(snap)) {
         ("ios_xe", View::Mqc) => {}
+        ("mls", View::Mqc)
+            if uplinks
+                .iter()
+                .all(|t| qos::priority_class(snap, t.if_index).is_some_and(|(_, _, ef)| ef)) =>
+        {
+            let ok: Vec<String> = uplinks
+                .iter()
+                .filter_map(|t| {
+                    qos::priority_class(snap, t.if_index).map(|(p, cls, _)| {
+                        format!("{} ({} class {})", t.name, p.policy_name, cls.name)
+                    })
+                })
+                .collect();
+            return vec![k.pass(a, format!("priority queue on {}", ok.join(", ")))];
+        }
         ("mls", _) => {
             return vec![k.unknown(a, "unknown, verify by hand: mls qos queueing is not readable over SNMP; check `show mls qos interface <uplink> queueing` for the expedite queue (`priority-queue out`)")
                 .evidence("QoS tables", qos::tables_text(c))];
