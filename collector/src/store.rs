@@ -311,12 +311,27 @@ fn connect(path: &Path, writer: bool) -> Result<Connection, StoreError> {
     conn.busy_timeout(Duration::from_secs(10)).map_err(open)?;
     // WAL: readers do not block the writer. synchronous=FULL: a commit is fsynced before
     // it returns, so a 2xx is only sent for a report that survives a power cut.
-    let mode: String = if writer {
-        conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-    } else {
-        conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
-    }
-    .map_err(open)?;
+    // Switching a new file to WAL takes an exclusive lock, and SQLite does not call the busy
+    // handler for it when another opener holds a shared one (it would risk a deadlock): it
+    // answers SQLITE_BUSY at once. So the switch is retried here, for as long as the busy
+    // timeout.
+    let started = std::time::Instant::now();
+    let mode: String = loop {
+        let got = if writer {
+            conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        } else {
+            conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        };
+        match got {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && started.elapsed() < Duration::from_secs(10) =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => break other.map_err(open)?,
+        }
+    };
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(message = "SQLite refused WAL mode.", mode = %mode, path = %path.display());
     }

@@ -86,23 +86,47 @@ fn a_ready_site_passes() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
-        out.starts_with("lanready gate: site ready: READY (score 100/100)"),
+        out.starts_with("lanready gate: site ready: READY (score 99/100)"),
         "{out}"
     );
     assert!(!out.contains("BLOCKERS"), "{out}");
     assert!(out.contains("NOTES (2)"), "{out}");
+    // The 2960's egress queueing is not in any MIB: unknown, with the command to check it.
+    assert!(
+        out.contains("\nUNKNOWN (verify by hand) (1)\n  switch 127.0.0.1:SNMPSIM_PORT (hitchin-sw1)\n    (switch)     qos.egress             unknown, verify by hand: mls qos egress queueing is not readable over SNMP (`show mls qos interface <port> queueing`)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    channel_member    2  Te1/0/1-2: member of Po1"),
+        "{out}"
+    );
     assert!(out.ends_with("RESULT: PASS\n"), "{out}");
     let cases = junit_cases(&std::fs::read_to_string(&junit).unwrap());
-    assert_eq!(cases.len(), 16);
+    assert_eq!(cases.len(), 21);
     assert!(
         cases
             .iter()
-            .all(|c| c.outcome == "pass" && c.suite == "127.0.0.1:SNMPSIM_PORT (hitchin-sw1)"),
+            .all(|c| c.suite == "127.0.0.1:SNMPSIM_PORT (hitchin-sw1)"),
         "{cases:#?}"
     );
-    // --min-score above the score fails it.
-    let o = gate(&golden_path("report-ready.json"), &["--min-score", "100"]);
+    assert_eq!(outcome(&cases, "qos.egress"), vec!["skipped"]);
+    assert!(
+        cases
+            .iter()
+            .filter(|c| c.name != "qos.egress")
+            .all(|c| c.outcome == "pass"),
+        "{cases:#?}"
+    );
+    // --min-score at the score passes; above it fails.
+    let o = gate(&golden_path("report-ready.json"), &["--min-score", "99"]);
     assert_eq!(o.status.code(), Some(0));
+    let o = gate(&golden_path("report-ready.json"), &["--min-score", "100"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).ends_with("RESULT: FAIL: the score 99 is below --min-score 100\n"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -117,7 +141,7 @@ fn a_site_short_of_poe_budget_fails() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     let blockers = out.find("\nBLOCKERS (1)\n  switch 127.0.0.1:SNMPSIM_PORT (hitchin-stack)\n    (switch)     poe.budget             stack member 2 (PSE 2): 24 phones need 720 W").expect(&out);
     let warnings = out.find("\nWARNINGS (1)").expect(&out);
-    let unknown = out.find("\nUNKNOWN (verify by hand) (2)").expect(&out);
+    let unknown = out.find("\nUNKNOWN (verify by hand) (4)").expect(&out);
     assert!(blockers < warnings && warnings < unknown, "{out}");
     assert!(
         out.contains("fix:  ! stack member 2 (PSE 2) needs 350 W more PoE budget"),
@@ -128,7 +152,7 @@ fn a_site_short_of_poe_budget_fails() {
         "{out}"
     );
     let cases = junit_cases(&std::fs::read_to_string(&junit).unwrap());
-    assert_eq!(cases.len(), 16);
+    assert_eq!(cases.len(), 21);
     assert_eq!(outcome(&cases, "poe.budget"), vec!["failure:blocker"]);
     assert_eq!(outcome(&cases, "power.redundancy"), vec!["failure:warning"]);
     assert_eq!(outcome(&cases, "qos.trust"), vec!["skipped"]);
@@ -147,24 +171,33 @@ fn a_site_failing_on_voice_vlan_and_qos_fails() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
-        out.contains("\nBLOCKERS (35)\n  switch 127.0.0.1:SNMPSIM_PORT (hitchin-sw4)\n"),
+        out.contains("\nBLOCKERS (9)\n  switch 127.0.0.1:SNMPSIM_PORT (hitchin-sw4)\n"),
         "{out}"
     );
-    // Grouped by port: Gi1/0/4's two blockers sit together, before Gi1/0/5's.
-    let a = out.find("    Gi1/0/4      qos.trust ").expect(&out);
-    let b = out
+    // Grouped by port, in port order: Gi1/0/4 before Gi1/0/9, the Port-channel before its
+    // members.
+    let a = out
         .find("    Gi1/0/4      voice_vlan.port        no voice VLAN")
         .expect(&out);
-    let c = out.find("    Gi1/0/5      qos.trust ").expect(&out);
-    assert!(a < b && b < c, "{out}");
+    let b = out
+        .find("    Gi1/0/9      voice_vlan.port        no voice VLAN")
+        .expect(&out);
+    let c = out.find("    Po1          voice_vlan.trunk ").expect(&out);
+    let d = out.find("    Te1/1/1      qos.uplink ").expect(&out);
+    assert!(a < b && b < c && c < d, "{out}");
     for line in [
         "    Gi1/0/20     vlan.data              the data VLAN is the voice VLAN (110)",
         "    Te1/1/1      qos.uplink             no output policy with a priority queue",
-        "    Te1/1/2      voice_vlan.trunk       the trunk does not allow voice VLAN 110",
-        "read: vlanTrunkPortVlansEnabled.26 = 1,10,99",
+        "    Po1          voice_vlan.trunk       the trunk does not allow voice VLAN 110",
+        "read: vlanTrunkPortVlansEnabled.32 = bitmap (allowed 1,10,99)",
+        "! Apply to every member of Po1 alike, not to the Port-channel.",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
     }
+    // IOS-XE trusts DSCP by default: no trust blocker on the 3850.
+    assert!(!out.contains(" qos.trust "), "{out}");
+    // The members carry no socket lines.
+    assert!(!out.contains("    Te1/1/1      voice_vlan.port"), "{out}");
     let notes = out.find("\nNOTES (1)").expect(&out);
     assert!(out.find("\nBLOCKERS").unwrap() < notes);
     let cases = junit_cases(&std::fs::read_to_string(&junit).unwrap());
@@ -172,13 +205,14 @@ fn a_site_failing_on_voice_vlan_and_qos_fails() {
         "voice_vlan.port",
         "voice_vlan.trunk",
         "vlan.data",
-        "qos.trust",
         "qos.uplink",
     ] {
         assert_eq!(outcome(&cases, failed), vec!["failure:blocker"], "{failed}");
     }
+    assert_eq!(outcome(&cases, "qos.egress"), vec!["failure:warning"]);
     for passed in [
         "switch.reachable",
+        "qos.trust",
         "poe.budget",
         "poe.port",
         "voice_vlan.exists",
@@ -216,10 +250,10 @@ fn an_unreachable_switch_fails_the_site_and_its_checks_are_skipped() {
         .iter()
         .filter(|c| c.suite == "127.0.0.1:SILENT_PORT")
         .collect();
-    assert_eq!(silent.len(), 16);
-    assert_eq!(silent.iter().filter(|c| c.outcome == "skipped").count(), 15);
+    assert_eq!(silent.len(), 21);
+    assert_eq!(silent.iter().filter(|c| c.outcome == "skipped").count(), 20);
     assert_eq!(silent[0].outcome, "failure:blocker");
-    assert_eq!(cases.len(), 32);
+    assert_eq!(cases.len(), 42);
 }
 
 #[test]

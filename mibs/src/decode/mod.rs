@@ -120,7 +120,7 @@ pub fn snapshot(walk: &Walk, target: &str) -> Snapshot {
     let auth = security::auth(v, &mut p);
     let port_security = security::port_security(v, &mut p);
     let errdisable = security::errdisable(walk, &mut p);
-    let stp = stp::globals(walk);
+    let stp = stp::globals(walk, &mut p);
 
     let bridge_ports = stp::bridge_ports(walk, &mut p);
     let vlans = vlans::decode_table(v, &mut p);

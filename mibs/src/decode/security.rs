@@ -139,7 +139,16 @@ pub fn port_security(
 pub fn errdisable(walk: &Walk, p: &mut Problems) -> ErrDisable {
     let interval_s = walk
         .get(ERR_DISABLE_RECOVERY_INTERVAL)
-        .and_then(|v| v.as_u32());
+        .and_then(|v| match v.as_u32() {
+            Some(s) => Some(s),
+            None => {
+                p.line(format!(
+                    "cErrDisableRecoveryInterval: expected INTEGER, got {}",
+                    v.type_name()
+                ));
+                None
+            }
+        });
     let recovery = read::<u32>(
         &walk.values,
         "cErrDisableFeatureTable",

@@ -18,15 +18,22 @@ pub const STPX_BPDU_GUARD_DEFAULT: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 82, 1, 9, 
 pub const STPX_GLOBAL_DEFAULT_MODE: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 82, 1, 9, 4, 0];
 
 /// The spanning-tree global defaults.
-pub fn globals(walk: &Walk) -> lanready_schema::StpGlobals {
-    let flag = |oid: &[u32]| match walk.get(oid).and_then(|v| v.as_i64()) {
-        Some(1) => Some(true),
-        Some(2) => Some(false),
-        _ => None,
+pub fn globals(walk: &Walk, p: &mut Problems) -> lanready_schema::StpGlobals {
+    let mut flag = |oid: &[u32], what: &str| {
+        let v = walk.get(oid)?;
+        match v.as_i64() {
+            Some(1) => Some(true),
+            Some(2) => Some(false),
+            Some(_) => None,
+            None => {
+                p.line(format!("{what}: expected INTEGER, got {}", v.type_name()));
+                None
+            }
+        }
     };
     lanready_schema::StpGlobals {
-        portfast_default: flag(STPX_GLOBAL_DEFAULT_MODE),
-        bpduguard_default: flag(STPX_BPDU_GUARD_DEFAULT),
+        portfast_default: flag(STPX_GLOBAL_DEFAULT_MODE, "stpxFastStartGlobalDefaultMode"),
+        bpduguard_default: flag(STPX_BPDU_GUARD_DEFAULT, "stpxFastStartBpduGuardEnable"),
     }
 }
 

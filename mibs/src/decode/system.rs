@@ -56,15 +56,20 @@ pub fn decode(walk: &Walk, p: &mut Problems) -> System {
         cdp_enabled: None,
         lldp_chassis_id: walk
             .get(LLDP_LOC_CHASSIS_ID)
-            .and_then(|v| v.as_bytes())
-            .map(|b| {
-                if b.len() == 6 {
+            .and_then(|v| match v.as_bytes() {
+                Some(b) if b.len() == 6 => Some(
                     b.iter()
                         .map(|c| format!("{c:02x}"))
                         .collect::<Vec<_>>()
-                        .join(":")
-                } else {
-                    crate::value::octets_text(b)
+                        .join(":"),
+                ),
+                Some(b) => Some(crate::value::octets_text(b)),
+                None => {
+                    p.line(format!(
+                        "lldpLocChassisId: expected OCTET STRING, got {}",
+                        v.type_name()
+                    ));
+                    None
                 }
             }),
     }
