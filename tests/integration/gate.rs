@@ -93,7 +93,7 @@ fn a_ready_site_passes() {
     assert!(out.contains("NOTES (2)"), "{out}");
     // The 2960's egress queueing is not in any MIB: unknown, with the command to check it.
     assert!(
-        out.contains("\nUNKNOWN (verify by hand) (1)\n  switch 127.0.0.1:SNMPSIM_PORT (hitchin-sw1)\n    (switch)     qos.egress             unknown, verify by hand: mls qos egress queueing is not readable over SNMP (`show mls qos interface <port> queueing`)"),
+        out.contains("\nUNKNOWN (verify by hand) (1)\n  switch 127.0.0.1:SNMPSIM_PORT (hitchin-sw1)\n    (switch)     qos.egress             unknown, verify by hand: mls qos egress queueing is not readable over SNMP; check `show mls qos interface <port> queueing`: the expedite queue on (`priority-queue out`)"),
         "{out}"
     );
     assert!(

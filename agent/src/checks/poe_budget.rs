@@ -340,8 +340,10 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
         f = f.fix(short_fix(c, p, short, d.sockets));
         failed.push(f);
     }
-    if let Some(f) = chassis_power(c, &ds) {
-        failed.push(f);
+    match chassis_power(c, &ds) {
+        Some(Ok(fine)) => passed.push(fine),
+        Some(Err(f)) => failed.push(f),
+        None => {}
     }
     if unplaced > 0 {
         let names: Vec<&str> = c
@@ -370,8 +372,9 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
 }
 
 /// A 6500-style chassis: its power supplies' total must cover what is drawn plus what the
-/// planned phones add beyond today's inline draw.
-fn chassis_power(c: &Ctx<'_>, ds: &[Demand<'_>]) -> Option<Finding> {
+/// planned phones add beyond today's inline draw. Ok: the words for the pass message; Err:
+/// the finding (short, or units unreadable); None: no chassis power was read.
+fn chassis_power(c: &Ctx<'_>, ds: &[Demand<'_>]) -> Option<Result<String, Finding>> {
     let k = Check::PoeBudget;
     let cp = c.snap.poe.chassis_power.as_ref()?;
     let (Some(avail), Some(drawn)) = (cp.available, cp.drawn) else {
@@ -391,7 +394,7 @@ fn chassis_power(c: &Ctx<'_>, ds: &[Demand<'_>]) -> Option<Finding> {
         f.message = format!(
             "the chassis power is reported in units lanready cannot read ({units:?}): verify with `show power`"
         );
-        return Some(f);
+        return Some(Err(f));
     };
     let to_mw = |x: i64| (x.max(0) as f64 * wpu * 1000.0) as u64;
     let planned: u64 = ds.iter().map(|d| d.planned_mw).sum();
@@ -401,17 +404,29 @@ fn chassis_power(c: &Ctx<'_>, ds: &[Demand<'_>]) -> Option<Finding> {
     let usable = to_mw(avail) * (100 - headroom) / 100;
     let need = to_mw(drawn) + extra;
     if need <= usable {
-        return None;
+        return Some(Ok(format!(
+            "chassis power: the supplies give {} W, {} W are drawn now and the planned phones add {} W ({} W free after {headroom}% headroom)",
+            whole_w(to_mw(avail)),
+            whole_w(to_mw(drawn)),
+            whole_w(extra),
+            whole_w(usable - need)
+        )));
     }
     f.message = format!(
         "chassis power: the supplies give {} W ({} x {wpu} W), {} W are drawn now and the planned phones add {} W beyond today's inline draw: short by {} W after {headroom}% headroom",
-        mw(to_mw(avail)),
+        whole_w(to_mw(avail)),
         avail,
-        mw(to_mw(drawn)),
-        mw(extra),
-        mw(need - usable)
+        whole_w(to_mw(drawn)),
+        whole_w(extra),
+        whole_w(need - usable)
     );
-    Some(f.fix("! The chassis's power supplies cannot carry the planned phones: fit larger or more\n! power supplies (`show power` lists them), or move sockets to another chassis."))
+    Some(Err(f.fix("! The chassis's power supplies cannot carry the planned phones: fit larger or more\n! power supplies (`show power` lists them), or move sockets to another chassis.")))
+}
+
+/// Milliwatts as whole watts (chassis power comes from current units times a voltage: its
+/// fractions of a watt mean nothing).
+fn whole_w(mw: u64) -> String {
+    format!("{}", (mw + 500) / 1000)
 }
 
 /// No PSE row at all: no PoE hardware (a fail), PoE hardware whose MIBs were not readable
@@ -445,7 +460,14 @@ pub(crate) fn no_pse(c: &Ctx<'_>, k: Check) -> Vec<Finding> {
         };
         return vec![k.unknown(
             a,
-            format!("{why}, but POWER-ETHERNET-MIB was not readable (absent from the walk: an SNMP view?): the PoE budget is unknown, verify with `show power inline`"),
+            format!(
+                "{why}, but POWER-ETHERNET-MIB was not readable (absent from the walk: an SNMP view?): {}, verify with `show power inline`",
+                if k == Check::PoePort {
+                    "each socket's PoE state is unknown"
+                } else {
+                    "the PoE budget is unknown"
+                }
+            ),
         )
         .evidence("pethMainPseTable", c.table_text("pethMainPseTable"))
         .evidence("cpeExtMainPseTable", c.table_text("cpeExtMainPseTable"))];

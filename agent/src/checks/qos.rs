@@ -58,6 +58,20 @@ pub fn family(snap: &Snapshot) -> &'static str {
     }
 }
 
+/// Where to see a port's egress queueing by hand on an mls qos platform, and what to look
+/// for: the 6500's line cards show it under `show queueing interface` (a strict-priority
+/// queue that CoS 5 maps to); classic Catalyst IOS (2960, 3560, 3750) under
+/// `show mls qos interface ... queueing` (the expedite queue, `priority-queue out`).
+pub fn mls_queueing_hint(snap: &Snapshot, port: &str) -> String {
+    if snap.platform.family == "cat6500" {
+        format!("`show queueing interface {port}`: CoS 5 in the strict-priority queue")
+    } else {
+        format!(
+            "`show mls qos interface {port} queueing`: the expedite queue on (`priority-queue out`)"
+        )
+    }
+}
+
 /// The tables' state in words, for unknown findings.
 pub fn tables_text(c: &super::Ctx<'_>) -> String {
     CBQOS_TABLES

@@ -28,7 +28,13 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
             )];
         }
         ("mls", _) => {
-            return vec![k.unknown(a, "unknown, verify by hand: mls qos egress queueing is not readable over SNMP (`show mls qos interface <port> queueing`)")];
+            return vec![k.unknown(
+                a,
+                format!(
+                    "unknown, verify by hand: mls qos egress queueing is not readable over SNMP; check {}",
+                    qos::mls_queueing_hint(snap, "<port>")
+                ),
+            )];
         }
         _ => {
             return vec![k.unknown(a, "unknown, verify by hand: the sockets' output policies could not be read (cbQoS answered nothing)")

@@ -47,7 +47,13 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
             return vec![k.pass(a, format!("priority queue on {}", ok.join(", ")))];
         }
         ("mls", _) => {
-            return vec![k.unknown(a, "unknown, verify by hand: mls qos queueing is not readable over SNMP; check `show mls qos interface <uplink> queueing` for the expedite queue (`priority-queue out`)")
+            return vec![k.unknown(
+                a,
+                format!(
+                    "unknown, verify by hand: mls qos queueing is not readable over SNMP; check {}",
+                    qos::mls_queueing_hint(snap, "<uplink>")
+                ),
+            )
                 .evidence("QoS tables", qos::tables_text(c))];
         }
         _ => {
@@ -123,11 +129,22 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
             );
             fix.push('\n');
         }
-        out.push(
-            k.fail(a, Some(&t.name), "no output policy with a priority queue for EF: voice may queue behind data toward the core")
-                .ev(e)
-                .fix(fix.trim_end().to_string()),
+        // A link that is down carries no voice today: the same gap, as a warning, so it is
+        // fixed before the link is brought up rather than holding the site back.
+        let down = t.oper_up == Some(false);
+        let mut f = k.fail(
+            a,
+            Some(&t.name),
+            if down {
+                "no output policy with a priority queue for EF: the link is down now, and voice would queue behind data once it comes up"
+            } else {
+                "no output policy with a priority queue for EF: voice may queue behind data toward the core"
+            },
         );
+        if down {
+            f = f.severity(Severity::Warning);
+        }
+        out.push(f.ev(e).fix(fix.trim_end().to_string()));
     }
     if out.is_empty() {
         vec![k.pass(a, format!("priority queue on {}", ok.join(", ")))]
@@ -174,6 +191,22 @@ mod tests {
             }
         }
         check(Check::QosUplink, &t, &plan(), &["fail warning Te1/1/2"]);
+        // A down uplink without a policy: the same finding, as a warning.
+        let mut d = ready();
+        d.qos
+            .policies
+            .retain(|p| p.interface.as_deref() != Some("Te1/1/1"));
+        d.interfaces
+            .iter_mut()
+            .find(|i| i.name == "Te1/1/1")
+            .unwrap()
+            .oper_up = Some(false);
+        let f = check(Check::QosUplink, &d, &plan(), &["fail warning Te1/1/1"]);
+        assert!(
+            f[0].message.contains("the link is down now"),
+            "{}",
+            f[0].message
+        );
         s.platform.family = "ios".into();
         check(Check::QosUplink, &s, &plan(), &["unknown blocker -"]);
         let mut u = ready();

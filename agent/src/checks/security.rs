@@ -112,9 +112,12 @@ pub fn auth(c: &Ctx<'_>) -> Vec<Finding> {
     }
 }
 
-/// The secure MAC addresses a socket needs for a phone and a PC.
-fn macs_needed(c: &Ctx<'_>) -> u32 {
-    if c.plan.phones.lldp_med { 3 } else { 2 }
+/// The secure MAC addresses a socket needs for a phone and a PC: Cisco's Catalyst security
+/// configuration guides (port security with a voice VLAN) say to allow two plus the access
+/// VLAN's maximum, because the phone's address is learned in the voice VLAN and may be
+/// learned in the access VLAN too: 3 for a phone and one PC, whatever the phone's make.
+fn macs_needed(_c: &Ctx<'_>) -> u32 {
+    3
 }
 
 pub fn port_security(c: &Ctx<'_>) -> Vec<Finding> {
@@ -159,7 +162,7 @@ pub fn port_security(c: &Ctx<'_>) -> Vec<Finding> {
             .fail(
                 a,
                 Some(&i.name),
-                format!("port security allows {max} MAC address(es), a phone and a PC need {need}: {consequence}"),
+                format!("port security allows {max} MAC address(es), a phone and a PC need {need} (the phone's address can be learned in both the voice and the access VLAN): {consequence}"),
             )
             .ev(ev::read("cpsIfPortSecurityEnable", i.if_index, 1, Some("true")))
             .ev(ev::read("cpsIfMaxSecureMacAddr", i.if_index, max, None));
@@ -347,7 +350,7 @@ mod tests {
             status: Some("secureup".into()),
         });
         let f = check(Check::PortSecurity, &s, &plan(), &["fail blocker Gi1/0/3"]);
-        assert!(f[0].message.contains("need 2"), "{}", f[0].message);
+        assert!(f[0].message.contains("need 3"), "{}", f[0].message);
         let mut p = plan();
         p.phones.lldp_med = true;
         let f = check(Check::PortSecurity, &s, &p, &["fail blocker Gi1/0/3"]);
