@@ -269,3 +269,95 @@ fn evidence_is_in_the_walk_and_fixes_fit_the_port_and_platform() {
         problems.join("\n")
     );
 }
+
+/// What issue 11's "done when" asks, over every fixture and corpus recording, with a Cisco
+/// plan and an Avaya plan: no qos.trust failure on IOS-XE without a policy that re-marks or
+/// distrusts voice; no "no PoE" where ENTITY-MIB or POWER-ETHERNET-MIB shows PoE; no PoE
+/// failure on a switch without sockets; no PSE group in two pools; no PoE pass with phones
+/// unplaced; with Avaya phones, no CDP-only switch passing discovery and no `cisco-phone` line.
+#[test]
+fn platform_and_phone_judgements_hold_on_every_device() {
+    use lanready_schema::Status;
+    let plans = [
+        ("cisco", plan("model = \"cisco-7965\"")),
+        ("avaya", plan("model = \"avaya-9641g\"")),
+    ];
+    let mut problems: Vec<String> = Vec::new();
+    let mut judged = 0usize;
+    for (name, walk) in &all_devices() {
+        let snap = snapshot(walk, "127.0.0.1:161");
+        if snap.interfaces.is_empty() {
+            continue;
+        }
+        for (label, plan) in &plans {
+            let r = report_of(&snap, plan);
+            judged += 1;
+            let sockets = r.switches[0].user_ports;
+            let of = |check: &'static str| r.findings.iter().filter(move |f| f.check == check);
+            if snap.platform.family == "ios_xe" {
+                for f in of("qos.trust").filter(|f| f.status == Status::Fail) {
+                    let remarks = f.message.contains("re-marks")
+                        || (*label == "avaya" && f.message.contains("trusts only Cisco phones"));
+                    if !remarks {
+                        problems.push(format!(
+                            "{name} ({label}): IOS-XE qos.trust fail without a re-marking policy: {}",
+                            f.message
+                        ));
+                    }
+                }
+            }
+            let has_poe = !snap.poe.hardware.is_empty() || !snap.poe.modules.is_empty();
+            for f in of("poe.budget").chain(of("poe.port")) {
+                if has_poe && f.message.contains("has no PoE") {
+                    problems.push(format!("{name} ({label}): `{}` on PoE hardware", f.message));
+                }
+                if sockets == 0 && f.status != Status::NotApplicable {
+                    problems.push(format!(
+                        "{name} ({label}): {} is {:?} on a switch without sockets",
+                        f.check, f.status
+                    ));
+                }
+            }
+            let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
+            for b in &r.switches[0].poe {
+                for g in &b.groups {
+                    if let Some(other) = seen.insert(*g, b.pool.as_deref().unwrap_or("?")) {
+                        problems.push(format!(
+                            "{name} ({label}): PSE group {g} in pools {other} and {:?}",
+                            b.pool
+                        ));
+                    }
+                }
+            }
+            let unplaced: u32 = r.switches[0].poe.iter().map(|b| b.unplaced_phones).sum();
+            if unplaced > 0 && of("poe.budget").any(|f| f.status == Status::Pass) {
+                problems.push(format!(
+                    "{name} ({label}): poe.budget passes with {unplaced} phones unplaced"
+                ));
+            }
+            if *label == "avaya" {
+                let lldp_runs = snap.system.lldp_chassis_id.is_some();
+                if !lldp_runs
+                    && sockets > 0
+                    && of("neighbours.discovery").any(|f| f.status == Status::Pass)
+                {
+                    problems.push(format!(
+                        "{name}: LLDP does not run, yet discovery passes for Avaya phones"
+                    ));
+                }
+                for l in merged_config(&r).lines() {
+                    if !l.trim_start().starts_with('!') && l.contains("cisco-phone") {
+                        problems.push(format!("{name} (avaya): config line `{l}`"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(judged >= 30, "only {judged} device reports");
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
