@@ -961,3 +961,88 @@ async fn endless_tables_everywhere_stop_at_the_per_switch_budget() {
         walk.problems
     );
 }
+
+/// A switch that answers GET (the scalars) but drops every GETNEXT and GETBULK (a view or an
+/// ACL that hides the tables, a firewall dropping large answers): with SNMPv2c here, and the
+/// same path serves v3. It must never look like a switch without sockets: `switch.reachable`
+/// fails naming the tables not read, the port checks are unknown, the site is not ready and
+/// both gates fail.
+#[test]
+fn a_switch_whose_tables_were_never_read_is_not_ready() {
+    let agent = HostileAgent::start(access48(), |req, honest| match (req.kind, honest) {
+        (PduKind::Get, Some(a)) => Reply::Answer(a),
+        _ => Reply::Silence,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("site.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "[[sites]]\nname = \"hidden\"\nvoice_vlan = 110\ntimeout_ms = 200\nretries = 0\n\
+             switches = [{{ address = \"{}\", community = \"access48\" }}]\n",
+            agent.address()
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("report.json");
+    let out = std::process::Command::new(lanready_tests::binary("lanready-agent"))
+        .args(["scan", "--plan", plan.to_str().unwrap()])
+        .args(["--out", report.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: lanready_schema::Report =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    use lanready_schema::{Severity, Status, Verdict};
+    assert_eq!(r.verdict, Verdict::NotReady, "{:#?}", r.findings);
+    let reach: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.check == "switch.reachable")
+        .collect();
+    assert_eq!(reach.len(), 1);
+    assert_eq!(
+        (reach[0].status, reach[0].severity),
+        (Status::Fail, Severity::Blocker)
+    );
+    assert!(
+        reach[0]
+            .message
+            .contains("port tables could not be read (ifTable, ifXTable"),
+        "{}",
+        reach[0].message
+    );
+    for check in [
+        "voice_vlan.port",
+        "poe.port",
+        "qos.trust",
+        "vlan.data",
+        "port.portfast",
+    ] {
+        let fs: Vec<_> = r.findings.iter().filter(|f| f.check == check).collect();
+        assert!(
+            !fs.is_empty() && fs.iter().all(|f| f.status == Status::Unknown),
+            "{check}: {fs:#?}"
+        );
+    }
+    for strict in [false, true] {
+        let mut args = vec!["gate", report.to_str().unwrap()];
+        if strict {
+            args.push("--strict");
+        }
+        let g = std::process::Command::new(lanready_tests::binary("lanready-agent"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            g.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&g.stdout)
+        );
+    }
+}

@@ -1,10 +1,43 @@
-//! `switch.reachable`: the switch answered SNMP. A switch that did not makes every other
-//! check unknown, and the site not ready.
+//! `switch.reachable`: the switch answered SNMP, and its port tables were read. A switch that
+//! did not answer makes every other check unknown, and the site not ready. A switch that
+//! answered the scalar GETs but whose interface or VLAN tables could not be read (a view that
+//! hides them, an ACL or firewall dropping GETBULK answers, the poll budget) fails too: which
+//! ports are sockets, and what they carry, is then not known, and "no user-facing port" would
+//! be a guess.
 
 use lanready_mibs::evidence as ev;
-use lanready_schema::Finding;
+use lanready_schema::{Finding, TableStatus};
 
-use super::{Check, Ctx, FindingExt};
+use super::{Check, Ctx, FindingExt, table_text};
+
+/// The tables without which sockets could be hidden or misjudged: the interfaces (their
+/// list, names and speeds) and the VLAN membership and trunking of each port.
+pub const PORT_TABLES: [&str; 6] = [
+    "ifTable",
+    "ifXTable",
+    "vtpVlanTable",
+    "vlanTrunkPortTable",
+    "vmMembershipTable",
+    "vmVoiceVlanTable",
+];
+
+/// The port tables that were not read: not polled at all, or an error (timeout, budget). The
+/// interface table answered empty or absent counts too: every switch has interfaces, so a
+/// view is hiding them.
+pub fn unread_port_tables(snap: &lanready_schema::Snapshot) -> Vec<(&'static str, String)> {
+    PORT_TABLES
+        .iter()
+        .filter_map(|t| {
+            let st = snap.tables.get(*t);
+            let unread = match st {
+                None | Some(TableStatus::Error { .. }) => true,
+                Some(TableStatus::Absent) => *t == "ifTable",
+                Some(TableStatus::Present { rows }) => *t == "ifTable" && *rows == 0,
+            };
+            unread.then(|| (*t, table_text(st)))
+        })
+        .collect()
+}
 
 pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
     let snap = c.snap;
@@ -48,6 +81,29 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
             snap.problems.len()
         );
     }
+    let unread = unread_port_tables(snap);
+    if !unread.is_empty() {
+        let names: Vec<&str> = unread.iter().map(|(t, _)| *t).collect();
+        let mut g = Check::Reachable.fail(
+            c.addr(),
+            None,
+            format!(
+                "answered SNMP as {name}, but its port tables could not be read ({}): which ports are sockets and what they carry is unknown, so no port check can pass",
+                names.join(", ")
+            ),
+        );
+        for (t, st) in &unread {
+            g = g.evidence(*t, st.clone());
+        }
+        g.evidence.extend(f.evidence);
+        return vec![g.fix(
+            "! The switch answers small GETs but not its tables. Check, on the switch and the path:
+             ! - the SNMP view of the community or v3 group (`show snmp view`, `show snmp group`):
+             !   it must include IF-MIB, CISCO-VTP-MIB and CISCO-VLAN-MEMBERSHIP-MIB;
+             ! - an ACL or firewall that drops large UDP answers (GETBULK), or fragments;
+             ! - the plan's max_repetitions and timeout_ms for a slow switch.",
+        )];
+    }
     vec![f]
 }
 
@@ -86,6 +142,34 @@ mod tests {
         let f = check(Check::Reachable, &ready(), &plan(), &["pass blocker -"]);
         assert_eq!(f[0].evidence[0].object, "sysName.0");
         assert_eq!(f[0].evidence[0].value, "\"sw1\"");
+    }
+
+    #[test]
+    fn unread_port_tables_fail_the_switch() {
+        let mut s = ready();
+        s.tables.insert(
+            "ifTable".into(),
+            TableStatus::Error {
+                reason: "timeout".into(),
+            },
+        );
+        let f = check(Check::Reachable, &s, &plan(), &["fail blocker -"]);
+        assert!(f[0].message.contains("(ifTable)"), "{}", f[0].message);
+        assert_eq!(f[0].evidence[0].object, "ifTable");
+        assert_eq!(f[0].evidence[0].value, "not read (timeout)");
+        let mut s = ready();
+        s.tables.insert("ifTable".into(), TableStatus::Absent);
+        s.tables.remove("vmVoiceVlanTable");
+        let f = check(Check::Reachable, &s, &plan(), &["fail blocker -"]);
+        assert!(
+            f[0].message.contains("(ifTable, vmVoiceVlanTable)"),
+            "{}",
+            f[0].message
+        );
+        // Absent VLAN tables are a fact (a switch without VTP), not a read failure.
+        let mut s = ready();
+        s.tables.insert("vtpVlanTable".into(), TableStatus::Absent);
+        check(Check::Reachable, &s, &plan(), &["pass blocker -"]);
     }
 
     #[test]

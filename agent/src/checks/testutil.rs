@@ -170,6 +170,7 @@ pub fn stack(members: u32, ports: u32, budget_w: u32) -> Snapshot {
     }
     let tables: BTreeMap<String, TableStatus> = [
         "ifTable",
+        "ifXTable",
         "pethMainPseTable",
         "pethPsePortTable",
         "vtpVlanTable",
