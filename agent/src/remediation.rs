@@ -141,8 +141,22 @@ const GRAMMAR: &[Row] = &[
     row(Interface, On::Ios, "priority-queue out"),
 ];
 
+/// The family whose commands the switch takes: a Catalyst 4500 running IOS-XE (Sup8-E,
+/// Sup9-E: image `cat4500es8`, or IOSXE in sysDescr) takes IOS-XE's, as its QoS does.
+fn grammar_family(p: &Platform) -> &str {
+    let xe_image = p
+        .image
+        .as_deref()
+        .is_some_and(|i| i.to_ascii_lowercase().contains("es8") || i.contains("IOSXE"));
+    if p.family == "cat4500" && xe_image {
+        "ios_xe"
+    } else {
+        p.family.as_str()
+    }
+}
+
 fn family_matches(on: On, p: &Platform) -> bool {
-    let f = p.family.as_str();
+    let f = grammar_family(p);
     match on {
         On::All => matches!(f, "ios" | "ios_xe" | "cat4500" | "cat6500"),
         On::IosAndXe => matches!(f, "ios" | "ios_xe"),
@@ -278,7 +292,7 @@ fn family_label(p: &Platform) -> &str {
         "ios_xe" => "IOS-XE",
         "cat4500" => "Catalyst 4500",
         "cat6500" => "Catalyst 6500",
-        _ => "known-platform",
+        _ => "a platform it does not know (family unknown)",
     }
 }
 
@@ -466,6 +480,19 @@ mod tests {
         );
         let unknown = platform("unknown", "");
         let s = Fixes::new(&unknown).interface("Gi1", &["no shutdown"]);
-        assert!(s.starts_with("! Gi1: `no shutdown` is not written"), "{s}");
+        assert_eq!(
+            s,
+            "! Gi1: `no shutdown` is not written: not a command lanready knows on a platform it does not know (family unknown)"
+        );
+        // A 4500 on IOS-XE takes IOS-XE's QoS commands; on classic IOS it does not.
+        let mut sup8 = platform("cat4500", "WS-C4507R+E");
+        assert!(!accepts(&sup8, Interface, "auto qos voip trust"));
+        sup8.image = Some("cat4500es8-UNIVERSALK9-M".into());
+        assert!(accepts(&sup8, Interface, "auto qos voip trust"));
+        assert!(accepts(
+            &sup8,
+            Interface,
+            "service-policy output LANREADY-UPLINK-OUT"
+        ));
     }
 }

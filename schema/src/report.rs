@@ -132,7 +132,7 @@ pub enum Status {
     Fail,
     Unknown,
     Pass,
-    /// The check does not apply to this switch (PoE checks on a switch without sockets):
+    /// The check does not apply to this switch (the socket checks, PoE among them, on a switch without sockets):
     /// it weighs nothing in the score.
     NotApplicable,
 }
@@ -171,7 +171,7 @@ pub struct Counts {
     pub warnings: u32,
     pub unknown: u32,
     pub passed: u32,
-    /// Findings of checks that do not apply (the PoE checks on a switch without sockets).
+    /// Findings of checks that do not apply (the socket checks, PoE among them, on a switch without sockets).
     #[serde(default)]
     pub not_applicable: u32,
 }

@@ -11,7 +11,7 @@
 //! Findings of one check on one switch: a failing check gives one finding per failing port
 //! (or per pool, trunk, supply); a passing check gives one finding for the switch; a check
 //! that cannot tell gives one `unknown` finding for the switch; a check that does not apply
-//! (the PoE checks on a switch without sockets) gives one `not_applicable` finding.
+//! (the socket checks, PoE among them, on a switch without sockets) gives one `not_applicable` finding.
 
 use std::fmt::Display;
 

@@ -36,9 +36,19 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
                 ),
             )];
         }
-        _ => {
-            return vec![k.unknown(a, "unknown, verify by hand: the sockets' output policies could not be read (cbQoS answered nothing)")
+        ("ios_xe", _) => {
+            return vec![k.unknown(a, "unknown, verify by hand: the sockets' output policies could not be read (cbQoS answered nothing): check `show policy-map interface <port> output`")
                 .evidence("QoS tables", qos::tables_text(c))];
+        }
+        _ => {
+            return vec![k.unknown(
+                a,
+                format!(
+                    "unknown, verify by hand: lanready does not judge egress queueing on this platform ({}): check `show policy-map interface <port> output`",
+                    snap.platform.family
+                ),
+            )
+            .evidence("QoS tables", qos::tables_text(c))];
         }
     }
     let mut out = Vec::new();

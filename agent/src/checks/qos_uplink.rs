@@ -56,9 +56,19 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
             )
                 .evidence("QoS tables", qos::tables_text(c))];
         }
-        _ => {
+        ("ios_xe", _) => {
             return vec![k.unknown(a, "unknown, verify by hand: the uplinks' queuing could not be read (cbQoS answered nothing); check `show policy-map interface <uplink> output`")
                 .evidence("QoS tables", qos::tables_text(c))];
+        }
+        _ => {
+            return vec![k.unknown(
+                a,
+                format!(
+                    "unknown, verify by hand: lanready does not judge uplink queueing on this platform ({}); check `show policy-map interface <uplink> output`",
+                    snap.platform.family
+                ),
+            )
+            .evidence("QoS tables", qos::tables_text(c))];
         }
     }
     let mut out = Vec::new();

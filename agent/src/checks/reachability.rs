@@ -114,12 +114,12 @@ pub fn unreachable(address: &str, error: &str) -> Vec<Finding> {
             .fail(address, None, format!("no SNMP answer: {error}"))
             .evidence("error", error)
             .fix(
-                "! Check the address, the UDP port and the credentials in the plan, that the\n\
-                 ! switch permits SNMP from this agent, e.g.:\n\
-                 snmp-server community <community> RO <acl>\n\
+                "! Check the address, the UDP port and the credentials in the plan, and that the\n\
+                 ! switch permits SNMP from this agent (fill in the <...> before use), e.g.:\n\
+                 !   snmp-server community <community> RO <acl>\n\
                  ! or for SNMPv3:\n\
-                 snmp-server group <group> v3 priv\n\
-                 snmp-server user <user> <group> v3 auth sha <key> priv aes 128 <key>",
+                 !   snmp-server group <group> v3 priv\n\
+                 !   snmp-server user <user> <group> v3 auth sha <key> priv aes 128 <key>",
             ),
     ];
     for c in Check::ALL.iter().filter(|c| **c != Check::Reachable) {

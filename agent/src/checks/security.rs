@@ -2,9 +2,8 @@
 //! - `security.auth`: 802.1X / MAB in single-host mode admits one device, so the PC behind
 //!   the phone is refused; multi-domain (one phone and one PC) or multi-auth is needed.
 //! - `security.port_security`: a maximum of secure MAC addresses below what a phone and a PC
-//!   take (2 for Cisco phones, learned in the voice VLAN only; 3 for LLDP-MED phones, which
-//!   start untagged in the data VLAN and then move to the voice VLAN) err-disables or blocks
-//!   the socket when both are plugged in.
+//!   take (3: the phone's address is learned in the voice VLAN and may be in the access VLAN
+//!   too, plus the PC's) err-disables or blocks the socket when both are plugged in.
 //! - `security.errdisable`: without err-disable recovery for port security, 802.1X and BPDU
 //!   guard, a socket that tripped stays dead until someone types `shutdown`/`no shutdown`.
 //!

@@ -64,7 +64,7 @@ impl PhoneModel {
     }
 }
 
-const AVAYA_96X1: &str = "Avaya 9600 Series IP Deskphones installation guide (PoE class by button modules: 9608 class 2 with one, 9611G class 3 with any, 9641G class 3 with three SBM24); administrator guide defaults DSCPAUD 46, DSCPSIG 34, L2QAUD 6; VLAN from LLDP-MED or DHCP, not CDP";
+const AVAYA_96X1: &str = "Avaya 9600 Series IP Deskphones installation guide (PoE class by button modules: 9608 class 2 with one, 9611G class 3 with any, 9641G class 3 with three SBM24; lanready budgets the 9641G at class 3 with any module, to err on the safe side); administrator guide defaults DSCPAUD 46, DSCPSIG 34, L2QAUD 6; VLAN from LLDP-MED or DHCP, not CDP";
 const AVAYA_J100: &str = "Avaya J100 Series IP Phones overview and specifications (PoE class 1 without modules, class 2 with a button module or wireless module on J169/J179); DSCP 46 voice, 34 signalling, 802.1p 6; VLAN from LLDP-MED or DHCP";
 const AVAYA_J189: &str = "Avaya J100 Series IP Phones overview and specifications (J189: not confirmed here; budgeted as class 2, class 3 with expansion modules: check the data sheet); DSCP 46 / 34, 802.1p 6";
 const CISCO_79XX: &str = "Cisco IP Phone 7900 Series data sheets (7941/7961 class 2, 7945/7965 class 3); DSCP 46 voice, 24 (CS3) signalling, CoS 5; VLAN from CDP";

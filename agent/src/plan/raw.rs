@@ -9,7 +9,7 @@ use toml::Spanned;
 pub struct RawPlan {
     /// The agent's name in reports (default: the host name).
     pub agent: Option<String>,
-    /// Switches polled at once (default 16).
+    /// Switches polled at once (default 32).
     pub concurrency: Option<Spanned<u32>>,
     #[serde(default)]
     pub sites: Vec<Spanned<RawSite>>,

@@ -385,7 +385,25 @@ pub fn pools(modules: &[PoeModule], power_stacks: &[PowerStack]) -> Vec<PoePool>
                 Some(known.iter().sum())
             }
         };
-        let budget = once_or_sum(rows.iter().map(|r| r.3.budget_w.map(u64::from)).collect());
+        let mut budget = once_or_sum(rows.iter().map(|r| r.3.budget_w.map(u64::from)).collect());
+        // A power stack in a redundant mode holds back its largest supply (Cisco's StackPower
+        // configuration guides): without per-supply figures, the largest member budget is
+        // held back, which errs on the safe side.
+        let redundant = (kind == "stack_power")
+            .then(|| {
+                power_stacks.iter().find(|ps| {
+                    format!("stackpower:{}", ps.number) == *key
+                        && ps
+                            .mode
+                            .as_deref()
+                            .is_some_and(|m| m.starts_with("redundant"))
+                })
+            })
+            .flatten();
+        let held_back = redundant.and_then(|_| rows.iter().filter_map(|r| r.3.budget_w).max());
+        if let (Some(b), Some(h)) = (budget, held_back) {
+            budget = Some(b.saturating_sub(u64::from(h)));
+        }
         let repeated = kind == "common_pool"
             && rows.len() > 1
             && rows
@@ -396,7 +414,13 @@ pub fn pools(modules: &[PoeModule], power_stacks: &[PowerStack]) -> Vec<PoePool>
                 .iter()
                 .map(|g| format!("pethMainPsePower.{g}"))
                 .collect();
-            if repeated {
+            if let (Some(ps), Some(h)) = (redundant, held_back) {
+                format!(
+                    "{} (summed) - {h} W, the largest member budget, held back: power stack mode {}",
+                    objects.join(" + "),
+                    ps.mode.as_deref().unwrap_or("redundant")
+                )
+            } else if repeated {
                 format!(
                     "{} (the pool's budget, repeated on every row: counted once)",
                     objects[0]
@@ -664,6 +688,70 @@ mod tests {
             let d = decode(&w.values, &e, &BTreeMap::new(), &BTreeSet::new(), &mut p);
             assert_eq!(d.poe.modules[0].stack_member, want, "{text}");
         }
+    }
+
+    #[test]
+    fn pools_count_a_shared_budget_once_and_hold_back_a_redundant_supply() {
+        let module = |group: u32, member: u32, budget: u32, descr: &str, ent: u32| PoeModule {
+            group,
+            stack_member: Some(member),
+            budget_w: Some(budget),
+            used_mw: Some(10_000),
+            descr: Some(descr.into()),
+            ent_physical_index: Some(ent),
+            ..PoeModule::default()
+        };
+        // A 9400's common pool: three rows repeat one budget; counted once.
+        let chassis = [
+            module(1, 1, 4800, "PoE Common Power Pool 1", 9000),
+            module(2, 1, 4800, "PoE Common Power Pool 1", 9000),
+            module(4, 1, 4800, "PoE Common Power Pool 1", 9000),
+        ];
+        let p = pools(&chassis, &[]);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!(
+            (p[0].kind.as_str(), p[0].budget_w),
+            ("common_pool", Some(4800))
+        );
+        assert_eq!(p[0].groups, vec![1, 2, 4]);
+        // Milliwatts stay milliwatts: a repeated allocation is counted once too.
+        assert_eq!(p[0].allocated_mw, Some(10_000));
+        // Three StackPower members: one budget, their sum.
+        let stack = [
+            module(1, 1, 435, "", 1001),
+            module(2, 2, 435, "", 2001),
+            module(3, 3, 445, "", 3001),
+        ];
+        let mut ps = PowerStack {
+            number: 1,
+            name: Some("Powerstack-1".into()),
+            mode: Some("powerSharing".into()),
+            members_count: Some(3),
+            members: vec![1, 2, 3],
+        };
+        let p = pools(&stack, std::slice::from_ref(&ps));
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!(
+            (p[0].kind.as_str(), p[0].budget_w),
+            ("stack_power", Some(1315))
+        );
+        assert_eq!(p[0].allocated_mw, Some(30_000));
+        // Redundant mode holds the largest member budget back.
+        ps.mode = Some("redundant".into());
+        let p = pools(&stack, std::slice::from_ref(&ps));
+        assert_eq!(p[0].budget_w, Some(870));
+        assert!(
+            p[0].budget_source
+                .as_deref()
+                .unwrap()
+                .contains("445 W, the largest member budget, held back"),
+            "{:?}",
+            p[0].budget_source
+        );
+        // Without a power stack, each member is its own pool.
+        let p = pools(&stack, &[]);
+        assert_eq!(p.len(), 3);
+        assert!(p.iter().all(|x| x.kind == "member"), "{p:#?}");
     }
 
     #[test]
