@@ -297,15 +297,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         let scheme = if tls.is_some() { "https" } else { "http" };
+        // The signal handlers are in place before the address is announced: a supervisor (or a
+        // test) that sends SIGTERM the moment it reads the line gets a graceful stop, not
+        // the default action.
+        let stop = shutdown_signal();
         println!("listening on {scheme}://{addr}");
         std::io::stdout().flush().ok();
         tracing::info!(message = "Collector serving.", %addr, %scheme, db = %args.db.display());
         match tls {
             Some(acceptor) => {
                 let listener = tls::TlsListener::new(listener, acceptor);
-                lanready_collector::serve(listener, state, retention, shutdown_signal()).await
+                lanready_collector::serve(listener, state, retention, stop).await
             }
-            None => lanready_collector::serve(listener, state, retention, shutdown_signal()).await,
+            None => lanready_collector::serve(listener, state, retention, stop).await,
         }
         .context("serving HTTP")?;
         tracing::info!(message = "Collector stopped.");
@@ -313,24 +317,41 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT or SIGTERM. The handlers are installed when this is called (not when the future
+/// is first polled), so a signal that arrives before serving starts is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let int = async {
+                match int.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = term => {},
+                _ = int => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

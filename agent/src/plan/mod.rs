@@ -117,7 +117,7 @@ pub struct PortSelection {
     /// Ports whose names match one of these globs are never user-facing.
     pub exclude: Vec<String>,
     pub uplink_speed_mbps: u64,
-    /// Roles the plan sets by port pattern, first match wins.
+    /// Roles the plan sets by port pattern, tried in the patterns' sorted order (a TOML table keeps no order): the first that matches wins.
     pub roles: Vec<(String, PortRole)>,
     include_set: GlobSet,
     exclude_set: GlobSet,
@@ -144,7 +144,7 @@ impl PortSelection {
         })
     }
 
-    /// The same selection with role overrides (pattern, role), first match wins.
+    /// The same selection with role overrides (pattern, role), tried in order, the first that matches wins.
     pub fn with_roles(mut self, roles: Vec<(String, PortRole)>) -> Result<Self, globset::Error> {
         self.role_sets = roles
             .iter()
