@@ -26,6 +26,8 @@ pub enum GateError {
     },
     #[error("{} is a {found:?} document; this gate reads {REPORT_SCHEMA:?}", path.display())]
     Schema { path: PathBuf, found: String },
+    #[error("{}: the report's judgement disagrees with its findings, so it cannot be gated: {}", path.display(), .wrong.join("; "))]
+    Forged { path: PathBuf, wrong: Vec<String> },
     #[error("writing JUnit XML: {0}")]
     Xml(String),
 }
@@ -63,10 +65,20 @@ pub fn load(path: &Path) -> Result<Report, GateError> {
             found,
         });
     }
-    serde_json::from_str(&text).map_err(|source| GateError::Parse {
+    let report: Report = serde_json::from_str(&text).map_err(|source| GateError::Parse {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    // The verdict gated is the one the findings give under the shared scoring model: a report
+    // edited to say "ready" over a failed blocker is an error, not a pass.
+    let wrong = lanready_schema::score::disagreements(&report);
+    if !wrong.is_empty() {
+        return Err(GateError::Forged {
+            path: path.to_path_buf(),
+            wrong,
+        });
+    }
+    Ok(report)
 }
 
 /// Passes when the site is not "not ready" (nor "at risk" with `strict`) and its score is

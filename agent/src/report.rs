@@ -132,6 +132,8 @@ pub fn assemble(
             phone_budget_mw: site.phones.budget_mw,
             poe_headroom_pct: site.thresholds.poe_headroom_pct,
             phones: site.phones.needs().labels,
+            ready_score: site.thresholds.ready_score,
+            at_risk_score: site.thresholds.at_risk_score,
         },
         switches: results,
         counts: score::counts(&findings),

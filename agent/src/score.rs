@@ -1,132 +1,35 @@
-//! The scoring model: per-check weights, scores 0-100 per switch and per site, and the
-//! verdict, where any failed blocker means "not ready" whatever the score. The model is
-//! documented in `docs/checks.md`; change both together.
+//! The scoring model, as the agent uses it: the shared model in
+//! [`lanready_schema::score`] (which the collector uses to check reports), with the check
+//! catalogue's ids and the plan's thresholds. Documented in `docs/checks.md`.
 
-use std::collections::BTreeMap;
-
-use lanready_schema::{Counts, Finding, Severity, Status, Verdict};
+use lanready_schema::score as model;
+use lanready_schema::{Counts, Finding, Verdict};
 
 use crate::checks::Check;
 use crate::plan::Thresholds;
 
-/// The weight of a check in the score (the catalogue's). Blockers weigh most; info-only
-/// checks nothing.
+pub use model::{Outcome, outcome, score};
+
+/// The weight of a check in the score. Every catalogued check has one (a test holds them
+/// together).
 pub fn weight(check: Check) -> u32 {
-    check.spec().weight
+    model::weight(check.id()).unwrap_or(0)
 }
 
-/// How one check did on one switch, from its findings there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Every finding passed, or failed only at info severity.
-    Pass,
-    /// Nothing failed, but something could not be told.
-    Unknown,
-    /// A blocker or warning failed.
-    Fail,
-}
-
-impl Outcome {
-    /// Credit in halves: a pass earns 2, an unknown 1, a fail 0.
-    fn halves(self) -> u64 {
-        match self {
-            Outcome::Pass => 2,
-            Outcome::Unknown => 1,
-            Outcome::Fail => 0,
-        }
-    }
-}
-
-/// The outcome of one check from its findings on one switch; None when it had none (or
-/// it did not apply: a not-applicable check weighs nothing).
-pub fn outcome<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Option<Outcome> {
-    let mut out = None;
-    for f in findings {
-        let o = match (f.status, f.severity) {
-            (Status::NotApplicable, _) => continue,
-            (Status::Fail, Severity::Blocker | Severity::Warning) => Outcome::Fail,
-            (Status::Unknown, _) => Outcome::Unknown,
-            _ => Outcome::Pass,
-        };
-        out = Some(match (out, o) {
-            (Some(Outcome::Fail), _) | (_, Outcome::Fail) => Outcome::Fail,
-            (Some(Outcome::Unknown), _) | (_, Outcome::Unknown) => Outcome::Unknown,
-            _ => Outcome::Pass,
-        });
-    }
-    out
-}
-
-/// The score (0-100) of a set of findings: the weighted share of (switch, check) pairs that
-/// passed, unknowns counting half. Findings of checks not in the catalogue weigh nothing.
-/// With nothing weighed the score is 0.
-pub fn score(findings: &[Finding]) -> u8 {
-    let mut groups: BTreeMap<(&str, &str), Vec<&Finding>> = BTreeMap::new();
-    for f in findings {
-        groups
-            .entry((f.switch.as_str(), f.check.as_str()))
-            .or_default()
-            .push(f);
-    }
-    let (mut earned, mut total) = (0u64, 0u64);
-    for ((_, check), fs) in groups {
-        let Some(c) = Check::from_id(check) else {
-            continue;
-        };
-        let w = u64::from(weight(c));
-        if let Some(o) = outcome(fs) {
-            earned += w * o.halves();
-            total += w * 2;
-        }
-    }
-    if total == 0 {
-        return 0;
-    }
-    // Round half up, in integers.
-    ((earned * 100 * 2 + total) / (total * 2)) as u8
-}
-
-/// The verdict: not ready when a blocker failed or the score is below `at_risk_score`; at
-/// risk when a warning failed, a blocker check is unknown, or the score is below
-/// `ready_score`; else ready.
+/// The verdict under the plan's thresholds: see [`model::verdict`].
 pub fn verdict(findings: &[Finding], score: u8, t: &Thresholds) -> Verdict {
-    let failed = |s: Severity| {
-        findings
-            .iter()
-            .any(|f| f.status == Status::Fail && f.severity == s)
-    };
-    let blocker_unknown = findings
-        .iter()
-        .any(|f| f.status == Status::Unknown && f.severity == Severity::Blocker);
-    if failed(Severity::Blocker) || score < t.at_risk_score {
-        Verdict::NotReady
-    } else if failed(Severity::Warning) || blocker_unknown || score < t.ready_score {
-        Verdict::AtRisk
-    } else {
-        Verdict::Ready
-    }
+    model::verdict(findings, score, t.ready_score, t.at_risk_score)
 }
 
-/// Counts findings: failed blockers, failed warnings, unknowns and passes (failed info
-/// findings are in none of them).
+/// Failed blockers, failed warnings, unknowns, passes and not-applicable findings.
 pub fn counts(findings: &[Finding]) -> Counts {
-    let mut c = Counts::default();
-    for f in findings {
-        match (f.status, f.severity) {
-            (Status::Fail, Severity::Blocker) => c.blockers += 1,
-            (Status::Fail, Severity::Warning) => c.warnings += 1,
-            (Status::Fail, Severity::Info) => {}
-            (Status::Unknown, _) => c.unknown += 1,
-            (Status::Pass, _) => c.passed += 1,
-            (Status::NotApplicable, _) => c.not_applicable += 1,
-        }
-    }
-    c
+    model::counts(findings)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lanready_schema::{Severity, Status};
 
     fn f(check: Check, status: Status, severity: Severity) -> Finding {
         Finding {
@@ -157,6 +60,16 @@ mod tests {
         let s = score(findings);
         assert_eq!(s, expected_score);
         assert_eq!(verdict(findings, s, &Thresholds::default()), expected);
+    }
+
+    #[test]
+    fn every_check_has_a_weight_and_every_weight_a_check() {
+        for c in Check::ALL {
+            assert!(model::weight(c.id()).is_some(), "{} has no weight", c.id());
+        }
+        for (id, _) in model::WEIGHTS {
+            assert!(Check::from_id(id).is_some(), "{id} is not a check");
+        }
     }
 
     #[test]

@@ -107,26 +107,33 @@ pub fn poe_bars(report: &Report) -> Vec<PoeBar> {
 
 /// Failing blocker findings grouped by check, most frequent first, then by check id.
 pub fn top_blockers(report: &Report, limit: usize) -> Vec<BlockerGroup> {
+    // One pass, with the groups and the switches' names indexed: linear in the findings,
+    // however many distinct checks a report holds.
+    let names: std::collections::HashMap<&str, Option<&String>> = report
+        .switches
+        .iter()
+        .map(|s| (s.address.as_str(), s.name.as_ref()))
+        .collect();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let mut groups: Vec<BlockerGroup> = Vec::new();
     for f in report
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Blocker && f.status == Status::Fail)
     {
-        match groups.iter_mut().find(|g| g.check == f.check) {
-            Some(g) => g.count += 1,
-            None => groups.push(BlockerGroup {
-                check: f.check.clone(),
-                count: 1,
-                message: f.message.clone(),
-                switch: f.switch.clone(),
-                switch_name: report
-                    .switches
-                    .iter()
-                    .find(|s| s.address == f.switch)
-                    .and_then(|s| s.name.clone()),
-                port: f.port.clone(),
-            }),
+        match index.get(f.check.as_str()) {
+            Some(&i) => groups[i].count += 1,
+            None => {
+                index.insert(f.check.as_str(), groups.len());
+                groups.push(BlockerGroup {
+                    check: f.check.clone(),
+                    count: 1,
+                    message: f.message.clone(),
+                    switch: f.switch.clone(),
+                    switch_name: names.get(f.switch.as_str()).copied().flatten().cloned(),
+                    port: f.port.clone(),
+                });
+            }
         }
     }
     groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.check.cmp(&b.check)));

@@ -358,6 +358,21 @@ fn check_report(r: &Report, now: OffsetDateTime) -> Result<OffsetDateTime, ApiEr
             sw.address, sw.score
         )));
     }
+    // The verdict, score and counts are recomputed from the findings with the shared model:
+    // a report whose own judgement disagrees is refused, so no gate or page believes a
+    // "ready" that its findings do not support.
+    let wrong = lanready_schema::score::disagreements(r);
+    if !wrong.is_empty() {
+        let more = if wrong.len() > 3 {
+            format!(" (and {} more)", wrong.len() - 3)
+        } else {
+            String::new()
+        };
+        return Err(bad(format!(
+            "the report's judgement disagrees with its findings: {}{more}",
+            wrong.iter().take(3).cloned().collect::<Vec<_>>().join("; ")
+        )));
+    }
     Ok(generated_at)
 }
 

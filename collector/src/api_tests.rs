@@ -13,7 +13,7 @@ use crate::aggregate::Staleness;
 use crate::auth::{SiteScope, Token, TokenKind};
 use crate::clock::FixedClock;
 use crate::store::Store;
-use crate::testutil::{finding, report, t};
+use crate::testutil::{finding, report, t, with_failing};
 use crate::view::{Dashboard, ErrorBody, IngestResponse, SiteDetail, SitesResponse};
 use crate::{AppState, Settings, app};
 
@@ -85,17 +85,17 @@ fn at(secs: i64) -> String {
 }
 
 fn hq_report(id: &str, secs: i64, score: u8) -> Report {
-    let mut r = report(id, "hq", &at(secs), score);
-    r.findings = vec![finding(
-        "voice_vlan.port",
-        Severity::Blocker,
-        Status::Fail,
-        "127.0.0.1:1161",
-        Some("Gi1/0/7"),
-    )];
-    r.counts.blockers = 1;
-    r.verdict = Verdict::NotReady;
-    r
+    with_failing(
+        report(id, "hq", &at(secs), score),
+        Verdict::NotReady,
+        vec![finding(
+            "voice_vlan.port",
+            Severity::Blocker,
+            Status::Fail,
+            "127.0.0.1:1161",
+            Some("Gi1/0/7"),
+        )],
+    )
 }
 
 async fn send(
@@ -171,7 +171,7 @@ async fn new_report_201_resend_200_same_answer_changed_409() {
     assert_eq!(s2, StatusCode::OK);
     assert_eq!(b2, b1);
     let mut changed = r.clone();
-    changed.score = 41;
+    changed.findings[0].message.push_str(" (edited)");
     let (s3, b3) = post(&f, Some(&f.agent), json(&changed)).await;
     assert_eq!(s3, StatusCode::CONFLICT);
     assert!(error_of(&b3).contains("scan-1") && error_of(&b3).contains("site \"hq\""));
@@ -431,7 +431,13 @@ async fn site_detail_trend_and_staleness_follow_the_clock() {
         d.trend.iter().map(|p| p.score).collect::<Vec<_>>(),
         [20, 40, 60]
     );
-    assert_eq!(d.findings.len(), 1);
+    assert_eq!(
+        d.findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .count(),
+        1
+    );
     assert_eq!(d.age_seconds, 3600 - 1200);
     assert!(!d.stale);
     // Two hours after the last scan (stale-after is 2h): not yet; one second more: stale.
@@ -567,4 +573,49 @@ async fn internal_failures_are_500_without_detail() {
             .rejected_total(crate::metrics::RejectReason::Internal),
         1
     );
+}
+
+/// A report whose own verdict, score or counts its findings do not give (a forged "ready"
+/// over a failed blocker) is refused with 422, and nothing is stored.
+#[tokio::test]
+async fn a_forged_verdict_is_refused_and_nothing_stored() {
+    let f = fixture();
+    let honest = hq_report("forged-1", 0, 40);
+    let mut forged = honest.clone();
+    forged.verdict = Verdict::Ready;
+    forged.score = 100;
+    forged.switches[0].verdict = Verdict::Ready;
+    forged.switches[0].score = 100;
+    let (s, b) = post(&f, Some(&f.agent), json(&forged)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let e = error_of(&b);
+    assert!(
+        e.contains("score 100 but the findings score 40")
+            && e.contains("verdict ready but the findings make it not_ready"),
+        "{e}"
+    );
+    assert_eq!(count(&f), 0);
+    // Counts alone forged: refused too.
+    let mut counts = honest.clone();
+    counts.counts.blockers = 0;
+    let (s, b) = post(&f, Some(&f.agent), json(&counts)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{}", error_of(&b));
+    assert!(error_of(&b).contains("counts"), "{}", error_of(&b));
+    // A switch's own verdict forged: refused.
+    let mut sw = honest.clone();
+    sw.switches[0].verdict = Verdict::Ready;
+    let (s, b) = post(&f, Some(&f.agent), json(&sw)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error_of(&b).contains("switch 127.0.0.1:1161: verdict ready"),
+        "{}",
+        error_of(&b)
+    );
+    assert_eq!(count(&f), 0);
+    // The honest one is taken.
+    assert_eq!(
+        post(&f, Some(&f.agent), json(&honest)).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(count(&f), 1);
 }

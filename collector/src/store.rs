@@ -274,11 +274,7 @@ pub struct Store {
 }
 
 pub fn verdict_str(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Ready => "ready",
-        Verdict::AtRisk => "at_risk",
-        Verdict::NotReady => "not_ready",
-    }
+    v.as_str()
 }
 
 fn parse_verdict(s: &str) -> Verdict {

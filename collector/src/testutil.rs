@@ -1,8 +1,7 @@
 //! Report builders and a fixed time base for the collector's unit tests.
 
 use lanready_schema::{
-    Counts, Evidence, Finding, PlanSummary, REPORT_SCHEMA, Report, Severity, Status, SwitchResult,
-    Verdict,
+    Evidence, Finding, PlanSummary, REPORT_SCHEMA, Report, Severity, Status, SwitchResult, Verdict,
 };
 use time::OffsetDateTime;
 
@@ -35,8 +34,16 @@ pub fn finding(
     }
 }
 
-/// A report for `site` scanned at `generated_at` with one switch of 48 user ports.
+/// A report for `site` scanned at `generated_at` with one switch of 48 user ports, whose
+/// findings score `score` (ready from 90, else not ready) under the shared model.
 pub fn report(id: &str, site: &str, generated_at: &str, score: u8) -> Report {
+    let verdict = if score >= 90 {
+        Verdict::Ready
+    } else {
+        Verdict::NotReady
+    };
+    let findings = lanready_schema::score::synthetic_findings("127.0.0.1:1161", score, verdict)
+        .unwrap_or_else(|| panic!("no findings score {score} {verdict:?}"));
     Report {
         schema: REPORT_SCHEMA.into(),
         id: id.into(),
@@ -58,18 +65,14 @@ pub fn report(id: &str, site: &str, generated_at: &str, score: u8) -> Report {
             error: None,
             user_ports: 48,
             score,
-            verdict: Verdict::Ready,
+            verdict,
             poe: vec![],
             ..Default::default()
         }],
-        findings: vec![],
+        counts: lanready_schema::score::counts(&findings),
+        findings,
         score,
-        verdict: if score >= 90 {
-            Verdict::Ready
-        } else {
-            Verdict::NotReady
-        },
-        counts: Counts::default(),
+        verdict,
     }
 }
 
@@ -97,4 +100,20 @@ pub fn stored(report: Report, generated_at: OffsetDateTime) -> StoredReport {
         },
         report,
     }
+}
+
+/// `r` with `failing` as its only failed findings and other checks filled in so that the
+/// whole still scores `r.score` with `verdict` under the shared model; counts follow.
+pub fn with_failing(mut r: Report, verdict: Verdict, failing: Vec<Finding>) -> Report {
+    let switch = r.switches[0].address.clone();
+    let ids: Vec<&str> = failing.iter().map(|f| f.check.as_str()).collect();
+    let mut findings =
+        lanready_schema::score::synthetic_findings_with(&switch, r.score, verdict, &ids)
+            .unwrap_or_else(|| panic!("no findings score {} {verdict:?} with {ids:?}", r.score));
+    findings.extend(failing);
+    r.counts = lanready_schema::score::counts(&findings);
+    r.findings = findings;
+    r.verdict = verdict;
+    r.switches[0].verdict = verdict;
+    r
 }

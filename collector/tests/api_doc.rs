@@ -151,7 +151,7 @@ fn t(secs: i64) -> OffsetDateTime {
 }
 
 fn report(id: &str, at: i64, score: u8, verdict: Verdict) -> Report {
-    Report {
+    let mut report = Report {
         schema: REPORT_SCHEMA.into(),
         id: id.into(),
         site: "hq".into(),
@@ -183,19 +183,24 @@ fn report(id: &str, at: i64, score: u8, verdict: Verdict) -> Report {
             }],
             ..Default::default()
         }],
-        findings: vec![Finding {
-            check: "voice_vlan.port".into(),
-            severity: Severity::Blocker,
-            status: Status::Fail,
-            switch: "127.0.0.1:161".into(),
-            port: Some("Gi1/0/1".into()),
-            message: "no voice VLAN".into(),
-            evidence: vec![Evidence {
-                object: "vmVoiceVlanId.10101".into(),
-                value: "4096".into(),
-            }],
-            remediation: Some("switchport voice vlan 110".into()),
-        }],
+        // A failed blocker only where the verdict allows one.
+        findings: if verdict == Verdict::NotReady {
+            vec![Finding {
+                check: "voice_vlan.port".into(),
+                severity: Severity::Blocker,
+                status: Status::Fail,
+                switch: "127.0.0.1:161".into(),
+                port: Some("Gi1/0/1".into()),
+                message: "no voice VLAN".into(),
+                evidence: vec![Evidence {
+                    object: "vmVoiceVlanId.10101".into(),
+                    value: "4096".into(),
+                }],
+                remediation: Some("switchport voice vlan 110".into()),
+            }]
+        } else {
+            vec![]
+        },
         score,
         verdict,
         counts: Counts {
@@ -205,7 +210,9 @@ fn report(id: &str, at: i64, score: u8, verdict: Verdict) -> Report {
             passed: 3,
             ..Default::default()
         },
-    }
+    };
+    lanready_schema::score::fill_to_match(&mut report);
+    report
 }
 
 async fn call(

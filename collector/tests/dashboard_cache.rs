@@ -139,12 +139,17 @@ fn gunzip(b: &[u8]) -> Vec<u8> {
 }
 
 fn report(id: &str, site: &str, score: u8) -> Report {
+    let verdict = match score {
+        90.. => Verdict::Ready,
+        60..=89 => Verdict::AtRisk,
+        _ => Verdict::NotReady,
+    };
     let at = OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap()
         .format(&Rfc3339)
         .unwrap();
-    Report {
+    let mut report = Report {
         schema: REPORT_SCHEMA.into(),
         id: id.into(),
         site: site.into(),
@@ -165,15 +170,17 @@ fn report(id: &str, site: &str, score: u8) -> Report {
             error: None,
             user_ports: 48,
             score,
-            verdict: Verdict::Ready,
+            verdict,
             poe: vec![],
             ..Default::default()
         }],
         findings: vec![],
         score,
-        verdict: Verdict::Ready,
+        verdict,
         counts: Counts::default(),
-    }
+    };
+    lanready_schema::score::fill_to_match(&mut report);
+    report
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,6 +4,7 @@
 //! this crate is the only place that derives `Serialize`/`Deserialize` for the wire formats.
 
 pub mod report;
+pub mod score;
 pub mod snapshot;
 
 pub use report::*;

@@ -30,7 +30,7 @@ pub struct Report {
     pub counts: Counts,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanSummary {
     pub voice_vlan: u16,
@@ -42,6 +42,34 @@ pub struct PlanSummary {
     /// LLDP-MED)`); empty when the plan gave a class or watts.
     #[serde(default)]
     pub phones: Vec<String>,
+    /// The score at or above which the site, without a failed warning, is ready (the plan's
+    /// `ready_score`); a report without it was judged with 90.
+    #[serde(default = "default_ready_score")]
+    pub ready_score: u8,
+    /// The score below which the site is not ready (`at_risk_score`; default 60).
+    #[serde(default = "default_at_risk_score")]
+    pub at_risk_score: u8,
+}
+
+impl Default for PlanSummary {
+    fn default() -> Self {
+        PlanSummary {
+            voice_vlan: 0,
+            phone_budget_mw: 0,
+            poe_headroom_pct: 0,
+            phones: Vec::new(),
+            ready_score: default_ready_score(),
+            at_risk_score: default_at_risk_score(),
+        }
+    }
+}
+
+fn default_ready_score() -> u8 {
+    crate::score::DEFAULT_READY_SCORE
+}
+
+fn default_at_risk_score() -> u8 {
+    crate::score::DEFAULT_AT_RISK_SCORE
 }
 
 #[derive(
@@ -53,6 +81,17 @@ pub enum Verdict {
     AtRisk,
     #[default]
     NotReady,
+}
+
+impl Verdict {
+    /// The verdict as the report spells it (`ready`, `at_risk`, `not_ready`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ready => "ready",
+            Verdict::AtRisk => "at_risk",
+            Verdict::NotReady => "not_ready",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

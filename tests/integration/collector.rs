@@ -175,7 +175,7 @@ pub fn report(s: Spec<'_>) -> Report {
             remediation: Some(format!("interface {port}\n switchport voice vlan 110")),
         })
         .collect();
-    Report {
+    let mut report = Report {
         schema: REPORT_SCHEMA.into(),
         id: s.id.into(),
         site: s.site.into(),
@@ -221,7 +221,9 @@ pub fn report(s: Spec<'_>) -> Report {
         findings,
         score: s.score,
         verdict: s.verdict,
-    }
+    };
+    lanready_schema::score::fill_to_match(&mut report);
+    report
 }
 
 pub async fn post_raw(
@@ -333,7 +335,13 @@ async fn ingest_then_read_every_endpoint() {
         ("hq-2", 45, Verdict::NotReady)
     );
     assert_eq!(d.switches.len(), 1);
-    assert_eq!(d.findings.len(), 1);
+    assert_eq!(
+        d.findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .count(),
+        1
+    );
     assert_eq!(
         d.poe
             .iter()

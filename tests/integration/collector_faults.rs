@@ -128,7 +128,14 @@ async fn kill_9_during_sustained_ingest_keeps_every_acknowledged_report() {
             .unwrap()
             .unwrap_or_else(|| panic!("acknowledged report {id} lost"));
         assert_eq!(&r.report.site, site);
-        assert_eq!(r.report.findings.len(), 20, "{id} whole");
+        let failed = r
+            .report
+            .findings
+            .iter()
+            .filter(|f| f.status == lanready_schema::Status::Fail)
+            .count();
+        assert_eq!(failed, 20, "{id} whole");
+        assert!(lanready_schema::score::disagreements(&r.report).is_empty());
     }
     // And through the restarted server: every site reads, with its latest stored scan.
     let reader = add_token(&db, "noc", TokenKind::ReadOnly, &[]);
@@ -316,6 +323,7 @@ async fn sql_looking_and_traversal_names_in_every_field_store_nothing_or_store_v
             "voice_vlan.port'; DELETE FROM tokens; --",
             "Gi1/0/1' OR 1=1",
         )],
+        verdict: lanready_schema::Verdict::NotReady,
         ..Spec::default()
     });
     r.agent = "x\"); DELETE FROM site_latest; --".into();

@@ -259,22 +259,44 @@ fn an_unreachable_switch_fails_the_site_and_its_checks_are_skipped() {
 #[test]
 fn min_score_strict_and_errors() {
     let dir = tempfile::tempdir().unwrap();
-    // An at-risk copy of the ready report (score 80).
-    let mut v: serde_json::Value =
+    // The ready report (score 99) judged with a plan whose ready_score is 100: at risk.
+    let ready: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(golden_path("report-ready.json")).unwrap())
             .unwrap();
+    let mut v = ready.clone();
+    v["plan"]["ready_score"] = 100.into();
     v["verdict"] = "at_risk".into();
-    v["score"] = 80.into();
+    v["switches"][0]["verdict"] = "at_risk".into();
     let at_risk = dir.path().join("at-risk.json");
     std::fs::write(&at_risk, v.to_string()).unwrap();
     assert_eq!(gate(&at_risk, &[]).status.code(), Some(0));
-    let o = gate(&at_risk, &["--min-score", "90"]);
+    let o = gate(&at_risk, &["--min-score", "100"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stdout(&o).ends_with("RESULT: FAIL: the score 80 is below --min-score 90\n"),
+        stdout(&o).ends_with("RESULT: FAIL: the score 99 is below --min-score 100\n"),
         "{}",
         stdout(&o)
     );
+    // A report edited to say "ready" over a failed blocker is not gated: exit 2, naming
+    // what disagrees.
+    let mut forged: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(golden_path("report-voice-qos.json")).unwrap(),
+    )
+    .unwrap();
+    forged["verdict"] = "ready".into();
+    forged["score"] = 100.into();
+    let forged_path = dir.path().join("forged.json");
+    std::fs::write(&forged_path, forged.to_string()).unwrap();
+    for strict in [&[][..], &["--strict"][..]] {
+        let o = gate(&forged_path, strict);
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("the report's judgement disagrees with its findings")
+                && err.contains("verdict ready but the findings make it not_ready"),
+            "{err}"
+        );
+    }
     let o = gate(&at_risk, &["--strict"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("at risk and --strict is set"));

@@ -75,26 +75,26 @@ pub enum Check {
     PortAdminDown,
 }
 
-/// One catalogue entry: the check, its stable id, its severity, what it asks, its weight
-/// in the score and the function that evaluates it.
+/// One catalogue entry: the check, its stable id, its severity, what it asks and the
+/// function that evaluates it. Its weight in the score is in
+/// [`lanready_schema::score::WEIGHTS`], by id, shared with the collector.
 pub struct Spec {
     pub check: Check,
     pub id: &'static str,
     pub severity: Severity,
     pub title: &'static str,
-    pub weight: u32,
     pub eval: fn(&Ctx<'_>) -> Vec<Finding>,
 }
 
 use Severity::{Blocker, Info, Warning};
 
-/// The catalogue. Adding a check is one row here, one variant of [`Check`] and one file.
+/// The catalogue. Adding a check is one row here, one variant of [`Check`], one file and
+/// its weight in [`lanready_schema::score::WEIGHTS`].
 pub const CATALOGUE: &[Spec] = &[
     spec(
         Check::Reachable,
         "switch.reachable",
         Blocker,
-        20,
         "The switch answers SNMP",
         reachability::evaluate,
     ),
@@ -102,7 +102,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::PoeBudget,
         "poe.budget",
         Blocker,
-        15,
         "Each PoE pool's budget covers the planned phones with headroom",
         poe_budget::evaluate,
     ),
@@ -110,7 +109,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::PoePort,
         "poe.port",
         Blocker,
-        10,
         "PoE is enabled and healthy on every user-facing port",
         poe_port::evaluate,
     ),
@@ -118,7 +116,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::VoiceVlanExists,
         "voice_vlan.exists",
         Blocker,
-        10,
         "The voice VLAN exists and is active",
         voice_vlan_exists::evaluate,
     ),
@@ -126,7 +123,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::VoiceVlanPort,
         "voice_vlan.port",
         Blocker,
-        10,
         "Every user-facing port has the voice VLAN",
         voice_vlan_port::evaluate,
     ),
@@ -134,7 +130,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::VoiceVlanTrunk,
         "voice_vlan.trunk",
         Blocker,
-        10,
         "Trunks toward the core carry the voice VLAN",
         voice_vlan_trunk::evaluate,
     ),
@@ -142,7 +137,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::DataVlan,
         "vlan.data",
         Blocker,
-        5,
         "User-facing ports' data VLAN is not the voice VLAN",
         data_vlan::evaluate,
     ),
@@ -150,7 +144,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::QosTrust,
         "qos.trust",
         Blocker,
-        8,
         "User-facing ports keep the phones' voice markings",
         qos_trust::evaluate,
     ),
@@ -158,7 +151,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::QosUplink,
         "qos.uplink",
         Blocker,
-        8,
         "Physical uplinks queue EF traffic in a priority queue",
         qos_uplink::evaluate,
     ),
@@ -166,7 +158,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::QosEgress,
         "qos.egress",
         Warning,
-        3,
         "User-facing ports queue EF toward the phone in a priority queue",
         qos_egress::evaluate,
     ),
@@ -174,7 +165,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::Neighbours,
         "neighbours.discovery",
         Warning,
-        4,
         "Phones can learn the voice VLAN (CDP for Cisco phones, LLDP-MED for others)",
         neighbours::evaluate,
     ),
@@ -182,7 +172,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::PhonesSeen,
         "phones.seen",
         Warning,
-        1,
         "Phones already connected use the voice VLAN",
         phones_seen::evaluate,
     ),
@@ -190,7 +179,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::AuthHostMode,
         "security.auth",
         Blocker,
-        5,
         "802.1X / MAB on sockets admits a phone and the PC behind it",
         security::auth,
     ),
@@ -198,7 +186,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::PortSecurity,
         "security.port_security",
         Blocker,
-        5,
         "Port security on sockets admits a phone and the PC behind it",
         security::port_security,
     ),
@@ -206,7 +193,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::ErrdisableRecovery,
         "security.errdisable",
         Warning,
-        2,
         "Sockets that err-disable recover by themselves",
         security::errdisable,
     ),
@@ -214,7 +200,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::PortDuplex,
         "port.duplex",
         Warning,
-        3,
         "No port runs half duplex",
         port_duplex::evaluate,
     ),
@@ -222,7 +207,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::PortErrors,
         "port.errors",
         Warning,
-        3,
         "No port has a high error rate",
         port_errors::evaluate,
     ),
@@ -230,7 +214,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::Portfast,
         "port.portfast",
         Warning,
-        3,
         "User-facing ports use portfast",
         portfast::evaluate,
     ),
@@ -238,7 +221,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::PortMode,
         "port.mode",
         Warning,
-        2,
         "User-facing ports are access ports, not dynamic",
         port_mode::evaluate,
     ),
@@ -246,7 +228,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::PowerRedundancy,
         "power.redundancy",
         Warning,
-        3,
         "Power supplies are healthy and redundant",
         power::evaluate,
     ),
@@ -254,7 +235,6 @@ pub const CATALOGUE: &[Spec] = &[
         Check::PortAdminDown,
         "port.admin_down",
         Info,
-        0,
         "User-facing ports administratively down",
         port_admin::evaluate,
     ),
@@ -265,7 +245,6 @@ const fn spec(
     check: Check,
     id: &'static str,
     severity: Severity,
-    weight: u32,
     title: &'static str,
     eval: fn(&Ctx<'_>) -> Vec<Finding>,
 ) -> Spec {
@@ -274,7 +253,6 @@ const fn spec(
         id,
         severity,
         title,
-        weight,
         eval,
     }
 }

@@ -19,8 +19,8 @@ use clap::Parser;
 use lanready_collector::admin::{self, NewToken};
 use lanready_collector::store::{NewReport, Store};
 use lanready_schema::{
-    Counts, Evidence, Finding, PlanSummary, PoeBudget, REPORT_SCHEMA, Report, Severity, Status,
-    SwitchResult, Verdict,
+    Evidence, Finding, PlanSummary, PoeBudget, REPORT_SCHEMA, Report, Severity, Status,
+    SwitchResult,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -90,17 +90,11 @@ fn switch_report(id: String, site: &str, sw: u32, at: &str, seed: u32, full: boo
         ("qos.trust", Severity::Warning),
     ];
     let mut findings = Vec::new();
-    let mut counts = Counts::default();
     for port in 1..=48u32 {
         for (k, (check, severity)) in checks.iter().enumerate() {
             // A few deterministic failures per switch; the rest pass.
             let fail = (port * 7 + seed * 3 + k as u32 * 11).is_multiple_of(29);
             let status = if fail { Status::Fail } else { Status::Pass };
-            match (status, severity) {
-                (Status::Fail, Severity::Blocker) => counts.blockers += 1,
-                (Status::Fail, _) => counts.warnings += 1,
-                _ => counts.passed += 1,
-            }
             if !full && !fail {
                 continue;
             }
@@ -132,14 +126,15 @@ fn switch_report(id: String, site: &str, sw: u32, at: &str, seed: u32, full: boo
         }
     }
     findings.sort_by_key(|f| (f.status != Status::Fail, f.severity != Severity::Blocker));
-    let score = (100 - (counts.blockers * 5 + counts.warnings).min(100)) as u8;
-    let verdict = if counts.blockers > 0 {
-        Verdict::NotReady
-    } else if counts.warnings > 0 {
-        Verdict::AtRisk
-    } else {
-        Verdict::Ready
-    };
+    // Judged by the shared model, as the collector checks it.
+    let counts = lanready_schema::score::counts(&findings);
+    let score = lanready_schema::score::score(&findings);
+    let verdict = lanready_schema::score::verdict(
+        &findings,
+        score,
+        lanready_schema::score::DEFAULT_READY_SCORE,
+        lanready_schema::score::DEFAULT_AT_RISK_SCORE,
+    );
     Report {
         schema: REPORT_SCHEMA.into(),
         id,
