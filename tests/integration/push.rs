@@ -236,8 +236,11 @@ async fn a_4xx_is_never_retried_and_lands_in_rejected_with_the_answer() {
     assert_eq!(c.seen().requests, ["bad"]);
 }
 
+/// A refused token (401/403) is the token's fault, not the reports': the whole backlog
+/// stays in the spool (nothing goes to `rejected/`), and once the token is fixed every report
+/// is delivered. The token reaches no file.
 #[tokio::test]
-async fn a_wrong_token_is_a_4xx_and_the_token_reaches_no_file() {
+async fn a_wrong_token_keeps_the_backlog_spooled_until_the_token_is_fixed() {
     let c = ScriptedCollector::start(Seen::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let collector = Collector::new(&ClientConfig {
@@ -249,19 +252,105 @@ async fn a_wrong_token_is_a_4xx_and_the_token_reaches_no_file() {
     })
     .unwrap();
     let p = Pusher::new(collector, Spool::open(dir.path()).unwrap());
-    let out = p
-        .submit(&report("x", "2026-11-25T14:00:00Z"))
-        .await
-        .unwrap();
-    assert!(
-        matches!(out, PushOutcome::Rejected { status: 401, .. }),
-        "{out:?}"
-    );
-    assert_eq!(c.seen().bad_auth, 1);
-    for e in std::fs::read_dir(dir.path().join("rejected")).unwrap() {
-        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
-        assert!(!text.contains("wrong-token-secret-value"), "{text}");
+    for (i, id) in ["t1", "t2", "t3"].iter().enumerate() {
+        let out = p
+            .submit(&report(id, &format!("2026-11-25T14:0{i}:00Z")))
+            .await
+            .unwrap();
+        match &out {
+            PushOutcome::Spooled { reason, .. } => assert!(
+                reason.contains("refused the agent's token (HTTP 401: bad token)")
+                    && reason.contains("stay spooled"),
+                "{reason}"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
+    assert_eq!(p.spool().list().unwrap().len(), 3);
+    let rejected = dir.path().join("rejected");
+    assert!(
+        !rejected.exists() || std::fs::read_dir(&rejected).unwrap().next().is_none(),
+        "nothing is rejected for a bad token"
+    );
+    for e in walk(dir.path()) {
+        let text = std::fs::read_to_string(&e).unwrap_or_default();
+        assert!(
+            !text.contains("wrong-token-secret-value"),
+            "{}",
+            e.display()
+        );
+    }
+    // The token fixed: the backlog goes, oldest first.
+    let fixed = pusher(&c.url, dir.path());
+    let d = fixed.drain().await.unwrap();
+    assert_eq!(d.stored, 3, "{d:?}");
+    assert_eq!(c.seen().order, ["t1", "t2", "t3"]);
+    assert!(fixed.spool().list().unwrap().is_empty());
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// A collector (or something posing as one) that answers 400 with an endless body: the agent
+/// reads the first few kilobytes of it and goes on, in bounded time and memory.
+#[tokio::test]
+async fn an_endless_error_body_is_read_only_so_far() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sent2 = sent.clone();
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 65_536];
+        // Read the request head (enough of it), then stream forever.
+        let _ = sock.read(&mut buf).await;
+        let head = "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+        if sock.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let chunk = format!("{:x}\r\n{}\r\n", 8192, "x".repeat(8192));
+        loop {
+            if sock.write_all(chunk.as_bytes()).await.is_err() {
+                return;
+            }
+            sent2.fetch_add(8192, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let p = pusher(&format!("http://{addr}"), dir.path());
+    let started = std::time::Instant::now();
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        p.submit(&report("endless", "2026-11-25T14:00:00Z")),
+    )
+    .await
+    .expect("the agent stopped reading")
+    .unwrap();
+    match out {
+        PushOutcome::Rejected {
+            status, message, ..
+        } => {
+            assert_eq!(status, 400);
+            assert!(message.len() < 10_000, "{} bytes kept", message.len());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+    server.abort();
+    // Far less than the server could push in that time was taken in.
+    let n = sent.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(n < 64 << 20, "{n} bytes streamed");
 }
 
 #[tokio::test]

@@ -64,6 +64,9 @@ pub enum Answer {
     Rejected { status: u16, message: String },
     /// Connection failure, timeout, 5xx, 408, 429, or an unexpected answer: try again later.
     Unavailable { reason: String },
+    /// 401 or 403: the collector refused the agent's token (revoked, rotated, wrong site).
+    /// The report is fine: it stays in the spool and is resent once the token is fixed.
+    Unauthorized { status: u16, message: String },
 }
 
 /// Settings for [`Collector::new`].
@@ -143,6 +146,10 @@ impl Collector {
             s if s.is_success() => Answer::Stored,
             StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS => Answer::Unavailable {
                 reason: format!("the collector answered {status}"),
+            },
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Answer::Unauthorized {
+                status: status.as_u16(),
+                message: body_text(resp).await,
             },
             s if s.is_client_error() => Answer::Rejected {
                 status: s.as_u16(),
@@ -224,9 +231,22 @@ fn read_ca(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientError> {
     Ok(certs)
 }
 
-async fn body_text(resp: reqwest::Response) -> String {
+/// The start of an answer's body, as text: at most [`MAX_MESSAGE`] bytes are read (a
+/// collector, or something posing as one, may send an endless body), then the rest is
+/// dropped with the connection.
+async fn body_text(mut resp: reqwest::Response) -> String {
     let status = resp.status();
-    let mut text = resp.text().await.unwrap_or_default();
+    let mut bytes: Vec<u8> = Vec::new();
+    while bytes.len() <= MAX_MESSAGE {
+        match resp.chunk().await {
+            Ok(Some(c)) => {
+                bytes.extend_from_slice(&c[..c.len().min(MAX_MESSAGE + 1 - bytes.len())])
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    drop(resp);
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
     if text.len() > MAX_MESSAGE {
         let mut cut = MAX_MESSAGE;
         while !text.is_char_boundary(cut) {

@@ -252,6 +252,24 @@ impl Pusher {
                         path,
                     }
                 }
+                Answer::Unauthorized { status, message } => {
+                    // The token, not the report: nothing goes to rejected/, and every report
+                    // waits for a fixed token.
+                    d.pending = entries.len() - i;
+                    let reason = format!(
+                        "the collector refused the agent's token (HTTP {status}: {message}); {} report(s) stay spooled and are resent once the token is fixed",
+                        d.pending
+                    );
+                    tracing::error!(
+                        message = "The collector refused the agent's token; reports stay spooled.",
+                        %endpoint,
+                        status,
+                        answer = %message,
+                        pending = d.pending
+                    );
+                    d.waiting = Some(reason);
+                    break;
+                }
                 Answer::Unavailable { reason } => {
                     d.pending = entries.len() - i;
                     tracing::warn!(
