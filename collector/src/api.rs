@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -44,13 +43,21 @@ pub const DASHBOARD_TREND_POINTS: u32 = 30;
 pub const SITE_TREND_POINTS: u32 = 100;
 pub const MAX_SITE_TREND_POINTS: u32 = 1000;
 
+/// Default bound on the report bodies being received at once, all connections together.
+pub const DEFAULT_INFLIGHT_BODY_BYTES: usize = 64 << 20;
+
 /// Validated serving settings.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub body_limit: usize,
     pub staleness: Staleness,
-    /// Longest a request may take, body upload included; then 408.
+    /// Longest a read may take, and longest a report's body may take to arrive; then 408.
+    /// Once a report's body has arrived, its answer waits for the commit (a 408 is never
+    /// sent for a report that is then stored).
     pub request_timeout: Duration,
+    /// The report bodies being received at once may hold at most this many bytes; a report
+    /// that would go over is answered 503 (retry later) before its body is read.
+    pub inflight_body_bytes: usize,
 }
 
 impl Default for Settings {
@@ -59,8 +66,14 @@ impl Default for Settings {
             body_limit: DEFAULT_BODY_LIMIT,
             staleness: Staleness::new(DEFAULT_STALE_AFTER),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            inflight_body_bytes: DEFAULT_INFLIGHT_BODY_BYTES,
         }
     }
+}
+
+/// Bytes as semaphore permits: KiB, rounded up.
+fn kib(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
 }
 
 /// Every site's dashboard card, and the store generation it was read at.
@@ -82,10 +95,13 @@ pub struct AppState {
     cards: Arc<std::sync::Mutex<Option<CachedCards>>>,
     /// The serialised dashboard answer per token scope (see [`crate::dashcache`]).
     dash: Arc<DashCache>,
+    /// Bytes of report bodies being received now, as permits (one per KiB).
+    inflight: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        let permits = kib(settings.inflight_body_bytes.max(settings.body_limit));
         AppState {
             store: Arc::new(store),
             clock,
@@ -93,6 +109,7 @@ impl AppState {
             counters: Arc::new(IngestCounters::default()),
             cards: Arc::default(),
             dash: Arc::default(),
+            inflight: Arc::new(tokio::sync::Semaphore::new(permits as usize)),
         }
     }
 
@@ -114,18 +131,27 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let limit = state.settings.body_limit;
     let timeout = state.settings.request_timeout;
-    Router::new()
+    // Reads are cut at the request timeout. Ingest times only its body's arrival (in the
+    // handler): once a report is handed to the store its answer waits for the commit, so a
+    // 408 always means nothing was stored.
+    let reads = Router::new()
         .route("/", get(page))
         .route("/healthz", get(|| async { "ok\n" }))
-        .route(
-            "/api/v1/reports",
-            post(ingest).layer(DefaultBodyLimit::max(limit)),
-        )
         .route("/api/v1/sites", get(list_sites))
         .route("/api/v1/sites/{site}", get(site_detail))
         .route("/api/v1/dashboard", get(dashboard))
         .route("/metrics", get(metrics_text))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ));
+    Router::new()
+        .route(
+            "/api/v1/reports",
+            post(ingest).layer(DefaultBodyLimit::max(limit)),
+        )
+        .merge(reads)
         // gzip for clients that accept it. The dashboard sets its own Content-Encoding from
         // the cached compressed body, which this layer leaves as it is.
         .layer(
@@ -134,10 +160,6 @@ pub fn app(state: AppState) -> Router {
                 .quality(CompressionLevel::Fastest)
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESS_ABOVE_BYTES))),
         )
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
-        ))
         .with_state(state)
 }
 
@@ -155,6 +177,10 @@ pub enum ApiError {
     Unprocessable(String),
     /// A report of another schema version than this collector reads (422).
     UnknownSchema(String),
+    /// Too many report bodies in flight: 503, retry later.
+    Busy(String),
+    /// A report's body did not arrive within the request timeout: 408, nothing stored.
+    Timeout(String),
     Internal(String),
 }
 
@@ -171,6 +197,8 @@ impl ApiError {
             ApiError::Unprocessable(_) | ApiError::UnknownSchema(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -189,7 +217,9 @@ impl ApiError {
             | ApiError::Conflict(m)
             | ApiError::UnsupportedMediaType(m)
             | ApiError::Unprocessable(m)
-            | ApiError::UnknownSchema(m) => m.clone(),
+            | ApiError::UnknownSchema(m)
+            | ApiError::Busy(m)
+            | ApiError::Timeout(m) => m.clone(),
         }
     }
 
@@ -204,6 +234,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => RejectReason::MediaType,
             ApiError::Unprocessable(_) => RejectReason::Invalid,
             ApiError::UnknownSchema(_) => RejectReason::Schema,
+            ApiError::Busy(_) => RejectReason::Busy,
+            ApiError::Timeout(_) => RejectReason::Timeout,
             ApiError::Internal(_) => RejectReason::Internal,
         }
     }
@@ -296,6 +328,56 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
         Err(ApiError::UnsupportedMediaType(format!(
             "Content-Type {essence:?} is not application/json"
         )))
+    }
+}
+
+/// Reads a report's body: refused at once when its declared length is over the limit or
+/// the bodies being received would go over `inflight_body_bytes` (503), cut at the limit
+/// (413), and given `request_timeout` to arrive (408).
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let limit = state.settings.body_limit;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    let want = declared.map_or(limit, |n| n as usize);
+    let _permit = state
+        .inflight
+        .clone()
+        .try_acquire_many_owned(kib(want).max(1))
+        .map_err(|_| {
+            ApiError::Busy(format!(
+                "the collector is receiving {} MiB of reports already; retry later",
+                state.settings.inflight_body_bytes >> 20
+            ))
+        })?;
+    let collected = tokio::time::timeout(
+        state.settings.request_timeout,
+        http_body_util::Limited::new(body, limit).collect(),
+    )
+    .await
+    .map_err(|_| {
+        ApiError::Timeout(format!(
+            "the report's body did not arrive within {} s; nothing was stored",
+            state.settings.request_timeout.as_secs()
+        ))
+    })?;
+    match collected {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(ApiError::PayloadTooLarge(limit))
+        }
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "reading the request body: {e}"
+        ))),
     }
 }
 
@@ -392,7 +474,7 @@ async fn ingest(
     State(state): State<AppState>,
     authed: Result<Authed, ApiError>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> Response {
     match ingest_inner(&state, authed, &headers, body).await {
         Ok(resp) => resp,
@@ -415,8 +497,10 @@ async fn ingest_inner(
     state: &AppState,
     authed: Result<Authed, ApiError>,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
+    // Who is asking, from the headers alone: no byte of the body is read for a caller
+    // without a valid agent token.
     let Authed(caller) = authed?;
     if caller.kind != TokenKind::Agent {
         return Err(ApiError::Forbidden(format!(
@@ -425,13 +509,7 @@ async fn ingest_inner(
         )));
     }
     check_content_type(headers)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(state.settings.body_limit)
-        } else {
-            ApiError::BadRequest(format!("reading the request body: {e}"))
-        }
-    })?;
+    let body = read_body(state, headers, body).await?;
     let report = parse_report(&body)?;
     if !caller.may_post(&report.site) {
         return Err(ApiError::Forbidden(format!(

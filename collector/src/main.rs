@@ -66,9 +66,14 @@ struct ServeArgs {
     /// A site whose latest scan is older than this is stale (`26h`, `90m`, `2d`).
     #[arg(long, default_value = "26h", value_parser = parse_duration)]
     stale_after: Duration,
-    /// Longest a request may take, body upload included (then 408).
+    /// Longest a read may take, and longest a report's body may take to arrive (then 408,
+    /// and nothing is stored).
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     request_timeout: Duration,
+    /// Report bodies being received at once may hold at most this much, all connections
+    /// together (suffixes KiB, MiB); a report over it is answered 503 before its body is read.
+    #[arg(long, default_value = "64MiB", value_parser = parse_size)]
+    inflight_body_limit: usize,
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -281,6 +286,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         body_limit: args.body_limit,
         staleness,
         request_timeout: args.request_timeout,
+        inflight_body_bytes: args.inflight_body_limit,
     };
     let retention = args
         .retention_days

@@ -21,11 +21,15 @@ pub enum RejectReason {
     Schema,
     Invalid,
     Conflict,
+    /// Too many report bodies being received at once (503).
+    Busy,
+    /// A report's body did not arrive in time (408).
+    Timeout,
     Internal,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 9] = [
+    pub const ALL: [RejectReason; 11] = [
         RejectReason::Unauthorized,
         RejectReason::Forbidden,
         RejectReason::TooLarge,
@@ -34,12 +38,16 @@ impl RejectReason {
         RejectReason::Schema,
         RejectReason::Invalid,
         RejectReason::Conflict,
+        RejectReason::Busy,
+        RejectReason::Timeout,
         RejectReason::Internal,
     ];
 
     pub fn label(self) -> &'static str {
         match self {
             RejectReason::Unauthorized => "unauthorized",
+            RejectReason::Busy => "busy",
+            RejectReason::Timeout => "timeout",
             RejectReason::Forbidden => "forbidden",
             RejectReason::TooLarge => "too_large",
             RejectReason::MediaType => "media_type",

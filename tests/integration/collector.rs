@@ -35,6 +35,8 @@ pub struct Options {
     pub stale_after: Duration,
     pub retention: Option<Duration>,
     pub request_timeout: Duration,
+    /// Report bodies in flight at once, bytes.
+    pub inflight_body_bytes: usize,
     /// Serve HTTPS with this PEM certificate chain and key.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
@@ -46,6 +48,7 @@ impl Default for Options {
             stale_after: Duration::from_secs(26 * 3600),
             retention: None,
             request_timeout: Duration::from_secs(30),
+            inflight_body_bytes: lanready_collector::api::DEFAULT_INFLIGHT_BODY_BYTES,
             tls: None,
         }
     }
@@ -63,6 +66,7 @@ impl Collector {
             body_limit: opts.body_limit,
             staleness: Staleness::new(opts.stale_after),
             request_timeout: opts.request_timeout,
+            inflight_body_bytes: opts.inflight_body_bytes,
         };
         let state = AppState::new(store, Arc::new(SystemClock), settings);
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();

@@ -425,3 +425,139 @@ async fn a_token_revoked_mid_stream_is_refused_from_the_next_request() {
     assert!(store.report_by_id("rv-19").unwrap().is_some());
     assert!(store.report_by_id("rv-20").unwrap().is_none());
 }
+
+/// Writes a request head (and `body`) on a raw connection, then reads what comes back within
+/// `wait`: the status line's code, or None when nothing came.
+async fn raw_post(
+    addr: &str,
+    token: &str,
+    content_length: usize,
+    body: &[u8],
+    wait: Duration,
+) -> (Option<u16>, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/reports HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\ncontent-type: application/json\r\ncontent-length: {content_length}\r\n\r\n"
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    sock.write_all(body).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let code = match tokio::time::timeout(wait, sock.read(&mut buf)).await {
+        Ok(Ok(n)) if n > 12 => std::str::from_utf8(&buf[9..12])
+            .ok()
+            .and_then(|c| c.parse().ok()),
+        _ => None,
+    };
+    (code, sock)
+}
+
+/// A collector with `opts` and an agent token, on a fresh database: (its folder, the
+/// database, the token, the collector, its `host:port`).
+async fn raw_collector(
+    opts: Options,
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Token,
+    Collector,
+    String,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let agent = add_token(&db, "agent", TokenKind::Agent, &[]);
+    let c = Collector::start(&db, opts).await;
+    let addr = c.url.trim_start_matches("http://").to_string();
+    (dir, db, agent, c, addr)
+}
+
+/// A caller without a valid token is answered 401 from the headers alone: its body (here
+/// never sent, though a megabyte is declared) is not waited for or held.
+#[tokio::test]
+async fn an_unauthenticated_upload_is_refused_before_its_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let c = Collector::start(&db, Options::default()).await;
+    let addr = c.url.trim_start_matches("http://").to_string();
+    let started = Instant::now();
+    let (code, _sock) = raw_post(
+        &addr,
+        "lrc_not-a-token",
+        1 << 20,
+        b"",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(code, Some(401), "answered before the body");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// A report whose body stops half way is answered 408 after the request timeout, and is
+/// not stored then or later; a body declared over the limit is 413 at once.
+#[tokio::test]
+async fn a_half_sent_report_is_408_and_never_stored() {
+    let (_dir, db, agent, c, addr) = raw_collector(Options {
+        request_timeout: Duration::from_secs(1),
+        ..Options::default()
+    })
+    .await;
+    let whole = body("half-1", "hq", 60);
+    let (code, sock) = raw_post(
+        &addr,
+        agent.expose(),
+        whole.len(),
+        &whole[..whole.len() / 2],
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(code, Some(408));
+    drop(sock);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(Store::open(&db).unwrap().report_count().unwrap(), 0);
+    let (code, _sock) = raw_post(&addr, agent.expose(), 3 << 20, b"", Duration::from_secs(5)).await;
+    assert_eq!(code, Some(413));
+    // The whole report goes in.
+    let (s, b) = post(&c.url, &agent, &serde_json::from_slice(&whole).unwrap()).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+}
+
+/// The report bodies in flight are bounded: with room for one, a second upload while the
+/// first is still arriving is 503 before its body is read, and goes in once the first is done.
+#[tokio::test]
+async fn bodies_in_flight_are_bounded_with_a_503() {
+    let (_dir, _db, agent, c, addr) = raw_collector(Options {
+        body_limit: 64 * 1024,
+        inflight_body_bytes: 64 * 1024,
+        ..Options::default()
+    })
+    .await;
+    let first = body("flight-1", "hq", 60);
+    // The first declares its length and sends half: it holds its share.
+    let (code, held) = raw_post(
+        &addr,
+        agent.expose(),
+        first.len() + 40 * 1024,
+        &first[..first.len() / 2],
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(code, None, "the first is still arriving");
+    let second = body("flight-2", "hq", 50);
+    let (code, _s) = raw_post(
+        &addr,
+        agent.expose(),
+        second.len() + 40 * 1024,
+        b"",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(code, Some(503), "no room for a second");
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (s, b) = post(&c.url, &agent, &serde_json::from_slice(&second).unwrap()).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+}
