@@ -58,6 +58,8 @@ pub struct Settings {
     /// The report bodies being received at once may hold at most this many bytes; a report
     /// that would go over is answered 503 (retry later) before its body is read.
     pub inflight_body_bytes: usize,
+    /// Open connections, the first request head's deadline, the idle timeout.
+    pub limits: crate::guard::Limits,
 }
 
 impl Default for Settings {
@@ -67,6 +69,7 @@ impl Default for Settings {
             staleness: Staleness::new(DEFAULT_STALE_AFTER),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             inflight_body_bytes: DEFAULT_INFLIGHT_BODY_BYTES,
+            limits: crate::guard::Limits::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod clock;
 pub mod dashcache;
 pub mod gate;
+pub mod guard;
 pub mod junit;
 pub mod metrics;
 pub mod store;
@@ -62,7 +63,8 @@ where
             }
         })
     });
-    let result = axum::serve(listener, app(state))
+    let limits = state.settings.limits;
+    let result = axum::serve(guard::Guarded::new(listener, limits), app(state))
         .with_graceful_shutdown(shutdown)
         .await;
     if let Some(p) = pruner {

@@ -74,6 +74,15 @@ struct ServeArgs {
     /// together (suffixes KiB, MiB); a report over it is answered 503 before its body is read.
     #[arg(long, default_value = "64MiB", value_parser = parse_size)]
     inflight_body_limit: usize,
+    /// Connections open at once; one more is answered 503 and closed.
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// A connection must send its first request head within this (then it is closed).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// A connection with no byte read or written for this long is closed.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    idle_timeout: Duration,
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -287,7 +296,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         staleness,
         request_timeout: args.request_timeout,
         inflight_body_bytes: args.inflight_body_limit,
+        limits: lanready_collector::guard::Limits {
+            max_connections: args.max_connections,
+            header_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+        },
     };
+    raise_fd_limit(args.max_connections);
     let retention = args
         .retention_days
         .map(|d| Duration::from_secs(u64::from(d) * 86_400));
@@ -321,6 +336,34 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         tracing::info!(message = "Collector stopped.");
         Ok(0)
     })
+}
+
+/// Raises the soft open-files limit toward the hard one, so `--max-connections` (plus the
+/// database's files) fits under it; systemd's default soft limit is 1,024. Says so when the
+/// hard limit is too low.
+fn raise_fd_limit(max_connections: usize) {
+    use nix::sys::resource::{RLIM_INFINITY, Resource, getrlimit, setrlimit};
+    let want = (max_connections as u64).saturating_add(64);
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return;
+    };
+    if soft >= want {
+        return;
+    }
+    let target = if hard == RLIM_INFINITY {
+        want
+    } else {
+        want.min(hard)
+    };
+    let ok = setrlimit(Resource::RLIMIT_NOFILE, target, hard).is_ok();
+    if !ok || target < want {
+        tracing::warn!(
+            message =
+                "The open-files limit is below what --max-connections needs; raise LimitNOFILE.",
+            soft = if ok { target } else { soft },
+            needed = want
+        );
+    }
 }
 
 /// SIGINT or SIGTERM. The handlers are installed when this is called (not when the future

@@ -37,6 +37,8 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Report bodies in flight at once, bytes.
     pub inflight_body_bytes: usize,
+    /// Connection limits.
+    pub limits: lanready_collector::guard::Limits,
     /// Serve HTTPS with this PEM certificate chain and key.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
@@ -49,6 +51,7 @@ impl Default for Options {
             retention: None,
             request_timeout: Duration::from_secs(30),
             inflight_body_bytes: lanready_collector::api::DEFAULT_INFLIGHT_BODY_BYTES,
+            limits: lanready_collector::guard::Limits::default(),
             tls: None,
         }
     }
@@ -67,6 +70,7 @@ impl Collector {
             staleness: Staleness::new(opts.stale_after),
             request_timeout: opts.request_timeout,
             inflight_body_bytes: opts.inflight_body_bytes,
+            limits: opts.limits,
         };
         let state = AppState::new(store, Arc::new(SystemClock), settings);
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
@@ -866,18 +870,19 @@ async fn the_agents_push_client_against_the_real_collector() {
         site: "branch",
         ..Spec::default()
     });
-    match pusher.submit(&foreign).await.unwrap() {
-        PushOutcome::Rejected {
-            status,
-            message,
-            path,
-        } => {
-            assert_eq!(status, 403);
-            assert!(message.contains("may not report for site"), "{message}");
+    // A token that may not post for that site: the token's rights are wrong, not the
+    // report; it stays spooled (nothing in rejected/).
+    let foreign_path = match pusher.submit(&foreign).await.unwrap() {
+        PushOutcome::Spooled { reason, path } => {
+            assert!(
+                reason.contains("HTTP 403") && reason.contains("may not report for site"),
+                "{reason}"
+            );
             assert!(path.exists());
+            path
         }
-        other => panic!("expected a rejection, got {other:?}"),
-    }
+        other => panic!("expected it kept in the spool, got {other:?}"),
+    };
     c.stop().await;
     let later = report(Spec {
         id: "p3",
@@ -890,8 +895,10 @@ async fn the_agents_push_client_against_the_real_collector() {
         PushOutcome::Spooled { .. }
     ));
     let c = Collector::start_on(&db, Options::default(), &addr).await;
+    // The later report goes in; the foreign one is kept behind, and did not hold it back.
     let drain = pusher.drain().await.unwrap();
-    assert_eq!((drain.stored, drain.pending), (1, 0), "{drain:?}");
+    assert_eq!((drain.stored, drain.pending), (1, 1), "{drain:?}");
+    assert!(foreign_path.exists());
     let (_, b) = get(&c.url, "/api/v1/sites/hq", Some(&noc)).await;
     let d: SiteDetail = serde_json::from_str(&b).unwrap();
     assert_eq!(

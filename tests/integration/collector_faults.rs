@@ -561,3 +561,68 @@ async fn bodies_in_flight_are_bounded_with_a_503() {
     let (s, b) = post(&c.url, &agent, &serde_json::from_slice(&second).unwrap()).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
 }
+
+/// Silent and half-sent connections are closed (a head not sent within the header timeout,
+/// a connection idle past the idle timeout), and one connection over the cap is answered 503
+/// while the others are open: a crowd of silent clients cannot take the collector down.
+#[tokio::test]
+async fn silent_connections_are_closed_and_the_cap_answers_503() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_dir, _db, agent, c, addr) = raw_collector(Options {
+        limits: lanready_collector::guard::Limits {
+            max_connections: 4,
+            header_timeout: Duration::from_millis(500),
+            idle_timeout: Duration::from_millis(800),
+        },
+        ..Options::default()
+    })
+    .await;
+    // Four silent connections take every slot; a fifth is told 503.
+    let mut silent = Vec::new();
+    for _ in 0..4 {
+        silent.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut fifth = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut buf = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(3), fifth.read(&mut buf))
+        .await
+        .expect("the fifth is answered at once")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    // The silent ones are closed after the header timeout (a read sees EOF or a reset).
+    for s in &mut silent {
+        let r = tokio::time::timeout(Duration::from_secs(3), s.read(&mut buf)).await;
+        assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "still open: {r:?}");
+    }
+    // A head trickled in halves: closed at the header deadline too.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let r = tokio::time::timeout(Duration::from_secs(3), slow.read(&mut buf)).await;
+    assert!(matches!(r, Ok(Ok(0)) | Ok(Err(_))), "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // With the slots free again, a real client is served; a kept-alive connection that goes
+    // quiet is closed after the idle timeout.
+    let (s, b) = post(
+        &c.url,
+        &agent,
+        &serde_json::from_slice(&body("after-crowd", "hq", 60)).unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let mut kept = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let r = tokio::time::timeout(Duration::from_secs(3), kept.read(&mut buf)).await;
+    assert!(
+        matches!(r, Ok(Ok(0)) | Ok(Err(_))),
+        "kept-alive idle still open: {r:?}"
+    );
+}

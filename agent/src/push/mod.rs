@@ -210,6 +210,8 @@ impl Pusher {
         let entries = self.spool.list()?;
         let endpoint = self.collector.endpoint().as_str();
         let mut d = Drain::default();
+        // Reports kept in the spool for a token that may not post them (403).
+        let mut kept = 0usize;
         for (i, entry) in entries.iter().enumerate() {
             let body = match entry.read() {
                 Ok(b) => b,
@@ -252,10 +254,33 @@ impl Pusher {
                         path,
                     }
                 }
+                Answer::Unauthorized {
+                    status: 403,
+                    message,
+                } => {
+                    // The token may not post this report (a read-only token, another site):
+                    // the token's rights, not the report, are wrong. It stays spooled, for a
+                    // resend once the token is fixed, and the reports behind it still go.
+                    kept += 1;
+                    let reason = format!(
+                        "the collector refused the agent's token for this report (HTTP 403: {message}); it stays spooled and is resent once the token is fixed"
+                    );
+                    tracing::error!(
+                        message = "The collector refused the agent's token for a report; it stays spooled.",
+                        id = entry.id_hint(),
+                        %endpoint,
+                        answer = %message
+                    );
+                    d.waiting = Some(reason.clone());
+                    PushOutcome::Spooled {
+                        reason,
+                        path: entry.path.clone(),
+                    }
+                }
                 Answer::Unauthorized { status, message } => {
-                    // The token, not the report: nothing goes to rejected/, and every report
-                    // waits for a fixed token.
-                    d.pending = entries.len() - i;
+                    // The token itself (unknown, revoked, rotated): nothing goes to
+                    // rejected/, and every report waits for a fixed token.
+                    d.pending = kept + entries.len() - i;
                     let reason = format!(
                         "the collector refused the agent's token (HTTP {status}: {message}); {} report(s) stay spooled and are resent once the token is fixed",
                         d.pending
@@ -271,7 +296,7 @@ impl Pusher {
                     break;
                 }
                 Answer::Unavailable { reason } => {
-                    d.pending = entries.len() - i;
+                    d.pending = kept + entries.len() - i;
                     tracing::warn!(
                         message = "Collector unavailable; reports stay spooled for a retry.",
                         %endpoint,
@@ -283,6 +308,9 @@ impl Pusher {
                 }
             };
             d.outcomes.push((entry.name.clone(), outcome));
+        }
+        if d.pending == 0 {
+            d.pending = kept;
         }
         Ok(d)
     }
