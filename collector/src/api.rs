@@ -422,10 +422,17 @@ fn check_report(r: &Report, now: OffsetDateTime) -> Result<OffsetDateTime, ApiEr
     validate::site_name(&r.site).map_err(|m| bad(format!("{m}: {}", shown(&r.site))))?;
     let generated_at = OffsetDateTime::parse(&r.generated_at, &Rfc3339).map_err(|e| {
         bad(format!(
-            "generated_at {:?} is not an RFC 3339 time: {e}",
-            r.generated_at
+            "generated_at {} is not an RFC 3339 time: {e}",
+            shown(&r.generated_at)
         ))
     })?;
+    // No lanready scan predates the project: a year-0000 date is a broken clock or a forgery.
+    if generated_at.year() < 2020 {
+        return Err(bad(format!(
+            "generated_at {} is before 2020; check the agent's clock",
+            shown(&r.generated_at)
+        )));
+    }
     if generated_at > now + MAX_FUTURE_SKEW {
         return Err(bad(format!(
             "generated_at {} is more than {} minutes ahead of the collector's clock ({}); check the agent's clock",

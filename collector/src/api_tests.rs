@@ -619,3 +619,21 @@ async fn a_forged_verdict_is_refused_and_nothing_stored() {
     );
     assert_eq!(count(&f), 1);
 }
+
+/// A huge or ancient `generated_at` is refused without being echoed whole.
+#[tokio::test]
+async fn bad_times_are_refused_briefly() {
+    let f = fixture();
+    let mut r = hq_report("t-huge", 0, 40);
+    r.generated_at = "9".repeat(20_000);
+    let (s, b) = post(&f, Some(&f.agent), json(&r)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(b.len() < 1000, "{} bytes answered", b.len());
+    assert!(error_of(&b).contains("(20000 bytes)"), "{}", error_of(&b));
+    let mut r = hq_report("t-zero", 0, 40);
+    r.generated_at = "0000-01-01T00:00:00Z".into();
+    let (s, b) = post(&f, Some(&f.agent), json(&r)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_of(&b).contains("before 2020"), "{}", error_of(&b));
+    assert_eq!(count(&f), 0);
+}

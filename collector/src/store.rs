@@ -303,6 +303,17 @@ fn connect(path: &Path, writer: bool) -> Result<Connection, StoreError> {
         path: path.to_path_buf(),
         source,
     };
+    // A new database file is its user's alone (0600): it holds tokens' hashes and every
+    // report. SQLite gives its -wal and -shm files the database file's permissions.
+    #[cfg(unix)]
+    if writer && !path.exists() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
     let conn = Connection::open(path).map_err(open)?;
     conn.busy_timeout(Duration::from_secs(10)).map_err(open)?;
     // WAL: readers do not block the writer. synchronous=FULL: a commit is fsynced before
@@ -1209,6 +1220,22 @@ mod tests {
             .query_row("PRAGMA synchronous", [], |r| r.get(0))
             .unwrap();
         assert_eq!(sync, 2, "synchronous=FULL");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_is_readable_by_its_user_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        for p in [path.clone(), dir.path().join("c.db-wal")] {
+            if p.exists() {
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{}", p.display());
+            }
+        }
     }
 
     #[test]

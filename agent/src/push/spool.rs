@@ -113,8 +113,15 @@ impl Spool {
     /// writers left behind.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Spool, SpoolError> {
         let dir = dir.into();
+        // Reports name the estate's switches: the spool is its user's alone (0700 folders,
+        // 0600 files), whatever the umask.
         for d in [dir.clone(), dir.join(REJECTED_DIR)] {
-            fs::create_dir_all(&d).map_err(|source| SpoolError::CreateDir { path: d, source })?;
+            let mut b = fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(&d)
+                .map_err(|source| SpoolError::CreateDir { path: d, source })?;
         }
         let spool = Spool { dir };
         for d in [spool.dir.clone(), spool.rejected_dir()] {
@@ -314,7 +321,11 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf>
     let tmp = dir.join(format!("{TMP_PREFIX}{}.{seq}.{name}", std::process::id()));
     let target = dir.join(name);
     let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        let mut o = OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        let mut f = o.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
@@ -499,5 +510,19 @@ mod tests {
             err.to_string().contains("creating the spool directory"),
             "{err}"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_spool_is_its_users_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("spool");
+        let _spool = Spool::open(&root).unwrap();
+        let p = write_atomic(&root, "r.json", b"{}").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&root.join(REJECTED_DIR)), 0o700);
+        assert_eq!(mode(&p), 0o600);
     }
 }
