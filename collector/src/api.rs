@@ -35,6 +35,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(26 * 3600);
 /// Default request timeout: 30 seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most distinct check ids one report may name.
+pub const MAX_CHECK_IDS: usize = 64;
 /// A report dated further ahead of the collector's clock than this is refused.
 pub const MAX_FUTURE_SKEW: Duration = Duration::from_secs(15 * 60);
 /// Trend points in the dashboard's rows.
@@ -448,6 +450,17 @@ fn check_report(r: &Report, now: OffsetDateTime) -> Result<OffsetDateTime, ApiEr
         return Err(bad(format!(
             "switch {} has score {}, above 100",
             sw.address, sw.score
+        )));
+    }
+    // A report names few checks (the catalogue has 21): many distinct ids is a broken or
+    // hostile agent, and would make per-check work on the single writer costly.
+    let mut ids: Vec<&str> = r.findings.iter().map(|f| f.check.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > MAX_CHECK_IDS {
+        return Err(bad(format!(
+            "the report names {} distinct check ids; at most {MAX_CHECK_IDS} are accepted",
+            ids.len()
         )));
     }
     // The verdict, score and counts are recomputed from the findings with the shared model:

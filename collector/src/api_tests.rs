@@ -637,3 +637,27 @@ async fn bad_times_are_refused_briefly() {
     assert!(error_of(&b).contains("before 2020"), "{}", error_of(&b));
     assert_eq!(count(&f), 0);
 }
+
+/// A report naming thousands of distinct check ids is refused before any per-check work.
+#[tokio::test]
+async fn too_many_distinct_check_ids_are_refused() {
+    let f = fixture();
+    let mut r = hq_report("ids-1", 0, 40);
+    for k in 0..100 {
+        r.findings.push(finding(
+            &format!("x.check{k}"),
+            Severity::Info,
+            Status::Pass,
+            "127.0.0.1:1161",
+            None,
+        ));
+    }
+    let (s, b) = post(&f, Some(&f.agent), json(&r)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error_of(&b).contains("distinct check ids"),
+        "{}",
+        error_of(&b)
+    );
+    assert_eq!(count(&f), 0);
+}
