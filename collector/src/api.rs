@@ -549,7 +549,10 @@ async fn ingest_inner(
     let new = NewReport {
         report: report.clone(),
         body: stored_body,
-        generated_at,
+        // A report is ordered in its site's history at its scan time, but never later than
+        // its arrival: one dated ahead (a fast clock, a forgery) cannot stay the site's
+        // latest over scans that arrive after it. The body keeps the time it gave.
+        generated_at: generated_at.min(now),
         received_at: now,
         token_name: caller.name.clone(),
     };

@@ -661,3 +661,30 @@ async fn too_many_distinct_check_ids_are_refused() {
     );
     assert_eq!(count(&f), 0);
 }
+
+/// A report dated ahead of the collector's clock (within the skew allowed) does not stay the
+/// site's latest over a genuine scan that arrives after it.
+#[tokio::test]
+async fn a_future_dated_report_cannot_shadow_later_scans() {
+    let f = fixture();
+    // The clock is at t(3600). A "ready" report dated 14 minutes ahead...
+    let ahead = report("ahead-1", "hq", &at(3600 + 14 * 60), 97);
+    assert_eq!(
+        post(&f, Some(&f.agent), json(&ahead)).await.0,
+        StatusCode::CREATED
+    );
+    // ...then, a minute later, a genuine scan that finds a blocker.
+    f.clock.advance(Duration::from_secs(60));
+    let genuine = hq_report("genuine-1", 3600 + 30, 40);
+    assert_eq!(
+        post(&f, Some(&f.agent), json(&genuine)).await.0,
+        StatusCode::CREATED
+    );
+    let (s, _, b) = send(&f, "GET", "/api/v1/sites/hq", Some(&f.reader), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let d: SiteDetail = serde_json::from_slice(&b).unwrap();
+    assert_eq!(
+        (d.report_id.as_str(), d.verdict),
+        ("genuine-1", Verdict::NotReady)
+    );
+}
