@@ -765,6 +765,30 @@ impl Validator<'_> {
         if privacy.is_some() && auth.is_none() {
             return Err(self.err(v3, "privacy (authPriv) needs authentication too"));
         }
+        // The same rule the poller applies (RFC 3414 keys from passwords of at least 8
+        // characters), so `--check-config` refuses what `poll` would.
+        for (what, key, at) in [
+            (
+                "auth",
+                auth.as_ref().map(|(_, k)| k),
+                r.auth_protocol.as_ref(),
+            ),
+            (
+                "priv",
+                privacy.as_ref().map(|(_, k)| k),
+                r.priv_protocol.as_ref(),
+            ),
+        ] {
+            if let (Some(k), Some(at)) = (key, at) {
+                let n = k.expose().chars().count();
+                if n < 8 {
+                    return Err(self.err(
+                        at,
+                        format!("the {what} key has {n} characters; SNMPv3 keys need at least 8"),
+                    ));
+                }
+            }
+        }
         Ok(V3Credentials {
             user: r.user.get_ref().clone(),
             auth,

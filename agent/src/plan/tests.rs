@@ -159,6 +159,12 @@ fn a_bad_v3_block_names_the_problem() {
         5,
         "needs authentication",
     );
+    // A key the poller would refuse is refused here too, at its protocol's line.
+    check_err(
+        "[[sites]]\nname = \"x\"\nvoice_vlan = 110\nswitches = [\"127.0.0.1\"]\n[sites.v3]\nuser = \"u\"\nauth_protocol = \"sha\"\nauth_key = \"short\"\n",
+        7,
+        "the auth key has 5 characters; SNMPv3 keys need at least 8",
+    );
 }
 
 #[test]
