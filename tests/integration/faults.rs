@@ -1046,3 +1046,115 @@ fn a_switch_whose_tables_were_never_read_is_not_ready() {
         );
     }
 }
+
+/// Every string in the switch's tables is 30 KB (one varbind per answer, so each datagram
+/// still fits): each value is cut to the longest any object lanready reads may be, with a problem
+/// line per column, and the poll ends with the switch's other facts read.
+#[tokio::test]
+async fn huge_strings_are_cut_to_what_the_mib_allows() {
+    let agent = HostileAgent::start(access48(), |req, honest| {
+        let Some(mut a) = honest else {
+            return Reply::Silence;
+        };
+        // Table answers only (the scalars' GET holds several strings in one datagram).
+        if req.kind != PduKind::GetBulk && req.kind != PduKind::GetNext {
+            return Reply::Answer(a);
+        }
+        a.varbinds.truncate(1);
+        for (_, cell) in a.varbinds.iter_mut() {
+            if let Cell::Value(Value::OctetString(b)) = cell {
+                *b = vec![b'x'; 30_000];
+            }
+        }
+        Reply::Answer(a)
+    });
+    let started = Instant::now();
+    let target = v2c(&agent.address(), "access48");
+    let r = tokio::time::timeout(HANG, poll_with_stats(&target, &quick_opts()))
+        .await
+        .expect("the poll ends");
+    let (walk, _) = r.expect("huge strings cost their values, not the switch");
+    let longest = walk
+        .values
+        .values()
+        .filter_map(|v| v.as_bytes().map(<[u8]>::len))
+        .max()
+        .unwrap_or(0);
+    assert!(longest <= 4096, "a value of {longest} bytes kept");
+    assert!(longest > 0, "no string read at all");
+    assert!(
+        has_line(&walk.problems, &["30000 bytes", "cut to 4096"]),
+        "{:?}",
+        &walk.problems[..walk.problems.len().min(5)]
+    );
+    assert!(started.elapsed() < HANG);
+}
+
+/// Every table of the plan is endless, and every value an 800-byte string: the poll stops at
+/// the per-switch byte budget, names the tables not read, and what it kept stays within it.
+#[tokio::test]
+async fn endless_long_strings_stop_at_the_per_switch_byte_budget() {
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let agent = HostileAgent::start(access48(), move |req, honest| {
+        let Some(mut a) = honest else {
+            return Reply::Silence;
+        };
+        let n = seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if req.kind != PduKind::GetBulk || req.non_repeaters > 0 || n > 400_000 {
+            return Reply::Answer(a);
+        }
+        let column = |q: &[u32]| {
+            lanready_mibs::poll::GROUPS
+                .iter()
+                .flat_map(|g| g.columns.iter())
+                .find(|c| q.starts_with(c))
+                .map(|c| c.len())
+        };
+        let cols = req.oids.len().max(1);
+        // 64 varbinds of ~800 bytes do not fit a datagram: about 70 do not, 60 KB do.
+        let rows = ((60_000 / 850) / cols).max(1) as u32;
+        let mut out = Vec::new();
+        for r in 0..rows {
+            for q in &req.oids {
+                let vb = match column(q) {
+                    Some(len) => (
+                        endless_next(q, len, r),
+                        Cell::Value(Value::OctetString(vec![b'y'; 800])),
+                    ),
+                    None => (q.clone(), Cell::EndOfMibView),
+                };
+                out.push(vb);
+            }
+        }
+        a.varbinds = out;
+        Reply::Answer(a)
+    });
+    let target = v2c(&agent.address(), "access48");
+    let opts = PollOptions {
+        vlan_contexts: false,
+        ..quick_opts()
+    };
+    let r = tokio::time::timeout(Duration::from_secs(300), poll_with_stats(&target, &opts))
+        .await
+        .expect("the poll ends");
+    let (walk, _) = r.expect("a byte budget, not an error");
+    let kept: usize = walk
+        .values
+        .iter()
+        .map(|(o, v)| v.as_bytes().map_or(8, <[u8]>::len) + o.arcs().len() * 4 + 48)
+        .sum();
+    assert!(kept <= (64 << 20) + (2 << 20), "{} MB kept", kept >> 20);
+    assert!(
+        kept >= 32 << 20,
+        "the budget was not reached: {} MB",
+        kept >> 20
+    );
+    assert!(
+        has_line(
+            &walk.problems,
+            &["MB of values", "the most lanready reads from one switch"]
+        ),
+        "{:?}",
+        &walk.problems[..walk.problems.len().min(5)]
+    );
+}

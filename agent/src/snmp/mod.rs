@@ -225,6 +225,16 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
             } else {
                 vec![i]
             };
+            if sink.values.bytes() >= walker::MAX_BYTES_PER_SWITCH {
+                for &j in &unit {
+                    sink.problems.push(format!(
+                        "{}: not read: the switch already returned {} MB of values, the most lanready reads from one switch",
+                        groups[j].name,
+                        sink.values.bytes() >> 20
+                    ));
+                }
+                continue;
+            }
             if sink.values.len() >= MAX_VALUES_PER_SWITCH {
                 // A hostile or broken agent (endless tables everywhere) must not take the
                 // agent's memory: stop reading this switch and say which tables were not read.

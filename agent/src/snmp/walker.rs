@@ -20,6 +20,21 @@ pub(crate) const MAX_VARBINDS_PER_RESPONSE: u32 = 64;
 const MAX_REQUESTS_PER_GROUP: u32 = 20_000;
 const MAX_VALUES_PER_GROUP: usize = 100_000;
 
+/// The longest value lanready keeps: no object it reads is larger (DisplayString is at most
+/// 255 octets, a VLAN bitmap 128, a PortList of a large chassis well under this). A longer one
+/// is cut to this, with a problem line.
+pub(crate) const MAX_VALUE_BYTES: usize = 4096;
+
+/// The most bytes of values (payloads and OIDs) read from one switch, all tables together.
+/// A real switch or stack returns well under 10 MB; a hostile one reaching this stops being
+/// read, with its remaining tables named as not read.
+pub const MAX_BYTES_PER_SWITCH: usize = 64 << 20;
+
+/// What one value costs in memory here, about: its payload, its OID's arcs and the entry.
+pub(crate) fn value_bytes(oid: &Oid, v: &Value) -> usize {
+    v.as_bytes().map_or(8, |b| b.len()) + oid.0.len() * 4 + 48
+}
+
 /// Where a walk puts what it reads. Values are collected in arrival order and built into a
 /// tree once at the end ([`into_tree`]): cheaper than one tree insert per varbind.
 pub(crate) struct Sink<'a> {
@@ -33,6 +48,8 @@ pub(crate) struct Sink<'a> {
 pub(crate) struct Collected {
     values: Vec<(Oid, Value)>,
     ends: Vec<usize>,
+    /// What the values cost, as [`value_bytes`] counts.
+    bytes: usize,
 }
 
 impl Collected {
@@ -40,6 +57,7 @@ impl Collected {
         Collected {
             values: Vec::with_capacity(n),
             ends: Vec::new(),
+            bytes: 0,
         }
     }
 
@@ -47,8 +65,14 @@ impl Collected {
         self.values.len()
     }
 
+    /// What the values read so far cost, bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Appends one run (emptying `run`).
     fn append_run(&mut self, run: &mut Vec<(Oid, Value)>) {
+        self.bytes += run.iter().map(|(o, v)| value_bytes(o, v)).sum::<usize>();
         if !run.is_empty() {
             self.values.append(run);
             self.ends.push(self.values.len());
@@ -64,7 +88,7 @@ impl Collected {
 /// they are put in that order instead of sorting every value (sorting was a tenth of a
 /// scan's CPU). Anything else (a repeated OID, overlapping runs) takes the stable sort.
 pub(crate) fn into_tree(collected: Collected) -> BTreeMap<Oid, Value> {
-    let Collected { values, ends } = collected;
+    let Collected { values, ends, .. } = collected;
     let mut runs: Vec<(usize, usize)> = Vec::with_capacity(ends.len());
     let mut start = 0;
     // Every value arrives through `append_run`, and a run increases: `apply` keeps only OIDs
@@ -262,6 +286,10 @@ struct Column<'g> {
     values: Vec<(Oid, Value)>,
     last: Last,
     done: bool,
+    /// What its values cost, bytes.
+    bytes: usize,
+    /// A value of it was cut to [`MAX_VALUE_BYTES`] (said once per column).
+    cut: bool,
 }
 
 impl Column<'_> {
@@ -312,6 +340,8 @@ pub(crate) async fn groups(
                 values: Vec::new(),
                 last: Last::Start,
                 done: false,
+                bytes: 0,
+                cut: false,
             })
         })
         .collect();
@@ -431,6 +461,16 @@ async fn walk_columns(
             break;
         }
         summary.values = cols.iter().map(|c| c.values.len()).sum();
+        let bytes = sink.values.bytes() + cols.iter().map(|c| c.bytes).sum::<usize>();
+        if bytes > MAX_BYTES_PER_SWITCH {
+            each_table(cols, &active, sink, |label| {
+                format!(
+                    "{label}: stopped after {} MB of values from this switch, the most lanready reads from one switch",
+                    bytes >> 20
+                )
+            });
+            break;
+        }
         if summary.values > MAX_VALUES_PER_GROUP {
             let values = summary.values;
             each_table(cols, &active, sink, |label| {
@@ -532,8 +572,24 @@ fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, sink: &mut Sink<'_>) {
         return;
     }
     match item {
-        Item::Value(v) => {
-            col.values.push((Oid(oid), v));
+        Item::Value(mut v) => {
+            if let Value::OctetString(b) | Value::Opaque(b) = &mut v
+                && b.len() > MAX_VALUE_BYTES
+            {
+                if !col.cut {
+                    sink.problems.push(format!(
+                        "{label}: {} is {} bytes, longer than any object lanready reads; cut to {MAX_VALUE_BYTES}",
+                        Oid(oid.clone()),
+                        b.len()
+                    ));
+                    col.cut = true;
+                }
+                b.truncate(MAX_VALUE_BYTES);
+                b.shrink_to_fit();
+            }
+            let oid = Oid(oid);
+            col.bytes += value_bytes(&oid, &v);
+            col.values.push((oid, v));
             col.last = Last::Value;
         }
         Item::Unsupported(t) => {
