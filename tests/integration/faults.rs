@@ -889,6 +889,15 @@ fn a_scan_reports_the_lost_switch_unreachable_and_reads_the_others() {
     assert_eq!(dead.stats().to_agent.sent, 0);
 }
 
+/// The length of the poll plan's column that `q` is in, if any.
+fn plan_column_len(q: &[u32]) -> Option<usize> {
+    lanready_mibs::poll::GROUPS
+        .iter()
+        .flat_map(|g| g.columns.iter())
+        .find(|c| q.starts_with(c))
+        .map(|c| c.len())
+}
+
 /// An answer in which every column of the poll plan goes on forever (one arc of index after
 /// the column, counting up), up to `safety` requests.
 fn endless_everywhere(
@@ -903,19 +912,12 @@ fn endless_everywhere(
         if req.kind != PduKind::GetBulk || n >= safety || req.non_repeaters > 0 {
             return Reply::Answer(a);
         }
-        let column = |q: &[u32]| {
-            lanready_mibs::poll::GROUPS
-                .iter()
-                .flat_map(|g| g.columns.iter())
-                .find(|c| q.starts_with(c))
-                .map(|c| c.len())
-        };
         let cols = req.oids.len().max(1);
         let rows = (a.varbinds.len() / cols).max(1) as u32;
         let mut out = Vec::new();
         for r in 0..rows {
             for (c, q) in req.oids.iter().enumerate() {
-                let vb = match column(q) {
+                let vb = match plan_column_len(q) {
                     Some(len) => {
                         let o = endless_next(q, len, r);
                         (o, Cell::Value(Value::Integer(i64::from(r))))
@@ -1103,20 +1105,13 @@ async fn endless_long_strings_stop_at_the_per_switch_byte_budget() {
         if req.kind != PduKind::GetBulk || req.non_repeaters > 0 || n > 400_000 {
             return Reply::Answer(a);
         }
-        let column = |q: &[u32]| {
-            lanready_mibs::poll::GROUPS
-                .iter()
-                .flat_map(|g| g.columns.iter())
-                .find(|c| q.starts_with(c))
-                .map(|c| c.len())
-        };
         let cols = req.oids.len().max(1);
         // 64 varbinds of ~800 bytes do not fit a datagram: about 70 do not, 60 KB do.
         let rows = ((60_000 / 850) / cols).max(1) as u32;
         let mut out = Vec::new();
         for r in 0..rows {
             for q in &req.oids {
-                let vb = match column(q) {
+                let vb = match plan_column_len(q) {
                     Some(len) => (
                         endless_next(q, len, r),
                         Cell::Value(Value::OctetString(vec![b'y'; 800])),
