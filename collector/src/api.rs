@@ -825,7 +825,9 @@ async fn metrics_text(
         .iter()
         .map(|s| (s.meta.score, s.user_ports))
         .collect();
-    let text = metrics::render(&sites, aggregate::estate_score(&weights), &state.counters);
+    // The ingest counters count every site's reports: only for a token that reads them all.
+    let counters = matches!(caller.scope, auth::SiteScope::All).then_some(&*state.counters);
+    let text = metrics::render(&sites, aggregate::estate_score(&weights), counters);
     Ok((
         [(
             header::CONTENT_TYPE,

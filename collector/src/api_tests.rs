@@ -526,6 +526,18 @@ async fn dashboard_and_metrics() {
     ] {
         assert!(text.lines().any(|l| l == line), "missing {line:?}:\n{text}");
     }
+    // A site-scoped token sees its sites' series only, and not the collector-wide ingest
+    // counters (they count every site's reports).
+    let (s, _, body) = send(&f, "GET", "/metrics", Some(&f.agent), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8(body).unwrap();
+    assert!(
+        text.contains("lanready_site_score{site=\"hq\"} 40"),
+        "{text}"
+    );
+    assert!(!text.contains("site=\"other\""), "{text}");
+    assert!(!text.contains("lanready_reports_ingested_total"), "{text}");
+    assert!(!text.contains("lanready_reports_rejected_total"), "{text}");
 }
 
 #[tokio::test]

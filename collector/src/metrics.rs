@@ -120,10 +120,12 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 }
 
 /// The whole exposition.
+/// The exposition text. `counters` are the whole collector's ingest counters: they are
+/// given only to a token that may read every site (they count every site's reports).
 pub fn render(
     sites: &SitesResponse,
     estate_score: Option<u8>,
-    counters: &IngestCounters,
+    counters: Option<&IngestCounters>,
 ) -> String {
     let mut out = String::new();
     header(
@@ -188,6 +190,9 @@ pub fn render(
             );
         }
     }
+    let Some(counters) = counters else {
+        return out;
+    };
     header(
         &mut out,
         "lanready_reports_ingested_total",
@@ -270,7 +275,7 @@ mod tests {
         c.stored();
         c.rejected(RejectReason::Unauthorized);
         c.duplicate();
-        let text = render(&sites, Some(64), &c);
+        let text = render(&sites, Some(64), Some(&c));
         for line in [
             "# TYPE lanready_site_score gauge",
             "lanready_site_score{site=\"hq\"} 55",
