@@ -7,12 +7,11 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use lanready_schema::{Finding, Report, Severity, Status, Verdict};
-use lanready_tests::{Snmpsim, binary};
+use lanready_tests::Snmpsim;
 
-use crate::scan::{NOW, REPORT_ID, compare_golden};
+use crate::scan::{agent, compare_golden, text};
 
 /// The fixture devices and the phones each site plans for.
 const SITES: [(&str, &str); 13] = [
@@ -62,18 +61,6 @@ fn plan(sim: u16) -> String {
     p
 }
 
-fn agent(args: &[&str]) -> Output {
-    Command::new(binary("lanready-agent"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("running lanready-agent")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// One site's outputs.
 struct Scanned {
     report: Report,
@@ -83,19 +70,7 @@ struct Scanned {
 
 fn scan(plan: &Path, dir: &Path, site: &str, sim: &Snmpsim) -> Scanned {
     let out = dir.join(format!("{site}.json"));
-    let o = agent(&[
-        "scan",
-        "--plan",
-        plan.to_str().unwrap(),
-        "--site",
-        site,
-        "--out",
-        out.to_str().unwrap(),
-        "--report-id",
-        REPORT_ID,
-        "--now",
-        NOW,
-    ]);
+    let o = crate::scan::scan(plan, site, &out);
     assert!(
         o.status.success(),
         "scan {site}: {}\n{}",

@@ -58,7 +58,7 @@ pub fn compare_golden(name: &str, actual: &str) {
     }
 }
 
-fn agent(args: &[&str]) -> Output {
+pub fn agent(args: &[&str]) -> Output {
     Command::new(binary("lanready-agent"))
         .args(args)
         .env_remove("RUST_LOG")
@@ -66,7 +66,7 @@ fn agent(args: &[&str]) -> Output {
         .expect("running lanready-agent")
 }
 
-fn text(b: &[u8]) -> String {
+pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
@@ -116,7 +116,8 @@ fn normalise(json: &str, sim: u16, silent: u16) -> String {
         .replace(&format!("127.0.0.1:{silent}"), "127.0.0.1:SILENT_PORT")
 }
 
-fn scan(plan: &Path, site: &str, out: &Path) -> Output {
+/// `scan` of one site of `plan` into `out`, at the golden reports' time and id.
+pub fn scan(plan: &Path, site: &str, out: &Path) -> Output {
     agent(&[
         "scan",
         "--plan",
