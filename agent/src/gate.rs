@@ -239,14 +239,7 @@ fn role_table(out: &mut String, report: &Report) {
             .unwrap_or_default();
         let _ = writeln!(out, "  switch {}{name}{pf}", sw.address);
         for g in &sw.roles {
-            let _ = writeln!(
-                out,
-                "    {:<15} {:>3}  {}: {}",
-                g.role.name(),
-                g.ports.len(),
-                crate::checks::ports::compact(&g.ports),
-                g.reason
-            );
+            let _ = writeln!(out, "    {}", crate::checks::ports::role_row(g));
         }
     }
 }

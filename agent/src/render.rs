@@ -67,14 +67,7 @@ fn roles(out: &mut String, s: &Snapshot) {
     }
     let _ = writeln!(out, "\nPort roles");
     for g in crate::checks::ports::role_groups(s, &infos) {
-        let _ = writeln!(
-            out,
-            "  {:<15} {:>3}  {}: {}",
-            g.role.name(),
-            g.ports.len(),
-            crate::checks::ports::compact(&g.ports),
-            g.reason
-        );
+        let _ = writeln!(out, "  {}", crate::checks::ports::role_row(&g));
     }
 }
 

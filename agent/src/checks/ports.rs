@@ -111,6 +111,18 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 
 /// Port names in a compact form: consecutive last numbers with the same prefix become a
 /// range (`Gi1/0/1-44, Gi1/0/46, Te1/1/1-2`).
+/// One row of a port-role table (`user  48  Gi1/0/1-48: an access port: a socket`), as the
+/// poll text and the gate print it.
+pub fn role_row(g: &lanready_schema::RoleGroup) -> String {
+    format!(
+        "{:<15} {:>3}  {}: {}",
+        g.role.name(),
+        g.ports.len(),
+        compact(&g.ports),
+        g.reason
+    )
+}
+
 pub fn compact<S: AsRef<str>>(names: &[S]) -> String {
     let mut sorted: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
     sorted.sort_by(|a, b| natural_cmp(a, b));
