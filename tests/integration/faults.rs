@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use lanready_agent::secret::Secret;
-use lanready_agent::snmp::{Credentials, PollError, PollOptions, Target, poll, poll_with_stats};
+use lanready_agent::snmp::{
+    Credentials, PollError, PollOptions, ScanBudget, Target, poll, poll_in_scan, poll_with_stats,
+};
 use lanready_mibs::Walk;
 use lanready_tests::Snmpsim;
 use lanready_tests::relay::{Faults, Relay, RelayConfig};
@@ -891,6 +893,33 @@ fn a_scan_reports_the_lost_switch_unreachable_and_reads_the_others() {
     assert_eq!(dead.stats().to_agent.sent, 0);
 }
 
+/// Runs `lanready-agent scan` on a plan of this text; the scan must succeed. Returns the
+/// report, and its file (in the returned directory) for a gate to read.
+fn scan_plan(
+    plan_text: &str,
+) -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    lanready_schema::Report,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("site.toml");
+    std::fs::write(&plan, plan_text).unwrap();
+    let report = dir.path().join("report.json");
+    let out = std::process::Command::new(lanready_tests::binary("lanready-agent"))
+        .args(["scan", "--plan", plan.to_str().unwrap()])
+        .args(["--out", report.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    (dir, report, r)
+}
+
 /// The length of the poll plan's column that `q` is in, if any.
 fn plan_column_len(q: &[u32]) -> Option<usize> {
     lanready_mibs::poll::GROUPS
@@ -977,30 +1006,11 @@ fn a_switch_whose_tables_were_never_read_is_not_ready() {
         (PduKind::Get, Some(a)) => Reply::Answer(a),
         _ => Reply::Silence,
     });
-    let dir = tempfile::tempdir().unwrap();
-    let plan = dir.path().join("site.toml");
-    std::fs::write(
-        &plan,
-        format!(
-            "[[sites]]\nname = \"hidden\"\nvoice_vlan = 110\ntimeout_ms = 200\nretries = 0\n\
-             switches = [{{ address = \"{}\", community = \"access48\" }}]\n",
-            agent.address()
-        ),
-    )
-    .unwrap();
-    let report = dir.path().join("report.json");
-    let out = std::process::Command::new(lanready_tests::binary("lanready-agent"))
-        .args(["scan", "--plan", plan.to_str().unwrap()])
-        .args(["--out", report.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: lanready_schema::Report =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let (_dir, report, r) = scan_plan(&format!(
+        "[[sites]]\nname = \"hidden\"\nvoice_vlan = 110\ntimeout_ms = 200\nretries = 0\n\
+         switches = [{{ address = \"{}\", community = \"access48\" }}]\n",
+        agent.address()
+    ));
     use lanready_schema::{Severity, Status, Verdict};
     assert_eq!(r.verdict, Verdict::NotReady, "{:#?}", r.findings);
     let reach: Vec<_> = r
@@ -1094,12 +1104,11 @@ async fn huge_strings_are_cut_to_what_the_mib_allows() {
     assert!(started.elapsed() < HANG);
 }
 
-/// Every table of the plan is endless, and every value an 800-byte string: the poll stops at
-/// the per-switch byte budget, names the tables not read, and what it kept stays within it.
-#[tokio::test]
-async fn endless_long_strings_stop_at_the_per_switch_byte_budget() {
+/// A switch whose every column in the poll plan is endless, of 800-byte strings: 64
+/// varbinds of ~800 bytes do not fit a datagram, so each answer carries about 60 KB.
+fn endless_strings() -> impl Fn(&Request, Option<Answer>) -> Reply + Send + Sync + 'static {
     let seen = std::sync::atomic::AtomicU64::new(0);
-    let agent = HostileAgent::start(access48(), move |req, honest| {
+    move |req, honest| {
         let Some(mut a) = honest else {
             return Reply::Silence;
         };
@@ -1107,9 +1116,7 @@ async fn endless_long_strings_stop_at_the_per_switch_byte_budget() {
         if req.kind != PduKind::GetBulk || req.non_repeaters > 0 || n > 400_000 {
             return Reply::Answer(a);
         }
-        let cols = req.oids.len().max(1);
-        // 64 varbinds of ~800 bytes do not fit a datagram: about 70 do not, 60 KB do.
-        let rows = ((60_000 / 850) / cols).max(1) as u32;
+        let rows = ((60_000 / 850) / req.oids.len().max(1)).max(1) as u32;
         let mut out = Vec::new();
         for r in 0..rows {
             for q in &req.oids {
@@ -1125,7 +1132,14 @@ async fn endless_long_strings_stop_at_the_per_switch_byte_budget() {
         }
         a.varbinds = out;
         Reply::Answer(a)
-    });
+    }
+}
+
+/// Every table of the plan is endless, and every value an 800-byte string: the poll stops at
+/// the per-switch byte budget, names the tables not read, and what it kept stays within it.
+#[tokio::test]
+async fn endless_long_strings_stop_at_the_per_switch_byte_budget() {
+    let agent = HostileAgent::start(access48(), endless_strings());
     let target = v2c(&agent.address(), "access48");
     let opts = PollOptions {
         vlan_contexts: false,
@@ -1153,5 +1167,103 @@ async fn endless_long_strings_stop_at_the_per_switch_byte_budget() {
         ),
         "{:?}",
         &walk.problems[..walk.problems.len().min(5)]
+    );
+}
+
+/// Three switches of endless long strings polled at once share one scan budget of 80 MB:
+/// together they never hold more than it (plus an answer each), those that find it spent say
+/// so and name the tables they did not read, none passes its own 64 MB, and once the walks
+/// are dropped the scan holds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn switches_polled_together_stop_at_the_scan_byte_budget() {
+    let agents: Vec<HostileAgent> = (0..3)
+        .map(|_| HostileAgent::start(access48(), endless_strings()))
+        .collect();
+    let budget = ScanBudget::new(80 << 20);
+    let mut polls = tokio::task::JoinSet::new();
+    for a in &agents {
+        let target = v2c(&a.address(), "access48");
+        let budget = budget.clone();
+        polls.spawn(async move {
+            let opts = PollOptions {
+                vlan_contexts: false,
+                ..quick_opts()
+            };
+            poll_in_scan(&target, &opts, &budget).await
+        });
+    }
+    let mut done = Vec::new();
+    let all = async {
+        while let Some(r) = polls.join_next().await {
+            done.push(r.expect("the poll task").expect("a budget, not an error"));
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(300), all)
+        .await
+        .expect("the polls end");
+    let held: usize = done.iter().map(|(_, _, h)| h.bytes()).sum();
+    assert_eq!(
+        budget.held_bytes(),
+        held,
+        "the scan holds what its polls hold"
+    );
+    assert!(held <= (80 << 20) + (2 << 20), "{} MB held", held >> 20);
+    assert!(
+        held >= 70 << 20,
+        "the budget was not reached: {} MB",
+        held >> 20
+    );
+    for (walk, _, h) in &done {
+        let kept: usize = walk
+            .values
+            .iter()
+            .map(|(o, v)| v.as_bytes().map_or(8, <[u8]>::len) + o.arcs().len() * 4 + 48)
+            .sum();
+        assert!(kept <= h.bytes(), "{kept} kept, {} held", h.bytes());
+        assert!(
+            h.bytes() <= (64 << 20) + (1 << 20),
+            "{} MB",
+            h.bytes() >> 20
+        );
+    }
+    let stopped = done
+        .iter()
+        .filter(|(w, _, _)| {
+            has_line(
+                &w.problems,
+                &["the most one scan holds at once (scan_memory_mb = 80)"],
+            )
+        })
+        .count();
+    assert!(stopped >= 1, "{:?}", done[0].0.problems);
+    drop(done);
+    assert_eq!(budget.held_bytes(), 0, "every walk gave back what it held");
+}
+
+/// A scan whose budget (`scan_memory_mb = 16`) one switch of endless long strings spends:
+/// that switch's tables are not read, so it is not ready and says why, naming the budget.
+#[test]
+fn a_switch_that_spends_the_scan_budget_is_not_ready() {
+    let agent = HostileAgent::start(access48(), endless_strings());
+    let (_dir, _, r) = scan_plan(&format!(
+        "scan_memory_mb = 16\n[[sites]]\nname = \"budget\"\nvoice_vlan = 110\ntimeout_ms = 500\n\
+         retries = 1\nvlan_contexts = false\n\
+         switches = [{{ address = \"{}\", community = \"access48\" }}]\n",
+        agent.address()
+    ));
+    use lanready_schema::{Status, Verdict};
+    assert_eq!(r.verdict, Verdict::NotReady);
+    let reach = r
+        .findings
+        .iter()
+        .find(|f| f.check == "switch.reachable")
+        .expect("switch.reachable");
+    assert_eq!(reach.status, Status::Fail, "{reach:#?}");
+    assert!(
+        reach
+            .evidence
+            .iter()
+            .any(|e| e.value.contains("scan_memory_mb = 16")),
+        "{reach:#?}"
     );
 }

@@ -259,6 +259,7 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
     let site_arc = Arc::new(site.clone());
     let switches = Arc::new(Semaphore::new(plan.concurrency));
     let sweeps = Arc::new(Semaphore::new(site.sweep_concurrency));
+    let budget = snmp::ScanBudget::new(plan.scan_memory_bytes);
     let mut set = tokio::task::JoinSet::new();
     for (i, job) in jobs.iter().enumerate() {
         let spec: SwitchSpec = site.switches[job.entry].clone();
@@ -270,6 +271,7 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
             switches.clone()
         };
         let bar = bar.clone();
+        let budget = budget.clone();
         let span = tracing::info_span!("poll", target = %address);
         set.spawn(
             async move {
@@ -281,7 +283,8 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
                     address: address.clone(),
                     credentials: spec.credentials.clone(),
                 };
-                let result = snmp::poll(&target, &spec.poll).await;
+                // What the walk holds stays charged to the scan until the walk is dropped.
+                let result = snmp::poll_in_scan(&target, &spec.poll, &budget).await;
                 match &result {
                     Ok(_) => tracing::info!(message = "Polled."),
                     Err(error) => tracing::warn!(message = "Poll failed.", %error),
@@ -292,10 +295,12 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
                 let result = match result {
                     // CPU work (~3 ms a switch): off the runtime's workers, so the other
                     // polls' answers are not kept waiting behind it.
-                    Ok(walk) => {
+                    Ok((walk, _, held)) => {
                         let phones = spec.phones;
                         match tokio::task::spawn_blocking(move || {
-                            check(&site, &address, phones, walk)
+                            let polled = check(&site, &address, phones, walk);
+                            drop(held);
+                            polled
                         })
                         .await
                         {

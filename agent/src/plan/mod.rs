@@ -53,6 +53,9 @@ pub enum PlanError {
 /// the estate benchmark, where 16 left it waiting on its own wake-ups (BENCHMARKS.md).
 pub const DEFAULT_CONCURRENCY: usize = 32;
 
+/// The smallest `scan_memory_mb` a plan may set.
+pub const MIN_SCAN_MEMORY_MB: u32 = 16;
+
 /// A validated plan.
 #[derive(Debug)]
 pub struct Plan {
@@ -61,6 +64,9 @@ pub struct Plan {
     pub agent: Option<String>,
     /// Switches polled at once.
     pub concurrency: usize,
+    /// The most bytes of SNMP values the scan's polls hold at once, all switches together
+    /// (`scan_memory_mb`); a poll that finds it spent reads no more tables.
+    pub scan_memory_bytes: usize,
     pub sites: Vec<SitePlan>,
 }
 
@@ -471,6 +477,18 @@ impl Validator<'_> {
             Some(c) => *c.get_ref() as usize,
             None => DEFAULT_CONCURRENCY,
         };
+        let scan_memory_bytes = match &raw.scan_memory_mb {
+            Some(m) if *m.get_ref() < MIN_SCAN_MEMORY_MB => {
+                return Err(self.err(
+                    m,
+                    format!(
+                        "scan_memory_mb must be at least {MIN_SCAN_MEMORY_MB} (one large stack reads a few MB)"
+                    ),
+                ));
+            }
+            Some(m) => (*m.get_ref() as usize) << 20,
+            None => crate::snmp::DEFAULT_SCAN_MEMORY_BYTES,
+        };
         let mut sites: Vec<SitePlan> = Vec::new();
         for s in &raw.sites {
             let site = self.site(s.get_ref())?;
@@ -486,6 +504,7 @@ impl Validator<'_> {
             path: self.path.to_path_buf(),
             agent: raw.agent,
             concurrency,
+            scan_memory_bytes,
             sites,
         })
     }

@@ -11,6 +11,8 @@ pub struct RawPlan {
     pub agent: Option<String>,
     /// Switches polled at once (default 32).
     pub concurrency: Option<Spanned<u32>>,
+    /// The most MB of SNMP values the scan's polls hold at once (default 512).
+    pub scan_memory_mb: Option<Spanned<u32>>,
     #[serde(default)]
     pub sites: Vec<Spanned<RawSite>>,
 }

@@ -59,6 +59,7 @@ fn the_minimal_plan_loads() {
         other => panic!("{other:?}"),
     }
     // Defaults.
+    assert_eq!(plan.scan_memory_bytes, 512 << 20);
     assert_eq!(site.phones, Phones::default());
     assert_eq!(site.thresholds, Thresholds::default());
     // The management ports are recognised by their role, not excluded by default.
@@ -145,6 +146,11 @@ fn unknown_keys_and_bad_values_say_where() {
         "bad port pattern",
     );
     check_err("agent = \"a\"\n", 1, "no [[sites]]");
+    check_err(
+        "scan_memory_mb = 8\n[[sites]]\nname = \"x\"\nvoice_vlan = 110\ncommunity = \"c\"\nswitches = [\"127.0.0.1\"]\n",
+        1,
+        "scan_memory_mb must be at least 16",
+    );
 }
 
 #[test]

@@ -26,6 +26,8 @@ mod session;
 mod vlan;
 mod walker;
 
+pub use walker::{DEFAULT_SCAN_MEMORY_BYTES, Held, MAX_BYTES_PER_SWITCH, ScanBudget};
+
 /// One switch to poll.
 #[derive(Clone, Debug)]
 pub struct Target {
@@ -170,8 +172,22 @@ pub async fn poll_with_stats(
     target: &Target,
     opts: &PollOptions,
 ) -> Result<(Walk, PollStats), PollError> {
+    let mut held = ScanBudget::unshared().hold();
     let span = tracing::info_span!("poll", target = %target.address);
-    run_poll(target, opts).instrument(span).await
+    run_poll(target, opts, &mut held).instrument(span).await
+}
+
+/// [`poll_with_stats`] as one of a scan's polls: what it reads is charged to the scan's
+/// `budget` and held until the returned [`Held`] is dropped, which must not be before the
+/// walk is. A poll that finds the scan's budget spent reads no more tables and names them.
+pub async fn poll_in_scan(
+    target: &Target,
+    opts: &PollOptions,
+    budget: &ScanBudget,
+) -> Result<(Walk, PollStats, Held), PollError> {
+    let mut held = budget.hold();
+    let (walk, stats) = run_poll(target, opts, &mut held).await?;
+    Ok((walk, stats, held))
 }
 
 /// The most values read from one switch (all tables together). A real access switch or
@@ -179,7 +195,11 @@ pub async fn poll_with_stats(
 /// names the tables not read, so one hostile agent cannot exhaust the agent's memory.
 pub const MAX_VALUES_PER_SWITCH: usize = 250_000;
 
-async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStats), PollError> {
+async fn run_poll(
+    target: &Target,
+    opts: &PollOptions,
+    held: &mut Held,
+) -> Result<(Walk, PollStats), PollError> {
     let started = tokio::time::Instant::now();
     let address = target.address.as_str();
     session::validate(address, &target.credentials)?;
@@ -207,6 +227,7 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
         let mut sink = walker::Sink {
             values: &mut values,
             problems: &mut walk.problems,
+            held: &mut *held,
         };
         walker::scalars(&mut client, lanready_mibs::poll::SCALARS, &mut sink).await?;
         let groups = lanready_mibs::poll::GROUPS;
@@ -225,13 +246,10 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
             } else {
                 vec![i]
             };
-            if sink.values.bytes() >= walker::MAX_BYTES_PER_SWITCH {
+            if let Some(why) = sink.held.spent() {
                 for &j in &unit {
-                    sink.problems.push(format!(
-                        "{}: not read: the switch already returned {} MB of values, the most lanready reads from one switch",
-                        groups[j].name,
-                        sink.values.bytes() >> 20
-                    ));
+                    sink.problems
+                        .push(format!("{}: not read: {why}", groups[j].name));
                 }
                 continue;
             }
@@ -287,7 +305,7 @@ async fn run_poll(target: &Target, opts: &PollOptions) -> Result<(Walk, PollStat
     }
     if opts.vlan_contexts && !stopped {
         let ext = client.key_extension();
-        let vstats = vlan::walk_contexts(address, addr, &login, ext, opts, &mut walk).await;
+        let vstats = vlan::walk_contexts(address, addr, &login, ext, opts, &mut walk, held).await;
         stats.add(&vstats);
     }
     stats.elapsed = started.elapsed();

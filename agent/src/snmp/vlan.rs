@@ -12,7 +12,7 @@ use snmp2::v3::KeyExtension;
 use tracing::debug;
 
 use super::session::{Client, Login};
-use super::walker::{self, Sink};
+use super::walker::{self, Held, Sink};
 use super::{PollError, PollOptions, PollStats, without_address};
 
 /// vtpVlanState: 1.3.6.1.4.1.9.9.46.1.3.1.1.2.<domain>.<vlan>, operational(1).
@@ -48,6 +48,7 @@ pub(crate) async fn walk_contexts(
     key_extension: Option<KeyExtension>,
     opts: &PollOptions,
     walk: &mut Walk,
+    held: &mut Held,
 ) -> PollStats {
     let mut stats = PollStats::default();
     let vlans = vlans_to_read(walk);
@@ -59,6 +60,14 @@ pub(crate) async fn walk_contexts(
     let mut answered = 0usize;
     let mut failed_in_a_row = 0usize;
     for (n, &vlan) in vlans.iter().enumerate() {
+        if let Some(why) = held.spent() {
+            let rest: Vec<String> = vlans.iter().skip(n).map(u16::to_string).collect();
+            walk.problems.push(format!(
+                "VLAN contexts: not read for VLANs {}: {why}",
+                rest.join(",")
+            ));
+            break;
+        }
         if answered == 0 && failed_in_a_row >= GIVE_UP_AFTER {
             let rest: Vec<String> = vlans.iter().skip(n).map(u16::to_string).collect();
             walk.problems.push(format!(
@@ -75,6 +84,7 @@ pub(crate) async fn walk_contexts(
             let mut sink = Sink {
                 values: &mut values,
                 problems: &mut problems,
+                held: &mut *held,
             };
             for g in lanready_mibs::poll::PER_VLAN_GROUPS {
                 let label = format!("VLAN {vlan} {}", g.name);

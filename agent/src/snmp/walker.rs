@@ -4,6 +4,8 @@
 //! the end of each column, non-increasing OIDs and undecodable varbinds, so a walk always ends.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lanready_mibs::poll::Group;
 use lanready_mibs::{Oid, Value};
@@ -30,9 +32,106 @@ pub(crate) const MAX_VALUE_BYTES: usize = 4096;
 /// read, with its remaining tables named as not read.
 pub const MAX_BYTES_PER_SWITCH: usize = 64 << 20;
 
+/// The most bytes of values (as [`MAX_BYTES_PER_SWITCH`] counts them) that the polls of one
+/// scan hold at once, all switches together, unless the plan sets `scan_memory_mb`.
+pub const DEFAULT_SCAN_MEMORY_BYTES: usize = 512 << 20;
+
 /// What one value costs in memory here, about: its payload, its OID's arcs and the entry.
 pub(crate) fn value_bytes(oid: &Oid, v: &Value) -> usize {
     v.as_bytes().map_or(8, |b| b.len()) + oid.0.len() * 4 + 48
+}
+
+/// The bytes of values the polls of one scan hold at once, shared by every poll of the scan.
+/// A poll charges what it reads as it reads it ([`Held`]) and gives it back when its walk is
+/// dropped; a poll that finds the scan over its limit stops reading, naming the tables it did
+/// not read, as at the per-switch budget.
+#[derive(Clone, Debug)]
+pub struct ScanBudget(Arc<BudgetInner>);
+
+#[derive(Debug)]
+struct BudgetInner {
+    limit_bytes: usize,
+    held_bytes: AtomicUsize,
+}
+
+impl ScanBudget {
+    pub fn new(limit_bytes: usize) -> ScanBudget {
+        ScanBudget(Arc::new(BudgetInner {
+            limit_bytes,
+            held_bytes: AtomicUsize::new(0),
+        }))
+    }
+
+    /// The budget of a poll on its own (`poll`, `record`): only the per-switch limit applies.
+    pub fn unshared() -> ScanBudget {
+        ScanBudget::new(usize::MAX)
+    }
+
+    pub fn limit_bytes(&self) -> usize {
+        self.0.limit_bytes
+    }
+
+    /// Bytes of values the scan's polls hold now.
+    pub fn held_bytes(&self) -> usize {
+        self.0.held_bytes.load(Ordering::Relaxed)
+    }
+
+    /// A new poll's share: nothing held yet.
+    pub fn hold(&self) -> Held {
+        Held {
+            budget: self.clone(),
+            bytes: 0,
+        }
+    }
+}
+
+/// What one poll holds of its scan's [`ScanBudget`]; given back when dropped. The poll's
+/// walk must live no longer than this (the scan drops both when the switch is checked).
+#[derive(Debug)]
+pub struct Held {
+    budget: ScanBudget,
+    bytes: usize,
+}
+
+impl Held {
+    /// Bytes this poll holds, everything read from its switch (VLAN contexts too).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn take(&mut self, n: usize) {
+        self.bytes += n;
+        self.budget.0.held_bytes.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Why this poll must read no more, as the end of a problem line: the switch's own
+    /// budget, then the scan's.
+    pub(crate) fn spent(&self) -> Option<String> {
+        if self.bytes > MAX_BYTES_PER_SWITCH {
+            return Some(format!(
+                "the switch already returned {} MB of values, the most lanready reads from one switch",
+                self.bytes >> 20
+            ));
+        }
+        let scan = self.budget.held_bytes();
+        if scan > self.budget.limit_bytes() {
+            return Some(format!(
+                "the switches this scan is polling already hold {} MB of values, the most one scan holds at once (scan_memory_mb = {})",
+                scan >> 20,
+                self.budget.limit_bytes() >> 20
+            ));
+        }
+        None
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.budget
+            .0
+            .held_bytes
+            .fetch_sub(self.bytes, Ordering::Relaxed);
+    }
 }
 
 /// Where a walk puts what it reads. Values are collected in arrival order and built into a
@@ -40,6 +139,8 @@ pub(crate) fn value_bytes(oid: &Oid, v: &Value) -> usize {
 pub(crate) struct Sink<'a> {
     pub values: &'a mut Collected,
     pub problems: &'a mut Vec<String>,
+    /// What the poll's values cost, charged to its scan as they arrive.
+    pub held: &'a mut Held,
 }
 
 /// Values in arrival order, and where each run the walker knows to be increasing ends (a
@@ -48,8 +149,6 @@ pub(crate) struct Sink<'a> {
 pub(crate) struct Collected {
     values: Vec<(Oid, Value)>,
     ends: Vec<usize>,
-    /// What the values cost, as [`value_bytes`] counts.
-    bytes: usize,
 }
 
 impl Collected {
@@ -57,7 +156,6 @@ impl Collected {
         Collected {
             values: Vec::with_capacity(n),
             ends: Vec::new(),
-            bytes: 0,
         }
     }
 
@@ -65,14 +163,8 @@ impl Collected {
         self.values.len()
     }
 
-    /// What the values read so far cost, bytes.
-    pub(crate) fn bytes(&self) -> usize {
-        self.bytes
-    }
-
     /// Appends one run (emptying `run`).
     fn append_run(&mut self, run: &mut Vec<(Oid, Value)>) {
-        self.bytes += run.iter().map(|(o, v)| value_bytes(o, v)).sum::<usize>();
         if !run.is_empty() {
             self.values.append(run);
             self.ends.push(self.values.len());
@@ -173,8 +265,9 @@ pub(crate) async fn scalars(
 fn keep_scalar(oid: &[u32], item: &Item, sink: &mut Sink<'_>) {
     match item {
         Item::Value(v) => {
-            sink.values
-                .append_run(&mut vec![(Oid(oid.to_vec()), v.clone())]);
+            let oid = Oid(oid.to_vec());
+            sink.held.take(value_bytes(&oid, v));
+            sink.values.append_run(&mut vec![(oid, v.clone())]);
         }
         Item::Unsupported(t) => sink.problems.push(format!(
             "scalars: {} has a value of type {t} that lanready does not read",
@@ -286,8 +379,6 @@ struct Column<'g> {
     values: Vec<(Oid, Value)>,
     last: Last,
     done: bool,
-    /// What its values cost, bytes.
-    bytes: usize,
     /// A value of it was cut to [`MAX_VALUE_BYTES`] (said once per column).
     cut: bool,
 }
@@ -340,7 +431,6 @@ pub(crate) async fn groups(
                 values: Vec::new(),
                 last: Last::Start,
                 done: false,
-                bytes: 0,
                 cut: false,
             })
         })
@@ -461,13 +551,9 @@ async fn walk_columns(
             break;
         }
         summary.values = cols.iter().map(|c| c.values.len()).sum();
-        let bytes = sink.values.bytes() + cols.iter().map(|c| c.bytes).sum::<usize>();
-        if bytes > MAX_BYTES_PER_SWITCH {
+        if let Some(why) = sink.held.spent() {
             each_table(cols, &active, sink, |label| {
-                format!(
-                    "{label}: stopped after {} MB of values from this switch, the most lanready reads from one switch",
-                    bytes >> 20
-                )
+                format!("{label}: stopped: {why}")
             });
             break;
         }
@@ -588,7 +674,7 @@ fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, sink: &mut Sink<'_>) {
                 b.shrink_to_fit();
             }
             let oid = Oid(oid);
-            col.bytes += value_bytes(&oid, &v);
+            sink.held.take(value_bytes(&oid, &v));
             col.values.push((oid, v));
             col.last = Last::Value;
         }
