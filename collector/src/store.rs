@@ -76,6 +76,35 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX reports_trend ON reports(site, generated_at DESC, pk DESC, score, verdict, blockers);
     DROP INDEX reports_site_time;",
+    // 3: report ids unique per site, not across sites: a site's token must not learn from a
+    // 409 that an id is used on a site it cannot read. SQLite cannot drop a column's UNIQUE,
+    // so the table is rebuilt (pks kept: `site_latest` points at them).
+    "CREATE TABLE reports_v3 (
+        pk            INTEGER PRIMARY KEY,
+        report_id     TEXT    NOT NULL,
+        site          TEXT    NOT NULL,
+        generated_at  INTEGER NOT NULL,   -- the scan's start, unix seconds
+        received_at   INTEGER NOT NULL,   -- when the collector stored it, unix seconds
+        agent         TEXT    NOT NULL,
+        agent_version TEXT    NOT NULL,
+        token_name    TEXT    NOT NULL,   -- the token that posted it
+        score         INTEGER NOT NULL,
+        verdict       TEXT    NOT NULL,
+        blockers      INTEGER NOT NULL,
+        warnings      INTEGER NOT NULL,
+        unknown       INTEGER NOT NULL,
+        passed        INTEGER NOT NULL,
+        user_ports    INTEGER NOT NULL,
+        body_sha256   BLOB    NOT NULL,   -- of `body`, to tell a resend from an id reused
+        body          TEXT    NOT NULL,   -- the report as lanready.report/v1 JSON
+        UNIQUE (site, report_id)
+    );
+    INSERT INTO reports_v3 SELECT pk, report_id, site, generated_at, received_at, agent,
+        agent_version, token_name, score, verdict, blockers, warnings, unknown, passed,
+        user_ports, body_sha256, body FROM reports;
+    DROP TABLE reports;
+    ALTER TABLE reports_v3 RENAME TO reports;
+    CREATE INDEX reports_trend ON reports(site, generated_at DESC, pk DESC, score, verdict, blockers);",
 ];
 
 /// Read connections (WAL lets each read beside the writer and the others).
@@ -157,7 +186,7 @@ pub enum Inserted {
     New(ReportMeta),
     /// The same id with the same content was stored before: nothing changed.
     Duplicate(ReportMeta),
-    /// The id was stored before with different content (or for another site).
+    /// The id was stored before for the same site with different content.
     Conflict(ReportMeta),
 }
 
@@ -657,13 +686,19 @@ impl Store {
         Ok(points)
     }
 
-    /// One stored report by id, whatever its site.
-    pub fn report_by_id(&self, report_id: &str) -> Result<Option<StoredReport>, StoreError> {
+    /// One stored report by its site and id (ids are unique within a site).
+    pub fn report_by_id(
+        &self,
+        site: &str,
+        report_id: &str,
+    ) -> Result<Option<StoredReport>, StoreError> {
         let conn = self.read();
         let row = conn
             .query_row(
-                &format!("SELECT {META_COLUMNS}, body FROM reports WHERE report_id = ?1"),
-                params![report_id],
+                &format!(
+                    "SELECT {META_COLUMNS}, body FROM reports WHERE site = ?1 AND report_id = ?2"
+                ),
+                params![site, report_id],
                 |row| Ok((meta_from_row(row)?, row.get::<_, String>(9)?)),
             )
             .optional()
@@ -984,16 +1019,20 @@ fn insert_row(conn: &Connection, new: &NewReport) -> Result<(Inserted, Option<i6
     let user_ports: u32 = r.switches.iter().map(|s| s.user_ports).sum();
     let existing: Option<(ReportMeta, Vec<u8>)> = conn
         .prepare_cached(&format!(
-            "SELECT {META_COLUMNS}, body_sha256 FROM reports WHERE report_id = ?1"
+            "SELECT {META_COLUMNS}, body_sha256 FROM reports WHERE site = ?1 AND report_id = ?2"
         ))
         .and_then(|mut st| {
-            st.query_row(params![r.id], |row| Ok((meta_from_row(row)?, row.get(9)?)))
-                .optional()
+            st.query_row(params![r.site, r.id], |row| {
+                Ok((meta_from_row(row)?, row.get(9)?))
+            })
+            .optional()
         })
         .map_err(sql("looking up the report id"))?;
+    // Ids are unique per site: the same id on another site is another report, so a 409
+    // never tells a site's token what another site holds.
     if let Some((meta, hash)) = existing {
         return Ok((
-            if hash == body_hash && meta.site == r.site {
+            if hash == body_hash {
                 Inserted::Duplicate(meta)
             } else {
                 Inserted::Conflict(meta)
@@ -1265,6 +1304,22 @@ mod tests {
         assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
     }
 
+    /// Ids are unique per site: the same id on another site is another report, never a
+    /// conflict, so a 409 tells nothing of a site the poster cannot read.
+    #[test]
+    fn the_same_id_on_two_sites_is_two_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("c.db")).unwrap();
+        let a = report("r1", "s1", "2026-01-01T00:00:00Z", 80);
+        let b = report("r1", "s2", "2026-01-01T00:00:00Z", 30);
+        assert!(matches!(insert(&s, &a, t(10)), Inserted::New(_)));
+        assert!(matches!(insert(&s, &b, t(11)), Inserted::New(_)));
+        assert_eq!(s.report_count().unwrap(), 2);
+        assert_eq!(s.report_by_id("s1", "r1").unwrap().unwrap().report, a);
+        assert_eq!(s.report_by_id("s2", "r1").unwrap().unwrap().report, b);
+        assert!(s.report_by_id("s3", "r1").unwrap().is_none());
+    }
+
     #[test]
     fn stores_an_id_once_and_tells_resend_from_conflict() {
         let dir = tempfile::tempdir().unwrap();
@@ -1342,8 +1397,21 @@ mod tests {
             }
         }
         let s = Store::open(&path).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        let v = s.verify().unwrap();
+        assert!(
+            v.bad_reports.is_empty() && v.bad_summaries.is_empty(),
+            "{v:?}"
+        );
+        // Schema 3: the id of site s1 is free on another site.
+        let elsewhere = report("a", "s2", "2026-01-03T00:00:00Z", 10);
+        assert!(matches!(insert(&s, &elsewhere, t(9)), Inserted::New(_)));
+        assert!(s.report_by_id("s2", "a").unwrap().is_some());
         let cards = s.latest_cards().unwrap();
+        let cards: Vec<_> = cards
+            .into_iter()
+            .filter(|c| c.summary.meta.site == "s1")
+            .collect();
         assert_eq!(cards.len(), 1);
         assert_eq!(cards[0].summary.meta.report_id, "a");
         assert_eq!(
@@ -1384,7 +1452,7 @@ mod tests {
         let v = s.verify().unwrap();
         assert!(v.is_sound(), "{v:?}");
         assert_eq!(v.reports, 320);
-        assert!(s.report_by_id("r3-7").unwrap().is_some());
+        assert!(s.report_by_id("site3", "r3-7").unwrap().is_some());
         let cards = s.latest_cards().unwrap();
         assert_eq!(cards.len(), 4);
         for c in &cards {

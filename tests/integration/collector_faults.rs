@@ -124,7 +124,7 @@ async fn kill_9_during_sustained_ingest_keeps_every_acknowledged_report() {
     assert!(v.reports >= acked.len() as u64, "{v:?}");
     for (id, site) in &acked {
         let r = store
-            .report_by_id(id)
+            .report_by_id(site, id)
             .unwrap()
             .unwrap_or_else(|| panic!("acknowledged report {id} lost"));
         assert_eq!(&r.report.site, site);
@@ -148,7 +148,7 @@ async fn kill_9_during_sustained_ingest_keeps_every_acknowledged_report() {
         .await;
         assert_eq!(s, StatusCode::OK, "{b}");
         let d: SiteDetail = serde_json::from_str(&b).unwrap();
-        assert!(store.report_by_id(&d.report_id).unwrap().is_some());
+        assert!(store.report_by_id(&d.site, &d.report_id).unwrap().is_some());
     }
     let (s, b) = get(&server.url, "/api/v1/dashboard", Some(&reader)).await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -422,8 +422,8 @@ async fn a_token_revoked_mid_stream_is_refused_from_the_next_request() {
     c.stop().await;
     let store = Store::open(&db).unwrap();
     assert_eq!(store.report_count().unwrap(), 20);
-    assert!(store.report_by_id("rv-19").unwrap().is_some());
-    assert!(store.report_by_id("rv-20").unwrap().is_none());
+    assert!(store.report_by_id("hq", "rv-19").unwrap().is_some());
+    assert!(store.report_by_id("hq", "rv-20").unwrap().is_none());
 }
 
 /// Writes a request head (and `body`) on a raw connection, then reads what comes back within
