@@ -15,7 +15,6 @@ pub mod clock;
 pub mod dashcache;
 pub mod gate;
 pub mod guard;
-pub mod junit;
 pub mod metrics;
 pub mod store;
 pub mod tls;

@@ -15,9 +15,10 @@ use lanready_collector::admin::{self, NewToken};
 use lanready_collector::aggregate::Staleness;
 use lanready_collector::auth::{SiteScope, Token};
 use lanready_collector::clock::{Clock, SystemClock};
-use lanready_collector::gate::{self, Criteria, GateOptions};
+use lanready_collector::gate::{self, GateOptions};
 use lanready_collector::store::Store;
 use lanready_collector::{AppState, Settings, tls, validate};
+use lanready_gate::Criteria;
 
 /// Receives lanready site reports, keeps history, serves the dashboard and answers the
 /// cutover gate.
@@ -153,6 +154,10 @@ struct GateArgs {
     /// Also fail an at_risk verdict and failing warnings.
     #[arg(long)]
     strict: bool,
+    /// Allow a plain http:// collector URL (the token then travels unencrypted; also needed
+    /// for loopback).
+    #[arg(long)]
+    allow_http: bool,
     /// HTTP timeout.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     timeout: Duration,
@@ -427,11 +432,12 @@ fn gate_cmd(args: GateArgs) -> anyhow::Result<u8> {
         token,
         criteria: Criteria {
             min_score: args.min_score,
-            max_age: args.max_age,
             strict: args.strict,
+            max_age: args.max_age,
         },
         junit: args.junit,
         ca_file: args.ca_file,
+        allow_http: args.allow_http,
         timeout: args.timeout,
     };
     let code = runtime()?.block_on(async {

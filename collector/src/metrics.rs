@@ -145,11 +145,7 @@ pub fn render(
     );
     for v in [Verdict::Ready, Verdict::AtRisk, Verdict::NotReady] {
         let n = sites.sites.iter().filter(|s| s.verdict == v).count();
-        let _ = writeln!(
-            out,
-            "lanready_sites{{verdict=\"{}\"}} {n}",
-            crate::store::verdict_str(v)
-        );
+        let _ = writeln!(out, "lanready_sites{{verdict=\"{}\"}} {n}", v.as_str());
     }
     type Gauge = (&'static str, &'static str, fn(&crate::view::SiteRow) -> i64);
     let gauges: [Gauge; 5] = [

@@ -302,10 +302,6 @@ pub struct Store {
     generation: Arc<AtomicU64>,
 }
 
-pub fn verdict_str(v: Verdict) -> &'static str {
-    v.as_str()
-}
-
 fn parse_verdict(s: &str) -> Verdict {
     match s {
         "ready" => Verdict::Ready,
@@ -1056,7 +1052,7 @@ fn insert_row(conn: &Connection, new: &NewReport) -> Result<(Inserted, Option<i6
             r.agent_version,
             new.token_name,
             r.score,
-            verdict_str(r.verdict),
+            r.verdict.as_str(),
             r.counts.blockers,
             r.counts.warnings,
             r.counts.unknown,

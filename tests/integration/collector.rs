@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use lanready_collector::aggregate::Staleness;
 use lanready_collector::auth::{SiteScope, Token, TokenKind};
 use lanready_collector::clock::SystemClock;
-use lanready_collector::gate::{self, Criteria, GateOptions};
+use lanready_collector::gate::{self, GateOptions};
 use lanready_collector::store::Store;
 use lanready_collector::view::{Dashboard, ErrorBody, IngestResponse, SiteDetail, SitesResponse};
 use lanready_collector::{AppState, Settings};
+use lanready_gate::Criteria;
 use lanready_schema::{
     Counts, Evidence, Finding, PlanSummary, PoeBudget, REPORT_SCHEMA, Report, Severity, Status,
     SwitchResult, Verdict,
@@ -761,6 +762,7 @@ async fn gate_against_a_running_collector() {
         },
         junit: Some(junit.clone()),
         ca_file: None,
+        allow_http: true,
         timeout: Duration::from_secs(5),
     };
     let run = |o: GateOptions| async move {
@@ -773,12 +775,20 @@ async fn gate_against_a_running_collector() {
     let (r, text) = run(opts("hq", &ci, None)).await;
     assert_eq!(r.unwrap(), 1, "{text}");
     assert!(
-        text.starts_with("BLOCKERS (1)\n  switch hq-acc1 (127.0.0.1:16101)\n    Gi1/0/4\n"),
+        text.contains("\nBLOCKERS (1)\n  switch 127.0.0.1:16101 (hq-acc1)\n    Gi1/0/4 "),
+        "{text}"
+    );
+    assert!(
+        text.contains("  latest scan 1m old; the collector expects one every 1h\n"),
         "{text}"
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
-        xml.contains("voice_vlan.port @ hq-acc1 (127.0.0.1:16101)") && xml.contains("<failure"),
+        xml.contains("<testsuite name=\"127.0.0.1:16101 (hq-acc1)\"")
+            && xml.contains(
+                "<testcase name=\"voice_vlan.port\" classname=\"lanready.hq.127.0.0.1:16101\">"
+            )
+            && xml.contains("<failure"),
         "{xml}"
     );
     let (r, text) = run(opts("old", &ci, None)).await;

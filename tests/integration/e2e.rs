@@ -277,7 +277,10 @@ async fn agent_to_collector_with_a_restart_and_an_outage_loses_nothing() {
     let store = lanready_collector::store::Store::open(&db).expect("opening the collector's DB");
     for id in &ids {
         assert!(
-            store.report_by_id("hq", id).expect("reading a report").is_some(),
+            store
+                .report_by_id("hq", id)
+                .expect("reading a report")
+                .is_some(),
             "report {id} made by the agent is not stored"
         );
     }

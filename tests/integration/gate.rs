@@ -102,9 +102,14 @@ fn a_ready_site_passes() {
     );
     assert!(out.ends_with("RESULT: PASS\n"), "{out}");
     let cases = junit_cases(&std::fs::read_to_string(&junit).unwrap());
-    assert_eq!(cases.len(), 21);
+    // The site's verdict, then a case per check on the switch.
+    assert_eq!(cases.len(), 22);
+    assert_eq!(
+        (cases[0].suite.as_str(), cases[0].name.as_str()),
+        ("site ready", "site verdict")
+    );
     assert!(
-        cases
+        cases[1..]
             .iter()
             .all(|c| c.suite == "127.0.0.1:SNMPSIM_PORT (hitchin-sw1)"),
         "{cases:#?}"
@@ -152,9 +157,24 @@ fn a_site_short_of_poe_budget_fails() {
         "{out}"
     );
     let cases = junit_cases(&std::fs::read_to_string(&junit).unwrap());
-    assert_eq!(cases.len(), 21);
+    assert_eq!(cases.len(), 22);
+    assert_eq!(
+        outcome(&cases, "site verdict"),
+        vec!["failure:site verdict"]
+    );
     assert_eq!(outcome(&cases, "poe.budget"), vec!["failure:blocker"]);
-    assert_eq!(outcome(&cases, "power.redundancy"), vec!["failure:warning"]);
+    // A failing warning fails its case only with --strict, as it fails the gate.
+    assert_eq!(outcome(&cases, "power.redundancy"), vec!["pass"]);
+    let o = gate(
+        &golden_path("report-poe-budget.json"),
+        &["--strict", "--junit", junit.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let strict = junit_cases(&std::fs::read_to_string(&junit).unwrap());
+    assert_eq!(
+        outcome(&strict, "power.redundancy"),
+        vec!["failure:warning"]
+    );
     assert_eq!(outcome(&cases, "qos.trust"), vec!["skipped"]);
     assert_eq!(outcome(&cases, "qos.uplink"), vec!["skipped"]);
     assert_eq!(outcome(&cases, "voice_vlan.port"), vec!["pass"]);
@@ -209,7 +229,7 @@ fn a_site_failing_on_voice_vlan_and_qos_fails() {
     ] {
         assert_eq!(outcome(&cases, failed), vec!["failure:blocker"], "{failed}");
     }
-    assert_eq!(outcome(&cases, "qos.egress"), vec!["failure:warning"]);
+    assert_eq!(outcome(&cases, "qos.egress"), vec!["pass"]);
     for passed in [
         "switch.reachable",
         "qos.trust",
@@ -253,7 +273,7 @@ fn an_unreachable_switch_fails_the_site_and_its_checks_are_skipped() {
     assert_eq!(silent.len(), 21);
     assert_eq!(silent.iter().filter(|c| c.outcome == "skipped").count(), 20);
     assert_eq!(silent[0].outcome, "failure:blocker");
-    assert_eq!(cases.len(), 42);
+    assert_eq!(cases.len(), 43);
 }
 
 #[test]
@@ -359,4 +379,123 @@ fn gate_text_and_junit_match_golden_files() {
             &std::fs::read_to_string(&junit).unwrap(),
         );
     }
+}
+
+/// Every golden report of the project (tests/golden and tests/golden/platforms).
+fn every_golden_report() -> Vec<std::path::PathBuf> {
+    let root = lanready_tests::workspace_root().join("tests/golden");
+    let mut out = Vec::new();
+    for dir in [root.clone(), root.join("platforms")] {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            if n.starts_with("report-") && n.ends_with(".json") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// One gate: for every golden report, `lanready-agent gate` on the file and
+/// `lanready-collector gate` on the same report stored in a real collector give the same exit
+/// code and the same JUnit (byte for byte: the same suites, cases, failures and skips), with
+/// and without `--strict`, and with `--min-score` and `--max-age` judged alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_gates_judge_every_golden_report_alike() {
+    use crate::collector::{Collector, Options, add_token, post};
+    use lanready_collector::auth::TokenKind;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let agent = add_token(&db, "station", TokenKind::Agent, &[]);
+    let ci = add_token(&db, "ci", TokenKind::ReadOnly, &[]);
+    // The golden reports are dated 2026-11-25: a collector that expects a scan every ten
+    // years finds none stale, as the agent's --max-age below does not.
+    let c = Collector::start(
+        &db,
+        Options {
+            stale_after: std::time::Duration::from_secs(3650 * 86_400),
+            ..Options::default()
+        },
+    )
+    .await;
+    let reports = every_golden_report();
+    assert!(reports.len() >= 15, "{reports:?}");
+    let mut compared = 0;
+    for path in &reports {
+        let r: lanready_schema::Report =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let (status, body) = post(&c.url, &agent, &r).await;
+        assert_eq!(
+            status,
+            reqwest::StatusCode::CREATED,
+            "{}: {body}",
+            path.display()
+        );
+        for extra in [
+            &[][..],
+            &["--strict"][..],
+            &["--min-score", "75"][..],
+            &["--strict", "--min-score", "90"][..],
+        ] {
+            let (a, b) = (
+                dir.path().join("agent.xml"),
+                dir.path().join("collector.xml"),
+            );
+            let common: Vec<&str> = [&["--max-age", "3650d"][..], extra].concat();
+            let (path, url, site, token) =
+                (path.clone(), c.url.clone(), r.site.clone(), ci.clone());
+            let (a2, b2, common2) = (
+                a.clone(),
+                b.clone(),
+                common.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            );
+            let (agent_out, collector_out) = tokio::task::spawn_blocking(move || {
+                let agent_out = Command::new(binary("lanready-agent"))
+                    .arg("gate")
+                    .arg(&path)
+                    .args(&common2)
+                    .arg("--junit")
+                    .arg(&a2)
+                    .output()
+                    .unwrap();
+                let collector_out = Command::new(binary("lanready-collector"))
+                    .args(["gate", "--url", &url, "--site", &site, "--allow-http"])
+                    .args(&common2)
+                    .arg("--junit")
+                    .arg(&b2)
+                    .env("LANREADY_TOKEN", token.expose())
+                    .output()
+                    .unwrap();
+                (agent_out, collector_out)
+            })
+            .await
+            .unwrap();
+            let what = format!("{} {common:?}", r.site);
+            assert_eq!(
+                agent_out.status.code(),
+                collector_out.status.code(),
+                "{what}:\nagent:\n{}\ncollector:\n{}{}",
+                stdout(&agent_out),
+                stdout(&collector_out),
+                String::from_utf8_lossy(&collector_out.stderr)
+            );
+            assert!(matches!(agent_out.status.code(), Some(0 | 1)), "{what}");
+            let (ja, jb) = (
+                std::fs::read_to_string(&a).unwrap(),
+                std::fs::read_to_string(&b).unwrap(),
+            );
+            assert_eq!(ja, jb, "{what}: the two gates' JUnit differ");
+            // The cases fail exactly with the exit code: a failing site case iff exit 1.
+            let cases = junit_cases(&ja);
+            let site_failed = cases
+                .iter()
+                .any(|c| c.suite.starts_with("site ") && c.outcome.starts_with("failure"));
+            assert_eq!(site_failed, agent_out.status.code() == Some(1), "{what}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, reports.len() * 4);
+    c.stop().await;
 }

@@ -2,10 +2,12 @@
 //! does not, 2 on error; prints the blockers first and can write JUnit XML for CI.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
+use lanready_gate::{Criteria, Freshness};
 
-use crate::gate::{self, GateOptions};
+use crate::gate;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -15,10 +17,14 @@ pub struct Args {
     /// Fail when the site's score is below N (0-100).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
     pub min_score: Option<u8>,
-    /// Fail an "at risk" site too (by default only "not ready" fails).
+    /// Fail an "at risk" site, and failing warnings, too (by default only "not ready" fails).
     #[arg(long)]
     pub strict: bool,
-    /// Write JUnit XML (a test case per check and switch) to FILE.
+    /// Fail when the report's scan is older than this (`36h`, `2d`), by its own time.
+    #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
+    pub max_age: Option<Duration>,
+    /// Write JUnit XML (the site's verdict, age and score, and a test case per check and
+    /// switch) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Write the IOS configuration fixing the blockers and warnings, merged per switch and
@@ -29,13 +35,22 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
     let report = gate::load(&args.report)?;
-    let opts = GateOptions {
+    let criteria = Criteria {
         min_score: args.min_score,
         strict: args.strict,
+        max_age: args.max_age,
     };
-    let decision = gate::decide(&report, &opts);
+    // A report file's age is known by its own time only when --max-age asks for it; the
+    // collector's "stale" does not apply to a file.
+    let freshness = args.max_age.map(|_| Freshness {
+        age_seconds: age_seconds(&report.generated_at),
+        stale_after_seconds: None,
+        stale: false,
+    });
+    let decision = lanready_gate::decide(&report, freshness.as_ref(), &criteria);
     if let Some(path) = &args.junit {
-        let xml = gate::junit(&report)?;
+        let xml = lanready_gate::junit::junit(&report, freshness.as_ref(), &criteria, &decision)
+            .context("writing JUnit XML")?;
         std::fs::write(path, xml)
             .with_context(|| format!("writing JUnit XML to {}", path.display()))?;
     }
@@ -43,6 +58,18 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         std::fs::write(path, gate::merged_config(&report))
             .with_context(|| format!("writing the configuration to {}", path.display()))?;
     }
-    print!("{}", gate::render(&report, &decision));
-    Ok(if decision.pass { 0 } else { 1 })
+    print!(
+        "{}",
+        lanready_gate::text::render(&report, freshness.as_ref(), &decision)
+    );
+    Ok(decision.exit_code())
+}
+
+/// Seconds since an RFC 3339 time (0 for one in the future).
+fn age_seconds(at: &str) -> u64 {
+    let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    (time::OffsetDateTime::now_utc() - at)
+        .whole_seconds()
+        .max(0) as u64
 }
