@@ -165,6 +165,7 @@ async fn post(url: &str, token: &str, r: &Report) -> reqwest::StatusCode {
 fn gate(url: &str, site: &str, token_file: Option<&Path>, extra: &[&str]) -> (i32, String) {
     let mut cmd = Command::new(BIN);
     cmd.args(["gate", "--url", url, "--site", site, "--timeout", "5s"])
+        .arg("--allow-http")
         .args(extra)
         .env_remove("LANREADY_TOKEN");
     if let Some(f) = token_file {
@@ -254,7 +255,7 @@ async fn serve_ingest_restart_and_gate() {
     assert!(text.contains("site branch: READY"), "{text}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
-        xml.contains("<testsuite name=\"lanready gate: site branch\""),
+        xml.contains("<testsuite name=\"site branch\""),
         "{xml}"
     );
     assert!(xml.contains("failures=\"0\""), "{xml}");
@@ -271,7 +272,8 @@ async fn serve_ingest_restart_and_gate() {
     let (code, text) = gate(&server.url, "hq", Some(&reader_file), &[]);
     assert_eq!(code, 1, "{text}");
     let b = text.find("BLOCKERS (1)").expect(&text);
-    assert!(b < text.find("site hq: NOT READY").unwrap());
+    assert!(text.starts_with("lanready gate: site hq: NOT READY"), "{text}");
+    assert!(b < text.find("RESULT: FAIL").unwrap());
     assert!(text.contains("Gi1/0/5") && text.contains("switchport voice vlan 110"));
     // Stale (1h interval for this site, scanned 2h ago): 1, even though ready.
     let (code, text) = gate(&server.url, "old", Some(&reader_file), &[]);
@@ -288,11 +290,23 @@ async fn serve_ingest_restart_and_gate() {
     assert!(text.contains("--max-age"));
     // The token from LANREADY_TOKEN works too.
     let out = Command::new(BIN)
-        .args(["gate", "--url", &server.url, "--site", "branch"])
+        .args(["gate", "--url", &server.url, "--site", "branch", "--allow-http"])
         .env("LANREADY_TOKEN", &reader)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
+    // Plain http:// only when asked for, as the agent's push: the token would travel
+    // unencrypted.
+    let out = Command::new(BIN)
+        .args(["gate", "--url", &server.url, "--site", "branch"])
+        .env("LANREADY_TOKEN", &reader)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--allow-http"),
+        "{out:?}"
+    );
     // Errors: 2. Wrong token, no token, unknown site, bad site name, unreachable collector.
     let wrong = write(dir.path().join("wrong.token"), "lrc_0000");
     let (code, text) = gate(&server.url, "branch", Some(&wrong), &[]);
