@@ -4,18 +4,15 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use lanready_schema::{Report, Severity, Status, Verdict};
+use lanready_schema::{Report, Verdict};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::store::{self, ReportMeta, SiteCard, SiteLatest, SiteSummary, StoredReport};
+use crate::model::{self, ReportMeta, SiteCard, SiteLatest, SiteSummary, StoredReport, poe_bars};
 use crate::view::{
-    BlockerGroup, DASHBOARD_SCHEMA, Dashboard, DashboardSite, Estate, PoeBar, SITE_SCHEMA,
-    SITES_SCHEMA, SiteDetail, SiteRow, SitesResponse, TrendPoint,
+    DASHBOARD_SCHEMA, Dashboard, DashboardSite, Estate, SITE_SCHEMA, SITES_SCHEMA, SiteDetail,
+    SiteRow, SitesResponse, TrendPoint,
 };
-
-/// How many blocker groups a dashboard row shows.
-pub const TOP_BLOCKERS: usize = 5;
 
 /// When a site counts as stale.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +72,7 @@ pub fn worst_first(a: (Verdict, u8, &str), b: (Verdict, u8, &str)) -> std::cmp::
     b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(b.2))
 }
 
-pub fn trend_points(points: &[store::TrendPoint]) -> Vec<TrendPoint> {
+pub fn trend_points(points: &[model::TrendPoint]) -> Vec<TrendPoint> {
     points
         .iter()
         .map(|p| TrendPoint {
@@ -85,60 +82,6 @@ pub fn trend_points(points: &[store::TrendPoint]) -> Vec<TrendPoint> {
             blockers: p.blockers,
         })
         .collect()
-}
-
-pub fn poe_bars(report: &Report) -> Vec<PoeBar> {
-    report
-        .switches
-        .iter()
-        .flat_map(|sw| {
-            sw.poe.iter().map(move |p| PoeBar {
-                switch: sw.address.clone(),
-                switch_name: sw.name.clone(),
-                group: p.group,
-                stack_member: p.stack_member,
-                budget_w: p.budget_w,
-                consumed_w: p.consumed_w,
-                planned_w: p.planned_w,
-            })
-        })
-        .collect()
-}
-
-/// Failing blocker findings grouped by check, most frequent first, then by check id.
-pub fn top_blockers(report: &Report, limit: usize) -> Vec<BlockerGroup> {
-    // One pass, with the groups and the switches' names indexed: linear in the findings,
-    // however many distinct checks a report holds.
-    let names: std::collections::HashMap<&str, Option<&String>> = report
-        .switches
-        .iter()
-        .map(|s| (s.address.as_str(), s.name.as_ref()))
-        .collect();
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    let mut groups: Vec<BlockerGroup> = Vec::new();
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Blocker && f.status == Status::Fail)
-    {
-        match index.get(f.check.as_str()) {
-            Some(&i) => groups[i].count += 1,
-            None => {
-                index.insert(f.check.as_str(), groups.len());
-                groups.push(BlockerGroup {
-                    check: f.check.clone(),
-                    count: 1,
-                    message: f.message.clone(),
-                    switch: f.switch.clone(),
-                    switch_name: names.get(f.switch.as_str()).copied().flatten().cloned(),
-                    port: f.port.clone(),
-                });
-            }
-        }
-    }
-    groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.check.cmp(&b.check)));
-    groups.truncate(limit);
-    groups
 }
 
 fn user_ports(report: &Report) -> u32 {
@@ -176,7 +119,7 @@ pub fn sites(latest: &[SiteSummary], now: OffsetDateTime, staleness: &Staleness)
 
 pub fn site_detail(
     latest: &StoredReport,
-    trend: &[store::TrendPoint],
+    trend: &[model::TrendPoint],
     now: OffsetDateTime,
     staleness: &Staleness,
 ) -> SiteDetail {
@@ -231,26 +174,33 @@ pub fn estate_score(sites: &[(u8, u32)]) -> Option<u8> {
     Some(((num * 2 + den) / (den * 2)).min(100) as u8)
 }
 
-/// `latest` with each site's trend (oldest first).
+/// `latest` with each site's trend (oldest first), the cards made from the bodies (what
+/// the store keeps at ingest, made here for a baseline).
 pub fn dashboard(
-    latest: &[(StoredReport, Vec<store::TrendPoint>)],
+    latest: &[(StoredReport, Vec<model::TrendPoint>)],
     now: OffsetDateTime,
     staleness: &Staleness,
 ) -> Dashboard {
-    let cards: Vec<SiteLatest> = latest
+    let rows: Vec<(SiteSummary, SiteCard)> = latest
         .iter()
-        .map(|(s, trend)| SiteLatest {
-            summary: SiteSummary {
-                meta: s.meta.clone(),
-                warnings: s.report.counts.warnings,
-                user_ports: user_ports(&s.report),
-            },
-            report_pk: 0,
-            card: std::sync::Arc::new(SiteCard::of(&s.report)),
-            trend: trend.clone(),
+        .map(|(s, _)| {
+            (
+                SiteSummary {
+                    meta: s.meta.clone(),
+                    warnings: s.report.counts.warnings,
+                    user_ports: user_ports(&s.report),
+                },
+                SiteCard::of(&s.report),
+            )
         })
         .collect();
-    dashboard_from_cards(cards.iter(), now, staleness)
+    dashboard_of(
+        rows.iter()
+            .zip(latest)
+            .map(|((summary, card), (_, trend))| (summary, card, trend.as_slice())),
+        now,
+        staleness,
+    )
 }
 
 /// The dashboard from each site's precomputed card and trend (what the store keeps at
@@ -260,12 +210,23 @@ pub fn dashboard_from_cards<'a>(
     now: OffsetDateTime,
     staleness: &Staleness,
 ) -> Dashboard {
+    dashboard_of(
+        latest.map(|s| (&s.summary, &*s.card, s.trend.as_slice())),
+        now,
+        staleness,
+    )
+}
+
+fn dashboard_of<'a>(
+    latest: impl Iterator<Item = (&'a SiteSummary, &'a SiteCard, &'a [model::TrendPoint])>,
+    now: OffsetDateTime,
+    staleness: &Staleness,
+) -> Dashboard {
     let mut rows: Vec<DashboardSite> = latest
-        .map(|s| {
-            let m = &s.summary.meta;
-            let trend = &s.trend;
+        .map(|(summary, card, trend)| {
+            let m = &summary.meta;
             let f = freshness(&m.site, m.generated_at, now, staleness);
-            let score_delta = match trend.as_slice() {
+            let score_delta = match trend {
                 [.., prev, last] => Some(i16::from(last.score) - i16::from(prev.score)),
                 _ => None,
             };
@@ -274,15 +235,15 @@ pub fn dashboard_from_cards<'a>(
                 site: m.site.clone(),
                 score: m.score,
                 verdict: m.verdict,
-                counts: s.card.counts.clone(),
-                user_ports: s.card.user_ports,
+                counts: card.counts.clone(),
+                user_ports: card.user_ports,
                 last_scan: rfc3339(m.generated_at),
                 age_seconds: f.age_seconds,
                 stale: f.stale,
                 stale_after_seconds: f.stale_after_seconds,
                 score_delta,
-                top_blockers: s.card.top_blockers.clone(),
-                poe: s.card.poe.clone(),
+                top_blockers: card.top_blockers.clone(),
+                poe: card.poe.clone(),
                 trend: trend_points(trend),
             }
         })
@@ -318,6 +279,7 @@ pub fn dashboard_from_cards<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::top_blockers;
     use crate::testutil::{finding, report_with, stored, t};
     use lanready_schema::Severity::*;
     use lanready_schema::Status::*;
@@ -425,13 +387,13 @@ mod tests {
             ..Default::default()
         }];
         let trend = vec![
-            store::TrendPoint {
+            model::TrendPoint {
                 generated_at: t(0),
                 score: 50,
                 verdict: Verdict::NotReady,
                 blockers: 3,
             },
-            store::TrendPoint {
+            model::TrendPoint {
                 generated_at: t(100),
                 score: 70,
                 verdict: Verdict::NotReady,

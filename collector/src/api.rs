@@ -82,7 +82,7 @@ fn kib(bytes: usize) -> u32 {
 }
 
 /// Every site's dashboard card, and the store generation it was read at.
-type CachedCards = (u64, Arc<Vec<crate::store::SiteLatest>>);
+type CachedCards = (u64, Arc<Vec<crate::model::SiteLatest>>);
 
 /// The compression layer gzips answers larger than this on the fly; smaller ones
 /// (ingest answers, errors) are not worth it.
@@ -597,7 +597,7 @@ async fn ingest_inner(
 async fn summaries_for(
     state: &AppState,
     caller: &Caller,
-) -> Result<Vec<crate::store::SiteSummary>, ApiError> {
+) -> Result<Vec<crate::model::SiteSummary>, ApiError> {
     let mut latest = state.db(|s| s.latest_summaries()).await?;
     latest.retain(|s| caller.may_read(&s.meta.site));
     Ok(latest)
@@ -704,7 +704,7 @@ async fn site_report(
 async fn cards(
     state: &AppState,
     generation: u64,
-) -> Result<Arc<Vec<crate::store::SiteLatest>>, ApiError> {
+) -> Result<Arc<Vec<crate::model::SiteLatest>>, ApiError> {
     let cached = state
         .cards
         .lock()

@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 
 use crate::aggregate::{self, Staleness};
 use crate::auth::SiteScope;
-use crate::store::SiteLatest;
+use crate::model::SiteLatest;
 
 /// A body younger than this is served even if reports were stored since it was built.
 pub const REFRESH_AFTER: Duration = Duration::from_secs(1);

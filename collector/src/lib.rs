@@ -16,6 +16,7 @@ pub mod dashcache;
 pub mod gate;
 pub mod guard;
 pub mod metrics;
+pub mod model;
 pub mod store;
 pub mod tls;
 pub mod validate;

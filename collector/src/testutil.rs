@@ -5,7 +5,7 @@ use lanready_schema::{
 };
 use time::OffsetDateTime;
 
-use crate::store::{ReportMeta, StoredReport};
+use crate::model::{ReportMeta, StoredReport};
 
 /// 2026-01-01T00:00:00Z plus `secs` seconds.
 pub fn t(secs: i64) -> OffsetDateTime {

@@ -254,10 +254,7 @@ async fn serve_ingest_restart_and_gate() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("site branch: READY"), "{text}");
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(
-        xml.contains("<testsuite name=\"site branch\""),
-        "{xml}"
-    );
+    assert!(xml.contains("<testsuite name=\"site branch\""), "{xml}");
     assert!(xml.contains("failures=\"0\""), "{xml}");
     // Above the score: 1.
     let (code, text) = gate(
@@ -272,7 +269,10 @@ async fn serve_ingest_restart_and_gate() {
     let (code, text) = gate(&server.url, "hq", Some(&reader_file), &[]);
     assert_eq!(code, 1, "{text}");
     let b = text.find("BLOCKERS (1)").expect(&text);
-    assert!(text.starts_with("lanready gate: site hq: NOT READY"), "{text}");
+    assert!(
+        text.starts_with("lanready gate: site hq: NOT READY"),
+        "{text}"
+    );
     assert!(b < text.find("RESULT: FAIL").unwrap());
     assert!(text.contains("Gi1/0/5") && text.contains("switchport voice vlan 110"));
     // Stale (1h interval for this site, scanned 2h ago): 1, even though ready.
@@ -290,7 +290,14 @@ async fn serve_ingest_restart_and_gate() {
     assert!(text.contains("--max-age"));
     // The token from LANREADY_TOKEN works too.
     let out = Command::new(BIN)
-        .args(["gate", "--url", &server.url, "--site", "branch", "--allow-http"])
+        .args([
+            "gate",
+            "--url",
+            &server.url,
+            "--site",
+            "branch",
+            "--allow-http",
+        ])
         .env("LANREADY_TOKEN", &reader)
         .output()
         .unwrap();
