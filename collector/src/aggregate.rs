@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::model::{self, ReportMeta, SiteCard, SiteLatest, SiteSummary, StoredReport, poe_bars};
-use crate::view::{
+use lanready_schema::api::{
     DASHBOARD_SCHEMA, Dashboard, DashboardSite, Estate, SITE_SCHEMA, SITES_SCHEMA, SiteDetail,
     SiteRow, SitesResponse, TrendPoint,
 };

@@ -27,7 +27,7 @@ use crate::dashcache::{self, DashCache, Freshness, ScopeKey};
 use crate::metrics::{self, IngestCounters, RejectReason};
 use crate::store::{Inserted, NewReport, ReportMeta, Store, StoreError};
 use crate::validate;
-use crate::view::{ErrorBody, IngestResponse};
+use lanready_schema::api::{ErrorBody, IngestResponse};
 
 /// Default request body limit for `POST /api/v1/reports`: 2 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;

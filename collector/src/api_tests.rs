@@ -14,8 +14,8 @@ use crate::auth::{SiteScope, Token, TokenKind};
 use crate::clock::FixedClock;
 use crate::store::Store;
 use crate::testutil::{finding, report, t, with_failing};
-use crate::view::{Dashboard, ErrorBody, IngestResponse, SiteDetail, SitesResponse};
 use crate::{AppState, Settings, app};
+use lanready_schema::api::{Dashboard, ErrorBody, IngestResponse, SiteDetail, SitesResponse};
 
 struct Fixture {
     dir: tempfile::TempDir,

@@ -15,7 +15,7 @@ use lanready_schema::Report;
 use crate::api::{AGE_HEADER, STALE_AFTER_HEADER, STALE_HEADER};
 use crate::auth::Token;
 use crate::validate;
-use crate::view::ErrorBody;
+use lanready_schema::api::ErrorBody;
 
 #[derive(Debug)]
 pub struct GateOptions {

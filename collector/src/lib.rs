@@ -20,7 +20,6 @@ pub mod model;
 pub mod store;
 pub mod tls;
 pub mod validate;
-pub mod view;
 
 #[cfg(test)]
 mod api_tests;

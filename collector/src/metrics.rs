@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use lanready_schema::Verdict;
 
-use crate::view::SitesResponse;
+use lanready_schema::api::SitesResponse;
 
 /// Why a POST was rejected; the `reason` label of `lanready_reports_rejected_total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -147,7 +147,11 @@ pub fn render(
         let n = sites.sites.iter().filter(|s| s.verdict == v).count();
         let _ = writeln!(out, "lanready_sites{{verdict=\"{}\"}} {n}", v.as_str());
     }
-    type Gauge = (&'static str, &'static str, fn(&crate::view::SiteRow) -> i64);
+    type Gauge = (
+        &'static str,
+        &'static str,
+        fn(&lanready_schema::api::SiteRow) -> i64,
+    );
     let gauges: [Gauge; 5] = [
         (
             "lanready_site_score",
@@ -231,7 +235,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::view::SiteRow;
+    use lanready_schema::api::SiteRow;
 
     #[test]
     fn escapes_label_values() {

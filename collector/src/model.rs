@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::auth::{SiteScope, TokenKind};
-use crate::view::{BlockerGroup, PoeBar};
+use lanready_schema::api::{BlockerGroup, PoeBar};
 
 /// How many blocker groups a dashboard row shows.
 pub const TOP_BLOCKERS: usize = 5;

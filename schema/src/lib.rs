@@ -3,6 +3,7 @@
 //! **Architecture invariant:** every document carries a `schema` string with its version;
 //! this crate is the only place that derives `Serialize`/`Deserialize` for the wire formats.
 
+pub mod api;
 pub mod ports;
 pub mod report;
 pub mod score;

@@ -11,9 +11,9 @@ use lanready_collector::auth::{SiteScope, Token, TokenKind};
 use lanready_collector::clock::SystemClock;
 use lanready_collector::gate::{self, GateOptions};
 use lanready_collector::store::Store;
-use lanready_collector::view::{Dashboard, ErrorBody, IngestResponse, SiteDetail, SitesResponse};
 use lanready_collector::{AppState, Settings};
 use lanready_gate::Criteria;
+use lanready_schema::api::{Dashboard, ErrorBody, IngestResponse, SiteDetail, SitesResponse};
 use lanready_schema::{
     Counts, Evidence, Finding, PlanSummary, PoeBudget, REPORT_SCHEMA, Report, Severity, Status,
     SwitchResult, Verdict,

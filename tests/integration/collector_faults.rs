@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use lanready_collector::auth::{Token, TokenKind};
 use lanready_collector::store::Store;
-use lanready_collector::view::{Dashboard, SiteDetail};
+use lanready_schema::api::{Dashboard, SiteDetail};
 use reqwest::StatusCode;
 use time::OffsetDateTime;
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use lanready_collector::view::{Dashboard, SiteDetail};
+use lanready_schema::api::{Dashboard, SiteDetail};
 use lanready_schema::{Report, Verdict};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

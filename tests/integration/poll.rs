@@ -656,7 +656,7 @@ fn poll_command_prints_json_and_text_and_never_the_community() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(help.contains("--community"), "{help}");
+    assert!(help.contains("--community-file"), "{help}");
     assert!(
         !help.contains(secret_name) && !help.contains("auth-key-in-env"),
         "{help}"
@@ -666,7 +666,8 @@ fn poll_command_prints_json_and_text_and_never_the_community() {
     // community, and never the community itself.
     let out = Command::new(&bin)
         .args(["poll", "--target", &sim.address(), "--timeout-ms", "300"])
-        .args(["--retries", "1", "--community", "Wr0ngCommunity-y9"])
+        .args(["--retries", "1"])
+        .env("LANREADY_COMMUNITY", "Wr0ngCommunity-y9")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -674,6 +675,38 @@ fn poll_command_prints_json_and_text_and_never_the_community() {
     assert!(stderr.contains("no answer after 2 attempts"), "{stderr}");
     assert!(stderr.contains("community"), "{stderr}");
     assert!(!stderr.contains("Wr0ngCommunity-y9"), "{stderr}");
+
+    // A community is never a plain argument (the process list would show it): the old flag
+    // is refused; a community file is read.
+    let out = Command::new(&bin)
+        .args([
+            "poll",
+            "--target",
+            &sim.address(),
+            "--community",
+            "access48",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unexpected argument '--community'"),
+        "{out:?}"
+    );
+    let community_file = file.with_extension("community");
+    std::fs::write(&community_file, "Wr0ngCommunity-y9\n").unwrap();
+    let out = Command::new(&bin)
+        .args(["poll", "--target", &sim.address(), "--timeout-ms", "300"])
+        .args(["--retries", "0", "--community-file"])
+        .arg(&community_file)
+        .env("LANREADY_COMMUNITY", "access48")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the file wins over the environment"
+    );
 
     // A closed port: exit 2, "unreachable".
     let port = free_udp_port();

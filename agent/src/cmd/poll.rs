@@ -24,16 +24,10 @@ pub struct TargetArgs {
     /// The switch: HOST or HOST:PORT (port 161 by default); IPv6 as [ADDR]:PORT.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub target: String,
-    /// SNMPv2c community (default `public`).
-    #[arg(
-        long,
-        env = ENV_COMMUNITY,
-        hide_env_values = true,
-        default_value = "public",
-        hide_default_value = true,
-        value_parser = secret_arg
-    )]
-    pub community: Secret,
+    /// A file holding the SNMPv2c community (first line); else $LANREADY_COMMUNITY, else
+    /// `public`. Never a plain argument: the process list would show it.
+    #[arg(long, value_name = "FILE")]
+    pub community_file: Option<PathBuf>,
     /// SNMPv3 context name (SNMPv3 only).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
@@ -74,9 +68,12 @@ impl TargetArgs {
                 if self.context.is_some() {
                     anyhow::bail!("--context is an SNMPv3 setting: give --v3-user too");
                 }
-                Credentials::V2c {
-                    community: self.community.clone(),
-                }
+                let community = match (&self.community_file, std::env::var(ENV_COMMUNITY)) {
+                    (Some(f), _) => first_line(f, "the SNMPv2c community file")?,
+                    (None, Ok(v)) => Secret::new(v),
+                    (None, Err(_)) => Secret::new("public"),
+                };
+                Credentials::V2c { community }
             }
             Some(user) => {
                 let auth = match self.auth_proto {
@@ -124,18 +121,19 @@ impl TargetArgs {
     }
 }
 
-/// Wraps a command-line value that is a secret at once.
-fn secret_arg(s: &str) -> Result<Secret, std::convert::Infallible> {
-    Ok(Secret::new(s))
+/// A secret file's first line.
+fn first_line(f: &std::path::Path, what: &str) -> anyhow::Result<Secret> {
+    let text =
+        std::fs::read_to_string(f).with_context(|| format!("reading {what} {}", f.display()))?;
+    Ok(Secret::new(
+        text.lines().next().unwrap_or("").trim_end_matches('\r'),
+    ))
 }
 
 /// A key from its file (when given) or its environment variable.
 fn key(env: &str, file: Option<&std::path::Path>, what: &str) -> anyhow::Result<Secret> {
     if let Some(f) = file {
-        let text = std::fs::read_to_string(f)
-            .with_context(|| format!("reading the SNMPv3 {what} key file {}", f.display()))?;
-        let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
-        return Ok(Secret::new(first));
+        return first_line(f, &format!("the SNMPv3 {what} key file"));
     }
     match std::env::var(env) {
         Ok(v) => Ok(Secret::new(v)),

@@ -1,10 +1,10 @@
-//! The read API's JSON documents (`lanready.sites/v1`, `lanready.site/v1`,
-//! `lanready.dashboard/v1`) and the ingest answer. The collector's HTTP layer writes them and
-//! its gate reads them, so they are defined once, here; `docs/api.md` documents each with a
-//! JSON Schema. Report parts (`Counts`, `SwitchResult`, `Finding`, ...) are embedded as
-//! `lanready.report/v1` defines them.
+//! The collector's JSON documents (`lanready.sites/v1`, `lanready.site/v1`,
+//! `lanready.dashboard/v1`), the ingest answer and the error body. The collector writes them,
+//! its clients read them; `docs/api.md` documents each with a JSON Schema, checked against
+//! real answers (`collector/tests/api_doc.rs`). Report parts (`Counts`, `SwitchResult`,
+//! `Finding`, ...) are embedded as `lanready.report/v1` defines them.
 
-use lanready_schema::{Counts, Finding, PlanSummary, SwitchResult, Verdict};
+use crate::{Counts, Finding, PlanSummary, SwitchResult, Verdict};
 use serde::{Deserialize, Serialize};
 
 pub const SITES_SCHEMA: &str = "lanready.sites/v1";
