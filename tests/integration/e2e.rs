@@ -308,6 +308,7 @@ async fn agent_to_collector_with_a_restart_and_an_outage_loses_nothing() {
         "gate",
         "--url",
         &url,
+        "--allow-http",
         "--site",
         "hq",
         "--token-file",

@@ -1,6 +1,7 @@
 //! Tests of plan loading: the minimal plan, defaults, and errors with their lines.
 
 use super::*;
+use std::time::Duration;
 
 fn parse(text: &str) -> Result<Plan, PlanError> {
     Plan::parse(text, Path::new("site.toml"))
