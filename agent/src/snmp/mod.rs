@@ -20,13 +20,16 @@ use tracing::{Instrument, debug, info};
 
 use crate::secret::Secret;
 
+mod ber;
+mod budget;
 #[cfg(test)]
 mod fake;
 mod session;
+mod target;
 mod vlan;
 mod walker;
 
-pub use walker::{DEFAULT_SCAN_MEMORY_BYTES, Held, MAX_BYTES_PER_SWITCH, ScanBudget};
+pub use budget::{DEFAULT_SCAN_MEMORY_BYTES, Held, MAX_BYTES_PER_SWITCH, ScanBudget};
 
 /// One switch to poll.
 #[derive(Clone, Debug)]
@@ -202,14 +205,14 @@ async fn run_poll(
 ) -> Result<(Walk, PollStats), PollError> {
     let started = tokio::time::Instant::now();
     let address = target.address.as_str();
-    session::validate(address, &target.credentials)?;
+    target::validate(address, &target.credentials)?;
     if opts.timeout.is_zero() {
         return Err(PollError::Config {
             address: address.to_string(),
             reason: "the timeout is zero".into(),
         });
     }
-    let addr = session::resolve(address).await?;
+    let addr = target::resolve(address).await?;
     let login = session::Login::from_credentials(&target.credentials);
     let mut client = session::Client::new(
         address,

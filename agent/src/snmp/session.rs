@@ -2,7 +2,7 @@
 //! sends one request at a time under a timeout, rebuilds the session after a timeout, resends
 //! after `AuthUpdated`, and copies every answer out of snmp2's buffer into owned values.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use snmp2::v3::{self, KeyExtension};
 use tokio::time::timeout;
 use tracing::{debug, trace};
 
+use super::ber::{own, to_snmp_oid};
 use super::{AuthProto, Credentials, PollError, PollStats, PrivProto, V3Credentials};
 use crate::secret::Secret;
 
@@ -20,9 +21,6 @@ pub(crate) const TOO_BIG: u32 = 1;
 
 /// How many `AuthUpdated` answers in a row are resent before giving up.
 const MAX_AUTH_UPDATES: u32 = 4;
-
-/// The default SNMP port.
-const SNMP_PORT: u16 = 161;
 
 /// A request the walker sends.
 #[derive(Clone, Copy, Debug)]
@@ -108,121 +106,6 @@ impl Login {
             Login::V2c { .. } => None,
             Login::V3 { creds } => Some(&creds.user),
         }
-    }
-}
-
-/// Checks credentials before anything is sent: snmp2 panics on an empty key, and net-snmp
-/// rejects keys under 8 characters.
-pub(crate) fn validate(address: &str, c: &Credentials) -> Result<(), PollError> {
-    let bad = |reason: String| PollError::Config {
-        address: address.to_string(),
-        reason,
-    };
-    match c {
-        Credentials::V2c { community } => {
-            if community.is_empty() {
-                return Err(bad("the SNMP community is empty".into()));
-            }
-            if community.expose().len() > 255 {
-                return Err(bad("the SNMP community is longer than 255 bytes".into()));
-            }
-        }
-        Credentials::V3(v3) => {
-            if v3.user.is_empty() {
-                return Err(bad("the SNMPv3 user name is empty".into()));
-            }
-            if v3.user.len() > 32 {
-                return Err(bad(format!(
-                    "the SNMPv3 user name {:?} is longer than 32 characters",
-                    v3.user
-                )));
-            }
-            if let Some((_, key)) = &v3.auth {
-                check_key(&bad, "authentication", key)?;
-            }
-            if let Some((_, key)) = &v3.privacy {
-                if v3.auth.is_none() {
-                    return Err(bad(
-                        "SNMPv3 privacy needs authentication too (authPriv): give an auth protocol and key"
-                            .into(),
-                    ));
-                }
-                check_key(&bad, "privacy", key)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn check_key(bad: &dyn Fn(String) -> PollError, what: &str, key: &Secret) -> Result<(), PollError> {
-    let n = key.expose().chars().count();
-    if n == 0 {
-        return Err(bad(format!("the SNMPv3 {what} key is empty")));
-    }
-    if n < 8 {
-        return Err(bad(format!(
-            "the SNMPv3 {what} key has {n} characters; SNMPv3 keys need at least 8"
-        )));
-    }
-    Ok(())
-}
-
-/// Parses `host`, `host:port`, `a.b.c.d[:port]`, `[v6][:port]` or a bare IPv6 address, and
-/// resolves a host name. Port 161 when none is given.
-pub(crate) async fn resolve(address: &str) -> Result<SocketAddr, PollError> {
-    let bad = |reason: String| PollError::Config {
-        address: address.to_string(),
-        reason,
-    };
-    let a = address.trim();
-    if a.is_empty() {
-        return Err(bad("the target address is empty".into()));
-    }
-    if let Ok(sa) = a.parse::<SocketAddr>() {
-        if sa.port() == 0 {
-            return Err(bad("port 0 is not a valid SNMP port".into()));
-        }
-        return Ok(sa);
-    }
-    if let Ok(ip) = a.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, SNMP_PORT));
-    }
-    if let Some(inner) = a.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        return inner
-            .parse::<IpAddr>()
-            .map(|ip| SocketAddr::new(ip, SNMP_PORT))
-            .map_err(|_| bad(format!("{inner:?} is not an IPv6 address")));
-    }
-    let (host, port) = match a.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => {
-            let port = p
-                .parse::<u16>()
-                .ok()
-                .filter(|&p| p != 0)
-                .ok_or_else(|| bad(format!("port {p:?} is not a number from 1 to 65535")))?;
-            (h, port)
-        }
-        Some(_) => {
-            return Err(bad(
-                "an IPv6 address with a port must be written [addr]:port".into(),
-            ));
-        }
-        None => (a, SNMP_PORT),
-    };
-    if host.is_empty() {
-        return Err(bad("the host name is empty".into()));
-    }
-    let unreachable = |reason: String| PollError::Unreachable {
-        address: address.to_string(),
-        reason,
-    };
-    match tokio::net::lookup_host((host, port)).await {
-        Ok(mut addrs) => addrs
-            .next()
-            .ok_or_else(|| unreachable(format!("host name {host:?} has no address"))),
-        Err(e) => Err(unreachable(format!(
-            "host name {host:?} does not resolve: {e}"
-        ))),
     }
 }
 
@@ -553,124 +436,10 @@ async fn exchange(session: &mut AsyncSession, req: Request<'_>) -> Result<Respon
     Ok(own(&pdu))
 }
 
-fn to_snmp_oid(arcs: &[u32]) -> Result<snmp2::Oid<'static>, snmp2::Error> {
-    ber_of_arcs(arcs)
-        .map(|octets| snmp2::Oid::new(std::borrow::Cow::Owned(octets)))
-        .ok_or_else(|| {
-            snmp2::Error::Mib(format!(
-                "OID {} cannot be encoded",
-                lanready_mibs::Oid::new(arcs)
-            ))
-        })
-}
-
-/// An OBJECT IDENTIFIER's BER content octets, as asn1-rs's `Oid::from` encodes them and with
-/// the same refusals (fewer than two arcs other than `0`; a first arc from 7 or a second from
-/// 40), written in one pass into one buffer: asn1-rs's chained iterators cost a few thousand
-/// instructions an OID, for every OID of every request.
-fn ber_of_arcs(arcs: &[u32]) -> Option<Vec<u8>> {
-    match arcs {
-        [0] => Some(vec![0]),
-        [] | [_] => None,
-        [a, b, ..] if *a >= 7 || *b >= 40 => None,
-        [a, b, rest @ ..] => {
-            let mut out = Vec::with_capacity(1 + rest.len() * 2);
-            // asn1-rs keeps only the low octet of 40a+b; real OIDs start 0, 1 or 2.
-            out.push((a * 40 + b) as u8);
-            for &arc in rest {
-                let octets = ((32 - arc.leading_zeros()).div_ceil(7)).max(1);
-                for i in (0..octets).rev() {
-                    let more = if i == 0 { 0 } else { 0x80 };
-                    out.push(((arc >> (7 * i)) & 0x7f) as u8 | more);
-                }
-            }
-            Some(out)
-        }
-    }
-}
-
-/// The OID's arcs, or None when one is beyond 32 bits. Sized up front: collecting through
-/// an `Option` iterator loses the size hint and grows every OID by reallocation.
-fn oid_arcs(oid: &snmp2::Oid<'_>) -> Option<Vec<u32>> {
-    arcs_of_ber(oid.as_bytes())
-}
-
-/// The arcs of an OBJECT IDENTIFIER's BER content octets, read as asn1-rs's `Oid::iter`
-/// reads them (the first octet is two arcs, X/40 and X%40; each later arc is base 128,
-/// high bit set on all but its last octet; a last arc cut short is taken as it stands), but
-/// straight into a `Vec<u32>` sized from the octets: `None` when an arc does not fit 32
-/// bits, or when asn1-rs would refuse it (more than 64 bits of octets, even leading zeros).
-/// One of these per varbind was a tenth of the agent's CPU through asn1-rs's iterator.
-fn arcs_of_ber(b: &[u8]) -> Option<Vec<u32>> {
-    let Some((&first, rest)) = b.split_first() else {
-        return Some(Vec::new());
-    };
-    let mut v = Vec::with_capacity(b.len() + 1);
-    v.push(u32::from(first / 40));
-    if first == 0 && rest.is_empty() {
-        return Some(v);
-    }
-    v.push(u32::from(first % 40));
-    let (mut acc, mut octets) = (0u64, 0u32);
-    for &o in rest {
-        octets += 1;
-        if octets * 7 > 64 {
-            return None;
-        }
-        acc = (acc << 7) | u64::from(o & 0x7f);
-        if o & 0x80 == 0 {
-            v.push(u32::try_from(acc).ok()?);
-            (acc, octets) = (0, 0);
-        }
-    }
-    if octets > 0 {
-        v.push(u32::try_from(acc).ok()?);
-    }
-    Some(v)
-}
-
-/// Copies an answer out of snmp2's borrowed buffer. Stops where snmp2's iterator stops.
-pub(crate) fn own(pdu: &snmp2::Pdu<'_>) -> Response {
-    let mut varbinds = Vec::with_capacity(64);
-    for (oid, value) in pdu.varbinds.clone() {
-        let Some(arcs) = oid_arcs(&oid) else {
-            break;
-        };
-        varbinds.push((arcs, item(value)));
-    }
-    Response {
-        error_status: pdu.error_status,
-        error_index: pdu.error_index,
-        varbinds,
-    }
-}
-
-fn item(v: snmp2::Value<'_>) -> Item {
-    use snmp2::Value as S;
-    match v {
-        S::Integer(i) => Item::Value(Value::Integer(i)),
-        S::OctetString(b) => Item::Value(Value::OctetString(b.to_vec())),
-        S::ObjectIdentifier(o) => match oid_arcs(&o) {
-            Some(arcs) => Item::Value(Value::ObjectId(lanready_mibs::Oid(arcs))),
-            None => Item::Unsupported("OBJECT IDENTIFIER with an arc beyond 32 bits"),
-        },
-        S::IpAddress(a) => Item::Value(Value::IpAddress(a)),
-        S::Counter32(u) => Item::Value(Value::Counter32(u)),
-        S::Unsigned32(u) => Item::Value(Value::Gauge32(u)),
-        S::Timeticks(u) => Item::Value(Value::TimeTicks(u)),
-        S::Opaque(b) => Item::Value(Value::Opaque(b.to_vec())),
-        S::Counter64(u) => Item::Value(Value::Counter64(u)),
-        S::Null => Item::Value(Value::Null),
-        S::EndOfMibView => Item::EndOfMibView,
-        S::NoSuchObject => Item::NoSuchObject,
-        S::NoSuchInstance => Item::NoSuchInstance,
-        S::Boolean(_) => Item::Unsupported("BOOLEAN"),
-        _ => Item::Unsupported("a constructed or PDU type"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::ber::*;
+    use super::super::target::*;
     use super::*;
 
     fn v3(auth: Option<&str>, privacy: Option<&str>) -> Credentials {

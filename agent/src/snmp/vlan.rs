@@ -11,8 +11,9 @@ use lanready_mibs::Walk;
 use snmp2::v3::KeyExtension;
 use tracing::debug;
 
+use super::budget::Held;
 use super::session::{Client, Login};
-use super::walker::{self, Held, Sink};
+use super::walker::{self, Sink};
 use super::{PollError, PollOptions, PollStats, without_address};
 
 /// vtpVlanState: 1.3.6.1.4.1.9.9.46.1.3.1.1.2.<domain>.<vlan>, operational(1).
