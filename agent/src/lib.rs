@@ -3,12 +3,14 @@
 
 pub mod checks;
 pub mod cmd;
+pub mod daemon;
 pub mod gate;
 pub mod plan;
 pub mod push;
 pub mod remediation;
 pub mod render;
 pub mod report;
+pub mod scan;
 pub mod schedule;
 pub mod score;
 pub mod secret;
