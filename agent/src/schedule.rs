@@ -22,7 +22,7 @@ pub enum ScheduleError {
     #[error("the cron expression {expr:?} is not valid: {reason}")]
     Cron { expr: String, reason: String },
     #[error("the duration {text:?} is not valid: {reason} (write e.g. 90s, 15m, 1h30m, 500ms)")]
-    Duration { text: String, reason: &'static str },
+    Duration { text: String, reason: String },
 }
 
 #[derive(Clone, Debug)]
@@ -228,55 +228,12 @@ fn crontab_dow(field: &str) -> Result<String, String> {
     Ok(names.join(","))
 }
 
-/// Parses `90s`, `15m`, `1h30m`, `500ms`, `2d` (units ms, s, m, h, d; at least one).
+/// Parses `90s`, `15m`, `1h30m`, `500ms`, `2d` (humantime: a unit after every number).
 pub fn parse_duration(text: &str) -> Result<Duration, ScheduleError> {
-    let err = |reason| ScheduleError::Duration {
+    humantime::parse_duration(text.trim()).map_err(|e| ScheduleError::Duration {
         text: text.to_string(),
-        reason,
-    };
-    let s = text.trim();
-    if s.is_empty() {
-        return Err(err("it is empty"));
-    }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(err("a number must come before each unit"));
-        }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| err("the number is too large"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let part = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => n
-                .checked_mul(60)
-                .map(Duration::from_secs)
-                .ok_or(err("too large"))?,
-            "h" => n
-                .checked_mul(3600)
-                .map(Duration::from_secs)
-                .ok_or(err("too large"))?,
-            "d" => n
-                .checked_mul(86400)
-                .map(Duration::from_secs)
-                .ok_or(err("too large"))?,
-            "" => return Err(err("a unit must follow each number")),
-            _ => return Err(err("the unit is not one of ms, s, m, h, d")),
-        };
-        total = total.checked_add(part).ok_or(err("too large"))?;
-    }
-    Ok(total)
+        reason: e.to_string(),
+    })
 }
 
 /// Wall time and sleeping, passed in so the run loop can be tested with paused time.

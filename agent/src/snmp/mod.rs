@@ -213,7 +213,7 @@ async fn run_poll(
         });
     }
     let addr = target::resolve(address).await?;
-    let login = session::Login::from_credentials(&target.credentials);
+    let login = target.credentials.clone();
     let mut client = session::Client::new(
         address,
         addr,

@@ -68,43 +68,26 @@ pub(crate) struct Response {
     pub varbinds: Vec<(Vec<u32>, Item)>,
 }
 
-/// What a [`Client`] talks with.
-#[derive(Clone, Debug)]
-pub(crate) enum Login {
-    V2c { community: Secret },
-    V3 { creds: V3Credentials },
-}
-
-impl Login {
-    pub(crate) fn from_credentials(c: &Credentials) -> Login {
-        match c {
-            Credentials::V2c { community } => Login::V2c {
-                community: community.clone(),
-            },
-            Credentials::V3(v3) => Login::V3 { creds: v3.clone() },
-        }
-    }
-
+/// The login in VLAN contexts, and the SNMPv3 user for messages.
+impl Credentials {
     /// The same login in one VLAN's context: `community@VLAN` (Cisco community-string
     /// indexing) or SNMPv3 context `vlan-VLAN`.
-    pub(crate) fn for_vlan(&self, vlan: u16) -> Login {
+    pub(crate) fn for_vlan(&self, vlan: u16) -> Credentials {
         match self {
-            Login::V2c { community } => Login::V2c {
+            Credentials::V2c { community } => Credentials::V2c {
                 community: Secret::new(format!("{}@{vlan}", community.expose())),
             },
-            Login::V3 { creds } => Login::V3 {
-                creds: V3Credentials {
-                    context: format!("vlan-{vlan}"),
-                    ..creds.clone()
-                },
-            },
+            Credentials::V3(creds) => Credentials::V3(V3Credentials {
+                context: format!("vlan-{vlan}"),
+                ..creds.clone()
+            }),
         }
     }
 
     fn user(&self) -> Option<&str> {
         match self {
-            Login::V2c { .. } => None,
-            Login::V3 { creds } => Some(&creds.user),
+            Credentials::V2c { .. } => None,
+            Credentials::V3(creds) => Some(&creds.user),
         }
     }
 }
@@ -132,7 +115,7 @@ pub(crate) struct Client {
     /// The address as given, for messages.
     address: String,
     addr: SocketAddr,
-    login: Login,
+    login: Credentials,
     timeout: Duration,
     attempts: u32,
     session: Option<AsyncSession>,
@@ -146,7 +129,7 @@ impl Client {
     pub(crate) fn new(
         address: &str,
         addr: SocketAddr,
-        login: Login,
+        login: Credentials,
         timeout: Duration,
         attempts: u32,
     ) -> Client {
@@ -212,11 +195,11 @@ impl Client {
             E::AuthFailure(_) | E::Crypto(_) => self.auth_failure(),
             E::AsnWrongType => match &self.login {
                 // An SNMPv3 REPORT where a RESPONSE was due: the agent refused the request.
-                Login::V3 { creds } => self.protocol(format!(
+                Credentials::V3(creds) => self.protocol(format!(
                     "the switch answered with an SNMPv3 report instead of data (is context {:?} configured and allowed for user {:?}?)",
                     creds.context, creds.user
                 )),
-                Login::V2c { .. } => {
+                Credentials::V2c { .. } => {
                     self.protocol("the switch answered with an unexpected PDU type".into())
                 }
             },
@@ -232,12 +215,12 @@ impl Client {
         self.stats.sessions += 1;
         let id = next_request_id();
         match &self.login {
-            Login::V2c { community } => {
+            Credentials::V2c { community } => {
                 AsyncSession::new_v2c(self.addr, community.expose().as_bytes(), id)
                     .await
                     .map_err(OpenError::Socket)
             }
-            Login::V3 { creds } => {
+            Credentials::V3(creds) => {
                 let security = security(creds, self.key_extension);
                 let mut s = AsyncSession::new_v3(self.addr, id, security)
                     .await
@@ -333,7 +316,7 @@ impl Client {
     /// For AES-192/256 keys derived with MD5/SHA-1 there are two extension methods in use:
     /// after an authentication failure with Reeder (Cisco's), try Blumenthal once.
     async fn try_other_key_extension(&mut self) -> Result<bool, PollError> {
-        let Login::V3 { creds } = &self.login else {
+        let Credentials::V3(creds) = &self.login else {
             return Ok(false);
         };
         if self.key_extension_switched || !needs_key_extension(creds) {
@@ -624,18 +607,18 @@ mod tests {
 
     #[test]
     fn vlan_logins_index_the_community_or_the_context() {
-        let l = Login::V2c {
+        let l = Credentials::V2c {
             community: Secret::new("pub"),
         }
         .for_vlan(20);
-        let Login::V2c { community } = l else {
+        let Credentials::V2c { community } = l else {
             panic!("v2c")
         };
         assert_eq!(community.expose(), "pub@20");
         let Credentials::V3(c) = v3(Some("longenough"), None) else {
             unreachable!()
         };
-        let Login::V3 { creds } = (Login::V3 { creds: c }).for_vlan(7) else {
+        let Credentials::V3(creds) = Credentials::V3(c).for_vlan(7) else {
             panic!("v3")
         };
         assert_eq!(creds.context, "vlan-7");

@@ -11,8 +11,9 @@ use lanready_mibs::Walk;
 use snmp2::v3::KeyExtension;
 use tracing::debug;
 
+use super::Credentials;
 use super::budget::Held;
-use super::session::{Client, Login};
+use super::session::Client;
 use super::walker::{self, Sink};
 use super::{PollError, PollOptions, PollStats, without_address};
 
@@ -45,7 +46,7 @@ pub(crate) fn vlans_to_read(walk: &Walk) -> BTreeSet<u16> {
 pub(crate) async fn walk_contexts(
     address: &str,
     addr: SocketAddr,
-    login: &Login,
+    login: &Credentials,
     key_extension: Option<KeyExtension>,
     opts: &PollOptions,
     walk: &mut Walk,
