@@ -452,6 +452,18 @@ impl<'a> Ctx<'a> {
         out.join(", ")
     }
 
+    /// The PoE checks' preamble: a pass when the plan powers phones locally, else
+    /// [`Ctx::no_sockets`]; None when the check has PoE to judge.
+    pub fn poe_not_judged(&self, c: Check) -> Option<Vec<Finding>> {
+        if !self.plan.poe_required {
+            return Some(vec![c.pass(
+                self.addr(),
+                "the plan powers phones locally (phones.poe = false)",
+            )]);
+        }
+        self.no_sockets(c)
+    }
+
     /// When the switch has no socket: a finding saying the check does not apply, read from a
     /// complete interface table; or unknown when the interface table was not read whole (a
     /// switch whose tables were not read never passes for "no sockets").

@@ -188,10 +188,7 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
     let k = Check::PoeBudget;
     let a = c.addr();
     let snap = c.snap;
-    if !c.plan.poe_required {
-        return vec![k.pass(a, "the plan powers phones locally (phones.poe = false)")];
-    }
-    if let Some(f) = c.no_sockets(k) {
+    if let Some(f) = c.poe_not_judged(k) {
         return f;
     }
     if snap.poe.pools.is_empty() {

@@ -7,7 +7,7 @@
 
 use lanready_mibs::decode::qos::TrustState;
 use lanready_mibs::evidence as ev;
-use lanready_schema::Finding;
+use lanready_schema::{Finding, QosClass, QosPolicy};
 
 use super::qos::{self, View};
 use super::{Check, Ctx, FindingExt};
@@ -35,29 +35,18 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
         ("ios_xe", View::Mqc) => {
             for i in &c.users {
                 for p in qos::policies(snap, i.if_index, "input") {
-                    let attach = ev::read(
-                        "cbQosIfIndex",
-                        p.policy_index,
-                        i.if_index,
-                        Some(&format!("{} input on {}", p.policy_name, i.name)),
-                    );
+                    let attach = attached(p, i);
                     if let Some((class, set)) = qos::remarking(p, needs.voice_dscp) {
-                        out.push(
-                            k.fail(
-                                a,
-                                Some(&i.name),
-                                format!(
-                                    "input policy {} re-marks voice: class {} sets {set}",
-                                    p.policy_name, class.name
-                                ),
-                            )
-                            .ev(attach)
-                            .evidence(format!("cbQosSetCfgTable[{} class {}]", p.policy_name, class.name), set)
-                            .fix(format!(
+                        out.push(remarks(
+                            c,
+                            i,
+                            p,
+                            (class, set),
+                            format!(
                                 "! Remove or correct policy-map {} so voice (DSCP {}) keeps its marking:\n! `no service-policy input {}` on the port, then\n{}",
                                 p.policy_name, needs.voice_dscp, p.policy_name, trust_fix(&i.name)
-                            )),
-                        );
+                            ),
+                        ));
                     } else if needs.lldp_med && qos::cisco_phone_only(p) {
                         out.push(
                             k.fail(
@@ -94,26 +83,16 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
                 let inputs = qos::policies(snap, i.if_index, "input");
                 if let Some(p) = inputs.first() {
                     if let Some((class, set)) = qos::remarking(p, needs.voice_dscp) {
-                        out.push(
-                            k.fail(
-                                a,
-                                Some(&i.name),
-                                format!(
-                                    "input policy {} re-marks voice: class {} sets {set}",
-                                    p.policy_name, class.name
-                                ),
-                            )
-                            .ev(ev::read(
-                                "cbQosIfIndex",
-                                p.policy_index,
-                                i.if_index,
-                                Some(&format!("{} input on {}", p.policy_name, i.name)),
-                            ))
-                            .fix(format!(
+                        out.push(remarks(
+                            c,
+                            i,
+                            p,
+                            (class, set),
+                            format!(
                                 "! Correct policy-map {} so voice (DSCP {}) keeps its marking.",
                                 p.policy_name, needs.voice_dscp
-                            )),
-                        );
+                            ),
+                        ));
                     }
                     continue;
                 }
@@ -160,6 +139,42 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The evidence that policy `p` is attached as input to socket `i`.
+fn attached(p: &QosPolicy, i: &lanready_schema::Interface) -> lanready_schema::Evidence {
+    ev::read(
+        "cbQosIfIndex",
+        p.policy_index,
+        i.if_index,
+        Some(&format!("{} input on {}", p.policy_name, i.name)),
+    )
+}
+
+/// An input policy on socket `i` that re-marks voice: which class sets what (read from
+/// cbQosSetCfgTable), where it is attached, and `fix`.
+fn remarks(
+    c: &Ctx<'_>,
+    i: &lanready_schema::Interface,
+    p: &QosPolicy,
+    (class, set): (&QosClass, &str),
+    fix: String,
+) -> Finding {
+    Check::QosTrust
+        .fail(
+            c.addr(),
+            Some(&i.name),
+            format!(
+                "input policy {} re-marks voice: class {} sets {set}",
+                p.policy_name, class.name
+            ),
+        )
+        .ev(attached(p, i))
+        .evidence(
+            format!("cbQosSetCfgTable[{} class {}]", p.policy_name, class.name),
+            set,
+        )
+        .fix(fix)
 }
 
 #[cfg(test)]

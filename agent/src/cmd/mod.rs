@@ -9,6 +9,17 @@ pub mod record;
 pub mod run;
 pub mod scan;
 
+/// Which plan, and which of its sites (`scan`, `run`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanArgs {
+    /// The site plan (TOML; see examples/site.toml).
+    #[arg(long, value_name = "FILE")]
+    pub plan: std::path::PathBuf,
+    /// The site to scan; needed when the plan has several.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "lanready-agent",

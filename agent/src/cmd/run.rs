@@ -3,7 +3,6 @@
 //! waits in the spool and is resent with capped, jittered exponential backoff.
 
 use std::future::Future;
-use std::path::PathBuf;
 
 use anyhow::Context as _;
 use lanready_schema::Report;
@@ -17,12 +16,8 @@ use crate::schedule::{Schedule, SystemClock, parse_duration};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The site plan (TOML).
-    #[arg(long, value_name = "FILE")]
-    pub plan: PathBuf,
-    /// The site to scan; needed when the plan has several.
-    #[arg(long, value_name = "NAME")]
-    pub site: Option<String>,
+    #[command(flatten)]
+    pub target: super::PlanArgs,
     #[command(flatten)]
     pub push: PushArgs,
     /// Scan every DURATION (90s, 15m, 1h); the first scan starts at once (plus jitter).
@@ -79,7 +74,7 @@ pub fn loop_config(args: &Args) -> anyhow::Result<LoopConfig> {
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
     let cfg = loop_config(&args)?;
-    let pusher = Pusher::from_args(&args.push, &args.plan)?
+    let pusher = Pusher::from_args(&args.push, &args.target.plan)?
         .context("`run` pushes its reports: give --collector URL (and --token-file FILE)")?;
     let _lock = RunLock::acquire(pusher.spool().dir())?;
     let scan = scan_fn(&args)?;
@@ -126,8 +121,8 @@ async fn shutdown_signal() {
 /// scan) and scans the site with a fresh report id. The plan is checked once at start, so
 /// a broken plan stops `run` at once instead of failing every scan.
 fn scan_fn(args: &Args) -> anyhow::Result<impl FnMut() -> ScanFuture + use<>> {
-    let path = args.plan.clone();
-    let site = args.site.clone();
+    let path = args.target.plan.clone();
+    let site = args.target.site.clone();
     let plan = Plan::load(&path)?;
     scan::choose_site(&plan, site.as_deref())?;
     Ok(move || -> ScanFuture {
@@ -152,8 +147,10 @@ mod tests {
     #[test]
     fn flags_become_a_loop_config_or_a_clear_error() {
         let args = |every: Option<&str>, cron: Option<&str>, jitter: &str| Args {
-            plan: "site.toml".into(),
-            site: None,
+            target: crate::cmd::PlanArgs {
+                plan: "site.toml".into(),
+                site: None,
+            },
             push: PushArgs::default(),
             every: every.map(String::from),
             cron: cron.map(String::from),

@@ -17,12 +17,8 @@ use crate::snmp;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The site plan (TOML; see examples/site.toml).
-    #[arg(long, value_name = "FILE")]
-    pub plan: PathBuf,
-    /// The site to scan; needed when the plan has several.
-    #[arg(long, value_name = "NAME")]
-    pub site: Option<String>,
+    #[command(flatten)]
+    pub target: super::PlanArgs,
     /// Write the report to FILE (default: standard output).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -41,14 +37,14 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
-    let plan = Plan::load(&args.plan)?;
+    let plan = Plan::load(&args.target.plan)?;
     if args.check_config {
-        return check_config(&plan, args.site.as_deref());
+        return check_config(&plan, args.target.site.as_deref());
     }
-    let site = choose_site(&plan, args.site.as_deref())?;
+    let site = choose_site(&plan, args.target.site.as_deref())?;
     let ctx = context(&plan, &args)?;
     // Checked before polling, so a bad URL or token file fails at once.
-    let pusher = crate::push::Pusher::from_args(&args.push, &args.plan)?;
+    let pusher = crate::push::Pusher::from_args(&args.push, &args.target.plan)?;
     let report = scan(&plan, site, &ctx).await;
     deliver(&report, &args)?;
     if let Some(pusher) = &pusher {

@@ -359,3 +359,25 @@ fn an_unknown_stored_verdict_is_an_error_not_a_guess() {
     );
     assert!(s.trend("s1", 5).is_err());
 }
+
+/// A stored token kind this build does not know: `token list` says so, never shows it as
+/// read-only; matching skips the row (it authorises nothing).
+#[test]
+fn an_unknown_stored_token_kind_is_an_error_in_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("c.db")).unwrap();
+    s.add_token("agent-1", TokenKind::Agent, &SiteScope::All, &[1; 32], t(0))
+        .unwrap();
+    // The CHECK constraint guards the column; a hand-edited file may still carry another.
+    let w = lock(&s.writer);
+    w.execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE tokens SET kind = 'root';")
+        .unwrap();
+    drop(w);
+    let err = s.list_tokens().unwrap_err();
+    let chain = format!("{err}: {:?}", std::error::Error::source(&err));
+    assert!(
+        chain.contains("root") && chain.contains("is not a token kind"),
+        "{chain}"
+    );
+    assert!(s.active_tokens().unwrap().is_empty());
+}

@@ -17,17 +17,48 @@ pub(super) fn stored_token(
         tracing::warn!(message = "Skipping a malformed token row.", token = %name);
         return Ok(None);
     };
-    let scope = if all_sites {
-        SiteScope::All
-    } else {
-        SiteScope::Only(token_sites(conn, pk)?)
-    };
+    let scope = scope(conn, pk, all_sites)?;
     Ok(Some(StoredToken {
         name,
         kind,
         scope,
         hash,
     }))
+}
+
+/// A token's sites: all of them, or those in `token_sites`.
+fn scope(conn: &Connection, pk: i64, all_sites: bool) -> Result<SiteScope, StoreError> {
+    Ok(if all_sites {
+        SiteScope::All
+    } else {
+        SiteScope::Only(token_sites(conn, pk)?)
+    })
+}
+
+/// Every row of a query without parameters, each mapped by `f`.
+fn all_rows<T>(
+    conn: &Connection,
+    query: &str,
+    what: &'static str,
+    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(query).map_err(sql(what))?;
+    stmt.query_map([], f)
+        .map_err(sql(what))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql(what))
+}
+
+/// A stored token kind; one this build does not know is an error naming it.
+fn kind_at(r: &rusqlite::Row<'_>, idx: usize) -> rusqlite::Result<TokenKind> {
+    let text: String = r.get(idx)?;
+    TokenKind::parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Text,
+            format!("{text:?} is not a token kind (agent, read_only)").into(),
+        )
+    })
 }
 
 pub(super) fn token_sites(conn: &Connection, pk: i64) -> Result<Vec<String>, StoreError> {
@@ -125,22 +156,12 @@ impl Store {
     /// Every active (unrevoked) token, for matching a request.
     pub fn active_tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
         let conn = self.read();
-        let mut stmt = conn
-            .prepare("SELECT pk, name, kind, all_sites, hash FROM tokens WHERE revoked_at IS NULL")
-            .map_err(sql("reading tokens"))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, bool>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
-                ))
-            })
-            .map_err(sql("reading tokens"))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(sql("reading tokens"))?;
+        let rows = all_rows(
+            &conn,
+            "SELECT pk, name, kind, all_sites, hash FROM tokens WHERE revoked_at IS NULL",
+            "reading tokens",
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             out.extend(stored_token(&conn, row)?);
@@ -151,36 +172,28 @@ impl Store {
     /// Every token ever made, revoked ones too, by name.
     pub fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let conn = self.read();
-        let mut stmt = conn
-            .prepare(
-                "SELECT pk, name, kind, all_sites, created_at, revoked_at FROM tokens
-                 ORDER BY name, created_at",
-            )
-            .map_err(sql("listing tokens"))?;
-        let rows = stmt
-            .query_map([], |r| {
+        let rows = all_rows(
+            &conn,
+            "SELECT pk, name, kind, all_sites, created_at, revoked_at FROM tokens
+             ORDER BY name, created_at",
+            "listing tokens",
+            |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
+                    kind_at(r, 2)?,
                     r.get::<_, bool>(3)?,
                     r.get::<_, i64>(4)?,
                     r.get::<_, Option<i64>>(5)?,
                 ))
-            })
-            .map_err(sql("listing tokens"))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(sql("listing tokens"))?;
+            },
+        )?;
         let mut out = Vec::new();
         for (pk, name, kind, all_sites, created, revoked) in rows {
-            let scope = if all_sites {
-                SiteScope::All
-            } else {
-                SiteScope::Only(token_sites(&conn, pk)?)
-            };
+            let scope = scope(&conn, pk, all_sites)?;
             out.push(TokenInfo {
                 name,
-                kind: TokenKind::parse(&kind).unwrap_or(TokenKind::ReadOnly),
+                kind,
                 scope,
                 created_at: from_unix(created),
                 revoked_at: revoked.map(from_unix),
