@@ -1,8 +1,6 @@
 //! Report builders and a fixed time base for the collector's unit tests.
 
-use lanready_schema::{
-    Evidence, Finding, PlanSummary, REPORT_SCHEMA, Report, Severity, Status, SwitchResult, Verdict,
-};
+use lanready_schema::{Evidence, Finding, Report, Severity, Status, Verdict};
 use time::OffsetDateTime;
 
 use crate::model::{ReportMeta, StoredReport};
@@ -42,38 +40,7 @@ pub fn report(id: &str, site: &str, generated_at: &str, score: u8) -> Report {
     } else {
         Verdict::NotReady
     };
-    let findings = lanready_schema::score::synthetic_findings("127.0.0.1:1161", score, verdict)
-        .unwrap_or_else(|| panic!("no findings score {score} {verdict:?}"));
-    Report {
-        schema: REPORT_SCHEMA.into(),
-        id: id.into(),
-        site: site.into(),
-        generated_at: generated_at.into(),
-        agent: "agent-1".into(),
-        agent_version: "0.1.0".into(),
-        plan: PlanSummary {
-            voice_vlan: 110,
-            phone_budget_mw: 7000,
-            poe_headroom_pct: 20,
-            ..Default::default()
-        },
-        switches: vec![SwitchResult {
-            address: "127.0.0.1:1161".into(),
-            name: Some("sw1".into()),
-            model: Some("C9300-48P".into()),
-            reachable: true,
-            error: None,
-            user_ports: 48,
-            score,
-            verdict,
-            poe: vec![],
-            ..Default::default()
-        }],
-        counts: lanready_schema::score::counts(&findings),
-        findings,
-        score,
-        verdict,
-    }
+    lanready_schema::sample::report(id, site, generated_at, score, verdict)
 }
 
 pub fn report_with(site: &str, score: u8) -> Report {

@@ -13,7 +13,7 @@ use lanready_collector::dashcache::{MAX_STALE, REFRESH_AFTER};
 use lanready_collector::store::Store;
 use lanready_collector::{AppState, Settings};
 use lanready_schema::api::Dashboard;
-use lanready_schema::{Counts, PlanSummary, REPORT_SCHEMA, Report, SwitchResult, Verdict};
+use lanready_schema::{Report, Verdict};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use time::OffsetDateTime;
@@ -149,38 +149,7 @@ fn report(id: &str, site: &str, score: u8) -> Report {
         .unwrap()
         .format(&Rfc3339)
         .unwrap();
-    let mut report = Report {
-        schema: REPORT_SCHEMA.into(),
-        id: id.into(),
-        site: site.into(),
-        generated_at: at,
-        agent: "agent-1".into(),
-        agent_version: "0.1.0".into(),
-        plan: PlanSummary {
-            voice_vlan: 110,
-            phone_budget_mw: 7000,
-            poe_headroom_pct: 20,
-            ..Default::default()
-        },
-        switches: vec![SwitchResult {
-            address: "127.0.0.1:1161".into(),
-            name: Some("sw1".into()),
-            model: Some("C9300-48P".into()),
-            reachable: true,
-            error: None,
-            user_ports: 48,
-            score,
-            verdict,
-            poe: vec![],
-            ..Default::default()
-        }],
-        findings: vec![],
-        score,
-        verdict,
-        counts: Counts::default(),
-    };
-    lanready_schema::score::fill_to_match(&mut report);
-    report
+    lanready_schema::sample::report(id, site, &at, score, verdict)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod ports;
 pub mod report;
+pub mod sample;
 pub mod score;
 pub mod snapshot;
 
