@@ -7,10 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use lanready_schema::{
-    Counts, Finding, PlanSummary, PoeBudget, REPORT_SCHEMA, Report, Severity, Status, SwitchResult,
-    Verdict,
-};
+use lanready_schema::{Finding, PoeBudget, Report, Severity, Status, Verdict};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -93,60 +90,34 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 fn report(id: &str, site: &str, verdict: Verdict, score: u8, age: Duration) -> Report {
     let blockers = if verdict == Verdict::NotReady { 1 } else { 0 };
-    let mut report = Report {
-        schema: REPORT_SCHEMA.into(),
-        id: id.into(),
-        site: site.into(),
-        generated_at: rfc3339(OffsetDateTime::now_utc() - age),
-        agent: "station-1".into(),
-        agent_version: "0.1.0".into(),
-        plan: PlanSummary {
-            voice_vlan: 110,
-            phone_budget_mw: 6300,
-            poe_headroom_pct: 15,
-            ..Default::default()
-        },
-        switches: vec![SwitchResult {
-            address: "127.0.0.1:16100".into(),
-            name: Some("acc-1".into()),
-            model: Some("C9300-48P".into()),
-            reachable: true,
-            error: None,
-            user_ports: 48,
-            score,
-            verdict,
-            poe: vec![PoeBudget {
-                group: 1,
-                stack_member: Some(1),
-                budget_w: 740,
-                consumed_w: 120,
-                planned_w: 302,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-        findings: (0..blockers)
-            .map(|_| Finding {
-                check: "voice_vlan.port".into(),
-                severity: Severity::Blocker,
-                status: Status::Fail,
-                switch: "127.0.0.1:16100".into(),
-                port: Some("Gi1/0/5".into()),
-                message: "Gi1/0/5 has no voice VLAN".into(),
-                evidence: vec![],
-                remediation: Some("interface Gi1/0/5\n switchport voice vlan 110".into()),
-            })
-            .collect(),
-        score,
-        verdict,
-        counts: Counts {
-            blockers,
-            warnings: 0,
-            unknown: 0,
-            passed: 10,
-            ..Default::default()
-        },
-    };
+    let at = rfc3339(OffsetDateTime::now_utc() - age);
+    let mut report = lanready_schema::sample::skeleton(id, site, &at, score, verdict);
+    report.agent = "station-1".into();
+    report.plan.phone_budget_mw = 6300;
+    report.plan.poe_headroom_pct = 15;
+    let sw = &mut report.switches[0];
+    sw.address = "127.0.0.1:16100".into();
+    sw.name = Some("acc-1".into());
+    sw.poe = vec![PoeBudget {
+        group: 1,
+        stack_member: Some(1),
+        budget_w: 740,
+        consumed_w: 120,
+        planned_w: 302,
+        ..Default::default()
+    }];
+    report.findings = (0..blockers)
+        .map(|_| Finding {
+            check: "voice_vlan.port".into(),
+            severity: Severity::Blocker,
+            status: Status::Fail,
+            switch: "127.0.0.1:16100".into(),
+            port: Some("Gi1/0/5".into()),
+            message: "Gi1/0/5 has no voice VLAN".into(),
+            evidence: vec![],
+            remediation: Some("interface Gi1/0/5\n switchport voice vlan 110".into()),
+        })
+        .collect();
     lanready_schema::score::fill_to_match(&mut report);
     report
 }

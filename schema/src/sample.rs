@@ -7,7 +7,15 @@ use crate::{PlanSummary, REPORT_SCHEMA, Report, SwitchResult, Verdict};
 /// (`127.0.0.1:1161`, `sw1`, a C9300-48P with 48 user ports) whose findings give `score` and
 /// `verdict` ([`crate::score::fill_to_match`]). Panics when no findings give them.
 pub fn report(id: &str, site: &str, generated_at: &str, score: u8, verdict: Verdict) -> Report {
-    let mut r = Report {
+    let mut r = skeleton(id, site, generated_at, score, verdict);
+    crate::score::fill_to_match(&mut r);
+    r
+}
+
+/// [`report`] before its findings: no findings and zero counts, for a caller that sets its
+/// own (then [`crate::score::fill_to_match`], or counts of its own).
+pub fn skeleton(id: &str, site: &str, generated_at: &str, score: u8, verdict: Verdict) -> Report {
+    Report {
         schema: REPORT_SCHEMA.into(),
         id: id.into(),
         site: site.into(),
@@ -36,7 +44,5 @@ pub fn report(id: &str, site: &str, generated_at: &str, score: u8, verdict: Verd
         score,
         verdict,
         counts: Default::default(),
-    };
-    crate::score::fill_to_match(&mut r);
-    r
+    }
 }

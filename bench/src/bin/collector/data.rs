@@ -75,43 +75,22 @@ pub(crate) fn switch_report(
         lanready_schema::score::DEFAULT_READY_SCORE,
         lanready_schema::score::DEFAULT_AT_RISK_SCORE,
     );
-    Report {
-        schema: REPORT_SCHEMA.into(),
-        id,
-        site: site.into(),
-        generated_at: at.into(),
-        agent: format!("agent-{:02}", seed % AGENTS),
-        agent_version: "0.1.0".into(),
-        plan: PlanSummary {
-            voice_vlan: 110,
-            phone_budget_mw: 7000,
-            poe_headroom_pct: 20,
-            ..Default::default()
-        },
-        switches: vec![SwitchResult {
-            address,
-            name: Some(format!("{site}-sw{sw:02}")),
-            model: Some("C9300-48P".into()),
-            reachable: true,
-            error: None,
-            user_ports: 48,
-            score,
-            verdict,
-            poe: vec![PoeBudget {
-                group: 1,
-                stack_member: Some(1),
-                budget_w: 740,
-                consumed_w: 200 + (seed % 300),
-                planned_w: 336,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-        findings,
-        score,
-        verdict,
-        counts,
-    }
+    let mut r = lanready_schema::sample::skeleton(&id, site, at, score, verdict);
+    r.agent = format!("agent-{:02}", seed % AGENTS);
+    let s = &mut r.switches[0];
+    s.address = address;
+    s.name = Some(format!("{site}-sw{sw:02}"));
+    s.poe = vec![PoeBudget {
+        group: 1,
+        stack_member: Some(1),
+        budget_w: 740,
+        consumed_w: 200 + (seed % 300),
+        planned_w: 336,
+        ..Default::default()
+    }];
+    r.findings = findings;
+    r.counts = counts;
+    r
 }
 
 pub(crate) fn new_report(report: Report, generated_at: OffsetDateTime, token: &str) -> NewReport {

@@ -18,10 +18,7 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use lanready_collector::admin::{self, NewToken};
 use lanready_collector::store::{NewReport, Store};
-use lanready_schema::{
-    Evidence, Finding, PlanSummary, PoeBudget, REPORT_SCHEMA, Report, Severity, Status,
-    SwitchResult,
-};
+use lanready_schema::{Evidence, Finding, PoeBudget, Report, Severity, Status};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
