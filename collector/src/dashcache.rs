@@ -85,7 +85,7 @@ pub struct Body {
 
 /// How a cached body may be used now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Freshness {
+pub enum BodyAge {
     /// Serve it.
     Fresh,
     /// Serve it, and start a rebuild in the background.
@@ -149,18 +149,18 @@ impl Body {
     }
 
     /// Whether this body may be served at store generation `generation` and clock `now`.
-    pub fn freshness(&self, generation: u64, now: OffsetDateTime) -> Freshness {
+    pub fn freshness(&self, generation: u64, now: OffsetDateTime) -> BodyAge {
         let lag = now.unix_timestamp() - self.as_of_unix;
         if generation == self.generation && lag == 0 {
-            return Freshness::Fresh;
+            return BodyAge::Fresh;
         }
         let age = self.built.elapsed();
         if age < REFRESH_AFTER && (0..=1).contains(&lag) {
-            Freshness::Fresh
+            BodyAge::Fresh
         } else if age < MAX_STALE && (0..=2).contains(&lag) {
-            Freshness::Stale
+            BodyAge::Stale
         } else {
-            Freshness::Unusable
+            BodyAge::Unusable
         }
     }
 }
@@ -388,32 +388,32 @@ mod tests {
         // Same generation, same second: what a rebuild would give, however old.
         assert_eq!(
             body_at(7, t, ms(60_000)).freshness(7, at(0)),
-            Freshness::Fresh
+            BodyAge::Fresh
         );
         // Reports stored since, but younger than REFRESH_AFTER: served.
-        assert_eq!(body_at(7, t, ms(900)).freshness(9, at(0)), Freshness::Fresh);
-        assert_eq!(body_at(7, t, ms(900)).freshness(9, at(1)), Freshness::Fresh);
+        assert_eq!(body_at(7, t, ms(900)).freshness(9, at(0)), BodyAge::Fresh);
+        assert_eq!(body_at(7, t, ms(900)).freshness(9, at(1)), BodyAge::Fresh);
         // Past REFRESH_AFTER: served while a rebuild runs, until MAX_STALE.
         assert_eq!(
             body_at(7, t, ms(1100)).freshness(9, at(1)),
-            Freshness::Stale
+            BodyAge::Stale
         );
         assert_eq!(
             body_at(7, t, ms(1100)).freshness(7, at(2)),
-            Freshness::Stale
+            BodyAge::Stale
         );
         assert_eq!(
             body_at(7, t, ms(1600)).freshness(9, at(2)),
-            Freshness::Unusable
+            BodyAge::Unusable
         );
         // The clock moved more than the age allows (a set clock), or went back: rebuild.
         assert_eq!(
             body_at(7, t, ms(10)).freshness(7, at(3600)),
-            Freshness::Unusable
+            BodyAge::Unusable
         );
         assert_eq!(
             body_at(7, t, ms(10)).freshness(7, at(-1)),
-            Freshness::Unusable
+            BodyAge::Unusable
         );
     }
 

@@ -74,8 +74,8 @@ pub(super) async fn dashboard_body(
 ) -> Result<Arc<dashcache::Body>, ApiError> {
     if let Some(body) = slot.current() {
         match body.freshness(state.store.generation(), state.clock.now()) {
-            Freshness::Fresh => return Ok(body),
-            Freshness::Stale => {
+            BodyAge::Fresh => return Ok(body),
+            BodyAge::Stale => {
                 // One rebuild in the background; this and other requests meanwhile get the
                 // body in hand, which is younger than MAX_STALE.
                 if let Ok(guard) = slot.rebuilding.clone().try_lock_owned() {
@@ -94,14 +94,14 @@ pub(super) async fn dashboard_body(
                 }
                 return Ok(body);
             }
-            Freshness::Unusable => {}
+            BodyAge::Unusable => {}
         }
     }
     // Nothing servable: wait for the rebuild in progress, if any, and use what it built, or
     // rebuild here.
     let _guard = slot.rebuilding.lock().await;
     if let Some(body) = slot.current()
-        && body.freshness(state.store.generation(), state.clock.now()) == Freshness::Fresh
+        && body.freshness(state.store.generation(), state.clock.now()) == BodyAge::Fresh
     {
         return Ok(body);
     }

@@ -23,7 +23,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::aggregate::{self, Staleness};
 use crate::auth::{self, Caller, TokenKind};
 use crate::clock::Clock;
-use crate::dashcache::{self, DashCache, Freshness, ScopeKey};
+use crate::dashcache::{self, BodyAge, DashCache, ScopeKey};
 use crate::metrics::{self, IngestCounters, RejectReason};
 use crate::store::{Inserted, NewReport, ReportMeta, Store, StoreError};
 use crate::validate;
