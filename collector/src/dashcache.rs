@@ -394,14 +394,8 @@ mod tests {
         assert_eq!(body_at(7, t, ms(900)).freshness(9, at(0)), BodyAge::Fresh);
         assert_eq!(body_at(7, t, ms(900)).freshness(9, at(1)), BodyAge::Fresh);
         // Past REFRESH_AFTER: served while a rebuild runs, until MAX_STALE.
-        assert_eq!(
-            body_at(7, t, ms(1100)).freshness(9, at(1)),
-            BodyAge::Stale
-        );
-        assert_eq!(
-            body_at(7, t, ms(1100)).freshness(7, at(2)),
-            BodyAge::Stale
-        );
+        assert_eq!(body_at(7, t, ms(1100)).freshness(9, at(1)), BodyAge::Stale);
+        assert_eq!(body_at(7, t, ms(1100)).freshness(7, at(2)), BodyAge::Stale);
         assert_eq!(
             body_at(7, t, ms(1600)).freshness(9, at(2)),
             BodyAge::Unusable
