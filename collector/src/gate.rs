@@ -57,7 +57,7 @@ pub enum GateError {
         source: lanready_gate::ReportError,
     },
     #[error(
-        "the collector's answer for site {site:?} lacks the {header} header (an older collector?)"
+        "the collector's answer for site {site:?} lacks a readable {header} header (an older collector?)"
     )]
     Header { site: String, header: &'static str },
     #[error("writing the JUnit file {path}")]
@@ -111,20 +111,26 @@ pub async fn fetch(opts: &GateOptions) -> Result<(Report, Freshness), GateError>
             message,
         });
     }
-    let header = |name: &'static str| {
+    // What the collector knows of the report's age: missing or unreadable is an error, never
+    // a guess (an age read as 0 would pass any --max-age).
+    fn header<T: std::str::FromStr>(
+        resp: &reqwest::Response,
+        site: &str,
+        name: &'static str,
+    ) -> Result<T, GateError> {
         resp.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
+            .and_then(|v| v.parse().ok())
             .ok_or(GateError::Header {
-                site: opts.site.clone(),
+                site: site.to_string(),
                 header: name,
             })
-    };
+    }
     let freshness = Freshness {
-        age_seconds: header(AGE_HEADER)?.parse().unwrap_or(0),
-        stale_after_seconds: header(STALE_AFTER_HEADER)?.parse().ok(),
-        stale: header(STALE_HEADER)? == "true",
+        age_seconds: header(&resp, &opts.site, AGE_HEADER)?,
+        stale_after_seconds: Some(header(&resp, &opts.site, STALE_AFTER_HEADER)?),
+        stale: header(&resp, &opts.site, STALE_HEADER)?,
     };
     let mut body: Vec<u8> = Vec::new();
     while let Some(chunk) = resp

@@ -968,3 +968,57 @@ async fn the_agent_pushes_over_tls_with_a_private_ca() {
     assert_eq!(trusting.submit(&r).await.unwrap(), PushOutcome::Stored);
     c.stop().await;
 }
+
+/// A collector answer whose age header is missing or unreadable is a gate error (exit 2),
+/// never an age guessed as 0 that would pass any --max-age.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gate_refuses_an_answer_without_a_readable_age() {
+    let body = serde_json::to_string(&report(Spec::default())).unwrap();
+    for age in [None, Some("soon")] {
+        let body = body.clone();
+        let app = axum::Router::new().route(
+            "/api/v1/sites/{site}/report",
+            axum::routing::get(move || {
+                let body = body.clone();
+                async move {
+                    let mut headers = axum::http::HeaderMap::new();
+                    headers.insert("content-type", "application/json".parse().unwrap());
+                    headers.insert(
+                        lanready_collector::api::STALE_HEADER,
+                        "false".parse().unwrap(),
+                    );
+                    headers.insert(
+                        lanready_collector::api::STALE_AFTER_HEADER,
+                        "3600".parse().unwrap(),
+                    );
+                    if let Some(a) = age {
+                        headers.insert(lanready_collector::api::AGE_HEADER, a.parse().unwrap());
+                    }
+                    (headers, body)
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let opts = GateOptions {
+            url,
+            site: "hq".into(),
+            token: Token::generate(),
+            criteria: Criteria {
+                max_age: Some(Duration::from_secs(60)),
+                ..Criteria::default()
+            },
+            junit: None,
+            ca_file: None,
+            allow_http: true,
+            timeout: Duration::from_secs(5),
+        };
+        let r = gate::run(&opts, &mut Vec::new()).await;
+        assert!(
+            matches!(&r, Err(gate::GateError::Header { header, .. }) if *header == lanready_collector::api::AGE_HEADER),
+            "age {age:?}: {r:?}"
+        );
+        server.abort();
+    }
+}
