@@ -443,14 +443,14 @@ async fn both_gates_judge_every_golden_report_alike() {
                 dir.path().join("agent.xml"),
                 dir.path().join("collector.xml"),
             );
-            let common: Vec<&str> = [&["--max-age", "3650d"][..], extra].concat();
+            let common: Vec<String> = ["--max-age", "3650d"]
+                .iter()
+                .chain(extra)
+                .map(|s| s.to_string())
+                .collect();
             let (path, url, site, token) =
                 (path.clone(), c.url.clone(), r.site.clone(), ci.clone());
-            let (a2, b2, common2) = (
-                a.clone(),
-                b.clone(),
-                common.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-            );
+            let (a2, b2, common2) = (a.clone(), b.clone(), common.clone());
             let (agent_out, collector_out) = tokio::task::spawn_blocking(move || {
                 let agent_out = Command::new(binary("lanready-agent"))
                     .arg("gate")

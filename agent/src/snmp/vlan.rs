@@ -61,20 +61,23 @@ pub(crate) async fn walk_contexts(
     let max_repetitions = opts.max_repetitions.max(1);
     let mut answered = 0usize;
     let mut failed_in_a_row = 0usize;
+    // The VLANs from the n-th on, for a line saying why they were not read.
+    let rest = |n: usize| -> String {
+        let v: Vec<String> = vlans.iter().skip(n).map(u16::to_string).collect();
+        v.join(",")
+    };
     for (n, &vlan) in vlans.iter().enumerate() {
         if let Some(why) = held.spent() {
-            let rest: Vec<String> = vlans.iter().skip(n).map(u16::to_string).collect();
             walk.problems.push(format!(
                 "VLAN contexts: not read for VLANs {}: {why}",
-                rest.join(",")
+                rest(n)
             ));
             break;
         }
         if answered == 0 && failed_in_a_row >= GIVE_UP_AFTER {
-            let rest: Vec<String> = vlans.iter().skip(n).map(u16::to_string).collect();
             walk.problems.push(format!(
                 "VLAN contexts: the first {GIVE_UP_AFTER} did not answer; skipped VLANs {}",
-                rest.join(",")
+                rest(n)
             ));
             break;
         }

@@ -11,7 +11,7 @@ use tracing::debug;
 
 use super::PollError;
 use super::budget::Held;
-pub(crate) use super::budget::value_bytes;
+use super::budget::value_bytes;
 use super::session::{Client, Item, Request, Response, TOO_BIG};
 
 /// Varbinds per GETBULK response we aim to stay under (snmpsim answers at most 64; an agent
