@@ -13,5 +13,3 @@ pub mod report;
 pub mod scan;
 pub mod schedule;
 pub mod score;
-pub mod secret;
-pub mod snmp;

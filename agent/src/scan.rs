@@ -15,7 +15,7 @@ use tracing::Instrument as _;
 use crate::checks::ports;
 use crate::plan::{Plan, SitePlan, SwitchSpec, TargetSpec, sweep};
 use crate::report::{self, ScanContext, Sweep, SwitchOutcome};
-use crate::snmp::{self, PollError, Target};
+use lanready_snmp::{Failure, PollError, Target};
 
 pub fn choose_site<'a>(plan: &'a Plan, name: Option<&str>) -> anyhow::Result<&'a SitePlan> {
     let names = || {
@@ -94,7 +94,7 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
     let site_arc = Arc::new(site.clone());
     let switches = Arc::new(Semaphore::new(plan.concurrency));
     let sweeps = Arc::new(Semaphore::new(site.sweep_concurrency));
-    let budget = snmp::ScanBudget::new(plan.scan_memory_bytes);
+    let budget = lanready_snmp::ScanBudget::new(plan.scan_memory_bytes);
     let mut set = tokio::task::JoinSet::new();
     for (i, job) in jobs.iter().enumerate() {
         let spec: SwitchSpec = site.switches[job.entry].clone();
@@ -119,7 +119,7 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
                     credentials: spec.credentials.clone(),
                 };
                 // What the walk holds stays charged to the scan until the walk is dropped.
-                let result = snmp::poll_in_scan(&target, &spec.poll, &budget).await;
+                let result = lanready_snmp::poll_in_scan(&target, &spec.poll, &budget).await;
                 match &result {
                     Ok(_) => tracing::info!(message = "Polled."),
                     Err(error) => tracing::warn!(message = "Poll failed.", %error),
@@ -166,7 +166,16 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
     for (job, result) in jobs.iter().zip(results) {
         let result = match result {
             Some(Ok(polled)) => Ok(polled),
-            Some(Err(PollError::Timeout { .. } | PollError::Unreachable { .. })) if job.swept => {
+            Some(Err(
+                PollError {
+                    failure: Failure::Timeout { .. },
+                    ..
+                }
+                | PollError {
+                    failure: Failure::Unreachable { .. },
+                    ..
+                },
+            )) if job.swept => {
                 continue;
             }
             Some(Err(e)) => Err(e.to_string()),

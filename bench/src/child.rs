@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use lanready_agent::secret::Secret;
-use lanready_agent::snmp::{Credentials, PollOptions, Target, poll_with_stats};
+use lanready_schema::secret::Secret;
+use lanready_snmp::{Credentials, PollOptions, Target, poll_with_stats};
 
 /// The community reaches children through the environment, never an argument.
 pub const ENV_COMMUNITY: &str = "LANREADY_BENCH_COMMUNITY";

@@ -145,7 +145,7 @@ pub(crate) fn measure_estate(
     let responder_cpu = own_cpu()?.minus(&before);
     let get = |k: &str| field(&line, k).with_context(|| format!("{k} in {line:?}"));
     let library = EstateFigures {
-        how: "library `snmp::poll`, one child process".into(),
+        how: "`lanready_snmp::poll`, one child process".into(),
         subject: s.name.clone(),
         switches: args.switches,
         concurrency: args.concurrency,

@@ -22,10 +22,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use lanready_agent::secret::Secret;
-use lanready_agent::snmp::{Credentials, PollOptions, Target, poll_with_stats};
 use lanready_mibs::Walk;
 use lanready_mibs::poll::{GROUPS, PER_VLAN_GROUPS, SCALARS};
+use lanready_schema::secret::Secret;
+use lanready_snmp::{Credentials, PollOptions, Target, poll_with_stats};
 use lanready_tests::responder::{
     DEFAULT_MAX_VARBINDS, Dataset, Responder, ResponderOptions, answer, read_snmprec,
 };

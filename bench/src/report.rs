@@ -176,7 +176,7 @@ pub fn render(m: &Machine, args: &AllArgs, subjects: &[SubjectFigures], estate: 
     let _ = writeln!(o, "\n## 2. Client CPU (user+sys) against net-snmp\n");
     let _ = writeln!(
         o,
-        "The agent: the library's `snmp::poll` in a child process (start, tokio runtime, \
+        "The agent: `lanready_snmp::poll` in a child process (start, tokio runtime, \
          poll, exit). net-snmp: the same subtrees with `snmpget` + `snmpbulkwalk` per column \
          (one process each) against the same responder. Target: agent <= 0.5x net-snmp.\n"
     );
@@ -217,7 +217,7 @@ pub fn render(m: &Machine, args: &AllArgs, subjects: &[SubjectFigures], estate: 
     let _ = writeln!(
         o,
         "{} simulated `{}` switches (one responder endpoint each, distinct loopback ports), \
-         polled {} at a time by one agent process: the library's `snmp::poll` in a child \
+         polled {} at a time by one agent process: `lanready_snmp::poll` in a child \
          process ({}), and the real `lanready-agent scan` over a site \
          plan listing every endpoint (poll, decode, checks and the report of 1,000 \
          switches). The responder runs {} thread(s) in the bench process{}; its capacity for \

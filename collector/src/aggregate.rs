@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use lanready_gate::Freshness;
 use lanready_schema::{Report, Verdict};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -35,26 +36,20 @@ impl Staleness {
     }
 }
 
-/// Freshness of one site at `now`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Freshness {
-    pub age_seconds: i64,
-    pub stale: bool,
-    pub stale_after_seconds: u64,
-}
-
+/// Freshness of one site at `now`, in the gate's terms (the collector always knows the
+/// interval it expects scans at).
 pub fn freshness(
     site: &str,
     last_scan: OffsetDateTime,
     now: OffsetDateTime,
     staleness: &Staleness,
 ) -> Freshness {
-    let age_seconds = (now - last_scan).whole_seconds().max(0);
+    let age_seconds = u64::try_from((now - last_scan).whole_seconds()).unwrap_or(0);
     let interval = staleness.interval(site).as_secs();
     Freshness {
         age_seconds,
-        stale: age_seconds as u64 > interval,
-        stale_after_seconds: interval,
+        stale: age_seconds > interval,
+        stale_after_seconds: Some(interval),
     }
 }
 
@@ -103,7 +98,7 @@ pub fn sites(latest: &[SiteSummary], now: OffsetDateTime, staleness: &Staleness)
                 last_scan: rfc3339(m.generated_at),
                 age_seconds: f.age_seconds,
                 stale: f.stale,
-                stale_after_seconds: f.stale_after_seconds,
+                stale_after_seconds: staleness.interval(&m.site).as_secs(),
                 report_id: m.report_id.clone(),
                 agent: m.agent.clone(),
             }
@@ -137,7 +132,7 @@ pub fn site_detail(
         received_at: rfc3339(m.received_at),
         age_seconds: f.age_seconds,
         stale: f.stale,
-        stale_after_seconds: f.stale_after_seconds,
+        stale_after_seconds: staleness.interval(&m.site).as_secs(),
         report_id: m.report_id.clone(),
         agent: r.agent.clone(),
         agent_version: r.agent_version.clone(),
@@ -240,7 +235,7 @@ fn dashboard_of<'a>(
                 last_scan: rfc3339(m.generated_at),
                 age_seconds: f.age_seconds,
                 stale: f.stale,
-                stale_after_seconds: f.stale_after_seconds,
+                stale_after_seconds: staleness.interval(&m.site).as_secs(),
                 score_delta,
                 top_blockers: card.top_blockers.clone(),
                 poe: card.poe.clone(),
@@ -288,7 +283,7 @@ mod tests {
     fn staleness_uses_the_site_interval_and_never_a_negative_age() {
         let mut s = Staleness::new(Duration::from_secs(3600));
         s.per_site.insert("slow".into(), Duration::from_secs(7200));
-        let check = |site: &str, scan: i64, now: i64, stale: bool, age: i64| {
+        let check = |site: &str, scan: i64, now: i64, stale: bool, age: u64| {
             let f = freshness(site, t(scan), t(now), &s);
             assert_eq!(
                 (f.stale, f.age_seconds),

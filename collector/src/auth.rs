@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use lanready_schema::secret::Secret;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -15,42 +16,43 @@ use subtle::ConstantTimeEq;
 /// The prefix every collector token carries, so a leaked one is recognisable.
 pub const TOKEN_PREFIX: &str = "lrc_";
 
-/// A plain token as presented by a client. `Debug` and `Display` print `<secret>`.
+/// A plain token as presented by a client: a [`Secret`] (it prints `<secret>`) that can be
+/// generated and hashed.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
+pub struct Token(Secret);
 
 impl Token {
     pub fn new(s: impl Into<String>) -> Self {
-        Token(s.into())
+        Token(Secret::new(s))
     }
 
     /// A fresh token: the prefix and 32 random bytes from the OS-seeded generator, in hex.
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        Token(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
+        Token::new(format!("{TOKEN_PREFIX}{}", hex::encode(bytes)))
     }
 
     /// The value, for the one place it is printed or sent.
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose()
     }
 
     /// What the store keeps: SHA-256 of the token's bytes.
     pub fn hash(&self) -> [u8; 32] {
-        Sha256::digest(self.0.as_bytes()).into()
+        Sha256::digest(self.expose().as_bytes()).into()
     }
 }
 
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<secret>")
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 
 impl fmt::Display for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<secret>")
+        fmt::Display::fmt(&self.0, f)
     }
 }
 

@@ -176,7 +176,7 @@ pub fn render(
         (
             "lanready_site_last_scan_age_seconds",
             "Seconds since the site's latest scan.",
-            |s| s.age_seconds,
+            |s| i64::try_from(s.age_seconds).unwrap_or(i64::MAX),
         ),
     ];
     for (name, help, value) in gauges {

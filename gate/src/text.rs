@@ -3,17 +3,9 @@
 
 use std::fmt::Write as _;
 
-use lanready_schema::{Finding, Report, Severity, Status, Verdict};
+use lanready_schema::{Finding, Report, Severity, Status};
 
 use crate::{Decision, Freshness, human};
-
-fn verdict_words(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Ready => "READY",
-        Verdict::AtRisk => "AT RISK",
-        Verdict::NotReady => "NOT READY",
-    }
-}
 
 /// The gate's text for a CI log: a headline, then failed blockers, failed warnings,
 /// unknowns and notes, each grouped by switch and port, then the result.
@@ -24,7 +16,7 @@ pub fn render(report: &Report, freshness: Option<&Freshness>, decision: &Decisio
         out,
         "lanready gate: site {}: {} (score {}/100)",
         report.site,
-        verdict_words(report.verdict),
+        report.verdict.headline(),
         report.score
     );
     let _ = writeln!(

@@ -47,7 +47,7 @@ pub struct SiteRow {
     /// The latest report's scan time, RFC 3339 UTC.
     pub last_scan: String,
     /// Seconds from `last_scan` to `as_of` (0 if the scan is dated later).
-    pub age_seconds: i64,
+    pub age_seconds: u64,
     /// True when `age_seconds` exceeds `stale_after_seconds`.
     pub stale: bool,
     pub stale_after_seconds: u64,
@@ -67,7 +67,7 @@ pub struct SiteDetail {
     pub counts: Counts,
     pub last_scan: String,
     pub received_at: String,
-    pub age_seconds: i64,
+    pub age_seconds: u64,
     pub stale: bool,
     pub stale_after_seconds: u64,
     pub report_id: String,
@@ -144,7 +144,7 @@ pub struct DashboardSite {
     pub counts: Counts,
     pub user_ports: u32,
     pub last_scan: String,
-    pub age_seconds: i64,
+    pub age_seconds: u64,
     pub stale: bool,
     pub stale_after_seconds: u64,
     /// Score change since the previous report; null for a site's first report.

@@ -8,6 +8,7 @@ pub mod ports;
 pub mod report;
 pub mod sample;
 pub mod score;
+pub mod secret;
 pub mod snapshot;
 
 pub use report::*;

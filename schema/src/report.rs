@@ -92,6 +92,15 @@ impl Verdict {
             Verdict::NotReady => "not_ready",
         }
     }
+
+    /// The verdict as a headline prints it (`READY`, `AT RISK`, `NOT READY`).
+    pub fn headline(self) -> &'static str {
+        match self {
+            Verdict::Ready => "READY",
+            Verdict::AtRisk => "AT RISK",
+            Verdict::NotReady => "NOT READY",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

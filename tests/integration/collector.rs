@@ -849,7 +849,7 @@ async fn a_client_that_stalls_mid_body_gets_408_and_nothing_is_stored() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_agents_push_client_against_the_real_collector() {
     use lanready_agent::push::{ClientConfig, Collector as Client, PushOutcome, Pusher, Spool};
-    use lanready_agent::secret::Secret;
+    use lanready_schema::secret::Secret;
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("collector.db");
@@ -922,7 +922,7 @@ async fn the_agents_push_client_against_the_real_collector() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_agent_pushes_over_tls_with_a_private_ca() {
     use lanready_agent::push::{ClientConfig, Collector as Client, PushOutcome, Pusher, Spool};
-    use lanready_agent::secret::Secret;
+    use lanready_schema::secret::Secret;
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("collector.db");

@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use lanready_agent::secret::Secret;
-use lanready_agent::snmp::{Credentials, PollOptions, Target, poll};
 use lanready_mibs::decode::snapshot;
 use lanready_mibs::poll::{GROUPS, PER_VLAN_GROUPS, SCALARS};
 use lanready_mibs::{Oid, Value, Walk};
 use lanready_schema::Snapshot;
+use lanready_schema::secret::Secret;
+use lanready_snmp::{Credentials, PollOptions, Target, poll};
 use lanready_tests::{Snmpsim, corpus_dir, librenms};
 
 /// Switches polled at once. snmpsim answers on one core, so more would only queue.

@@ -7,11 +7,12 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use lanready_agent::secret::Secret;
-use lanready_agent::snmp::{
-    Credentials, PollError, PollOptions, ScanBudget, Target, poll, poll_in_scan, poll_with_stats,
-};
 use lanready_mibs::Walk;
+use lanready_schema::secret::Secret;
+use lanready_snmp::{
+    Credentials, Failure, PollError, PollOptions, ScanBudget, Target, poll, poll_in_scan,
+    poll_with_stats,
+};
 use lanready_tests::Snmpsim;
 use lanready_tests::relay::{Faults, Relay, RelayConfig};
 
@@ -45,10 +46,7 @@ async fn same_through_relay(
     community: &str,
     opts: &PollOptions,
     config: RelayConfig,
-) -> (
-    lanready_tests::relay::RelayStats,
-    lanready_agent::snmp::PollStats,
-) {
+) -> (lanready_tests::relay::RelayStats, lanready_snmp::PollStats) {
     let direct = poll(&v2c(&sim.address(), community), opts)
         .await
         .expect("direct poll");
@@ -211,8 +209,9 @@ async fn a_switch_behind_total_loss_times_out_in_bounded_time_while_another_comp
     );
     let (dead_result, dead_took) = dead_result;
     match dead_result {
-        Err(PollError::Timeout {
-            attempts, timeout, ..
+        Err(PollError {
+            failure: Failure::Timeout { attempts, timeout },
+            ..
         }) => {
             assert_eq!(attempts, 3);
             assert_eq!(timeout, opts.timeout);
@@ -301,7 +300,7 @@ fn quick_opts() -> PollOptions {
 async fn poll_hostile(
     agent: &HostileAgent,
 ) -> (
-    Result<(Walk, lanready_agent::snmp::PollStats), PollError>,
+    Result<(Walk, lanready_snmp::PollStats), PollError>,
     Duration,
 ) {
     let started = Instant::now();
@@ -392,7 +391,12 @@ async fn a_truncated_datagram_is_a_clear_error() {
     });
     let (r, took) = poll_hostile(&agent).await;
     match r {
-        Err(e @ PollError::Protocol { .. }) => {
+        Err(
+            e @ PollError {
+                failure: Failure::Protocol { .. },
+                ..
+            },
+        ) => {
             let msg = e.to_string();
             assert!(msg.starts_with(&agent.address()), "{msg}");
             assert!(msg.contains("answer"), "{msg}");
@@ -976,7 +980,7 @@ async fn endless_tables_everywhere_stop_at_the_per_switch_budget() {
     let (r, took) = poll_hostile(&agent).await;
     let (walk, stats) = r.expect("endless tables cost those tables, not the switch");
     let kept = walk.values.len();
-    let budget = lanready_agent::snmp::MAX_VALUES_PER_SWITCH;
+    let budget = lanready_snmp::MAX_VALUES_PER_SWITCH;
     assert!(
         agent.requests() < SAFETY,
         "the poller did not stop by itself: {} requests ({took:?}, {stats:?})",

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lanready_agent::secret::Secret;
-use lanready_agent::snmp::{
-    AuthProto, Credentials, PollError, PollOptions, PrivProto, Target, V3Credentials, poll,
-    poll_with_stats,
-};
 use lanready_mibs::{Oid, Walk};
+use lanready_schema::secret::Secret;
+use lanready_snmp::{
+    AuthProto, Credentials, Failure, PollError, PollOptions, PrivProto, Target, V3Credentials,
+    poll, poll_with_stats,
+};
 use lanready_tests::{Snmpsim, binary, corpus_dir, fixture_files, free_udp_port, snmpsim_bin};
 
 fn v2c(address: &str, community: &str) -> Target {
@@ -147,7 +147,16 @@ async fn a_closed_port_is_unreachable_and_a_silent_one_times_out() {
     let err = poll(&v2c(&format!("127.0.0.1:{port}"), "public"), &opts(false))
         .await
         .unwrap_err();
-    assert!(matches!(err, PollError::Unreachable { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            PollError {
+                failure: Failure::Unreachable { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let address = silent.local_addr().unwrap().to_string();
@@ -160,7 +169,13 @@ async fn a_closed_port_is_unreachable_and_a_silent_one_times_out() {
     let err = poll(&v2c(&address, "public"), &o).await.unwrap_err();
     let took = started.elapsed();
     assert!(
-        matches!(err, PollError::Timeout { attempts: 3, .. }),
+        matches!(
+            err,
+            PollError {
+                failure: Failure::Timeout { attempts: 3, .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(
@@ -429,7 +444,13 @@ async fn snmpv3_reads_the_same_walk_as_v2c_and_fails_clearly_on_wrong_credential
         let started = Instant::now();
         let err = poll(&t, &opts(false)).await.unwrap_err();
         assert!(
-            matches!(err, PollError::AuthFailure { .. }),
+            matches!(
+                err,
+                PollError {
+                    failure: Failure::AuthFailure { .. },
+                    ..
+                }
+            ),
             "wrong {what}: {err:?}"
         );
         assert!(
@@ -450,7 +471,16 @@ async fn snmpv3_reads_the_same_walk_as_v2c_and_fails_clearly_on_wrong_credential
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, PollError::AuthFailure { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            PollError {
+                failure: Failure::AuthFailure { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     // The binary: keys from the environment, never in its output, even at trace level.
     let out = Command::new(binary("lanready-agent"))

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use lanready_agent::push::{ClientConfig, Collector, PushOutcome, Pusher, Spool};
-use lanready_agent::secret::Secret;
+use lanready_schema::secret::Secret;
 use lanready_schema::{REPORT_SCHEMA, Report};
 
 pub const TOKEN: &str = "agent-token-7f3a";

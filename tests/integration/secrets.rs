@@ -7,10 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use lanready_agent::secret::Secret;
-use lanready_agent::snmp::{
-    AuthProto, Credentials, PollOptions, PrivProto, Target, V3Credentials, poll,
-};
+use lanready_schema::secret::Secret;
+use lanready_snmp::{AuthProto, Credentials, PollOptions, PrivProto, Target, V3Credentials, poll};
 use lanready_tests::{Snmpsim, V3User, binary, fixture_files, free_udp_port};
 
 const COMMUNITY: &str = "c0mm-Secr3t-a41f";

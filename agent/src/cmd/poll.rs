@@ -8,8 +8,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use lanready_schema::Snapshot;
 
-use crate::secret::Secret;
-use crate::snmp::{
+use lanready_schema::secret::Secret;
+use lanready_snmp::{
     AuthProto, Credentials, PollOptions, PollStats, PrivProto, Target, V3Credentials,
 };
 
@@ -34,11 +34,13 @@ pub struct TargetArgs {
     /// SNMPv3 user: switches from v2c to v3.
     #[arg(long, value_name = "USER")]
     pub v3_user: Option<String>,
-    /// SNMPv3 authentication protocol; its key comes from $LANREADY_AUTH_KEY or --auth-key-file.
-    #[arg(long, value_enum, requires = "v3_user")]
+    /// SNMPv3 authentication protocol (md5, sha, sha224, sha256, sha384, sha512); its key
+    /// comes from $LANREADY_AUTH_KEY or --auth-key-file.
+    #[arg(long, value_name = "PROTO", value_parser = proto::<AuthProto>, requires = "v3_user")]
     pub auth_proto: Option<AuthProto>,
-    /// SNMPv3 privacy protocol; its key comes from $LANREADY_PRIV_KEY or --priv-key-file.
-    #[arg(long, value_enum, requires = "auth_proto")]
+    /// SNMPv3 privacy protocol (des, aes, aes192, aes256); its key comes from
+    /// $LANREADY_PRIV_KEY or --priv-key-file.
+    #[arg(long, value_name = "PROTO", value_parser = proto::<PrivProto>, requires = "auth_proto")]
     pub priv_proto: Option<PrivProto>,
     /// A file holding the SNMPv3 authentication key (first line).
     #[arg(long, value_name = "FILE", requires = "auth_proto")]
@@ -122,6 +124,11 @@ impl TargetArgs {
 }
 
 /// A secret file's first line.
+/// A protocol flag's value, by the same names a plan uses.
+fn proto<P: std::str::FromStr<Err = String>>(s: &str) -> Result<P, String> {
+    s.parse()
+}
+
 fn first_line(f: &std::path::Path, what: &str) -> anyhow::Result<Secret> {
     let text =
         std::fs::read_to_string(f).with_context(|| format!("reading {what} {}", f.display()))?;
@@ -162,7 +169,7 @@ pub struct Args {
 /// Polls and decodes: the snapshot and what the poll cost.
 pub async fn snapshot(args: &TargetArgs) -> anyhow::Result<(Snapshot, PollStats)> {
     let (target, opts) = args.resolve()?;
-    let (walk, stats) = crate::snmp::poll_with_stats(&target, &opts).await?;
+    let (walk, stats) = lanready_snmp::poll_with_stats(&target, &opts).await?;
     Ok((
         lanready_mibs::decode::snapshot(&walk, &target.address),
         stats,

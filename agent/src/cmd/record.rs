@@ -51,7 +51,7 @@ fn write(path: &Path, text: &str) -> anyhow::Result<()> {
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
     let (target, opts) = args.target.resolve()?;
-    let (walk, stats) = crate::snmp::poll_with_stats(&target, &opts).await?;
+    let (walk, stats) = lanready_snmp::poll_with_stats(&target, &opts).await?;
     let files = write_recording(&walk, &args.out)?;
     for p in &walk.problems {
         eprintln!("warning: {p}");

@@ -13,7 +13,6 @@ use time::format_description::well_known::Rfc3339;
 use crate::plan::{Plan, TargetSpec, sweep};
 use crate::report::ScanContext;
 use crate::scan::{choose_site, host_name, scan};
-use crate::snmp;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -53,7 +52,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     eprintln!(
         "site {}: {} (score {}): {} blockers, {} warnings, {} unknown, {} passed",
         report.site,
-        verdict_words(report.verdict),
+        report.verdict.headline(),
         report.score,
         report.counts.blockers,
         report.counts.warnings,
@@ -113,14 +112,6 @@ async fn push(pusher: &crate::push::Pusher, report: &Report) -> anyhow::Result<(
     Ok(())
 }
 
-fn verdict_words(v: lanready_schema::Verdict) -> &'static str {
-    match v {
-        lanready_schema::Verdict::Ready => "ready",
-        lanready_schema::Verdict::AtRisk => "at risk",
-        lanready_schema::Verdict::NotReady => "NOT READY",
-    }
-}
-
 fn check_config(plan: &Plan, site: Option<&str>) -> anyhow::Result<u8> {
     if let Some(name) = site {
         choose_site(plan, Some(name))?;
@@ -146,8 +137,8 @@ fn check_config(plan: &Plan, site: Option<&str>) -> anyhow::Result<u8> {
         );
         for sw in &s.switches {
             let how = match &sw.credentials {
-                snmp::Credentials::V2c { .. } => "SNMPv2c".to_string(),
-                snmp::Credentials::V3(v3) => format!("SNMPv3 user {}", v3.user),
+                lanready_snmp::Credentials::V2c { .. } => "SNMPv2c".to_string(),
+                lanready_snmp::Credentials::V3(v3) => format!("SNMPv3 user {}", v3.user),
             };
             match &sw.target {
                 TargetSpec::Address(a) => println!("    {a} ({how})"),

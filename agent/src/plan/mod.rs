@@ -16,8 +16,8 @@ use ipnetwork::IpNetwork;
 use lanready_schema::PortRole;
 pub use phones::{CLASS_PSE_MW, MODELS, PhoneModel, VlanDiscovery, class_mw, find_model};
 
-use crate::secret::Secret;
-use crate::snmp::{AuthProto, Credentials, PollOptions, PrivProto, V3Credentials};
+use lanready_schema::secret::Secret;
+use lanready_snmp::{AuthProto, Credentials, PollOptions, PrivProto, V3Credentials};
 use raw::{
     RawPhones, RawPlan, RawPorts, RawSite, RawSnmp, RawSwitch, RawThresholds, RawV3, SwitchEntry,
 };

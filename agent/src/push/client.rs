@@ -10,7 +10,7 @@ pub use lanready_http::{ClientError, error_chain};
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{StatusCode, Url};
 
-use crate::secret::Secret;
+use lanready_schema::secret::Secret;
 
 /// The ingest path under the collector's base URL.
 pub const REPORTS_PATH: &str = "api/v1/reports";

@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use lanready_schema::Report;
 
-use crate::secret::Secret;
 pub use backoff::Backoff;
 pub use client::{Answer, ClientConfig, ClientError, Collector};
+use lanready_schema::secret::Secret;
 pub use lock::{LockError, RunLock};
 pub use spool::{Entry, Spool, SpoolError};
 

@@ -98,7 +98,10 @@ pub(super) async fn site_report(
     let h = resp.headers_mut();
     for (name, value) in [
         (AGE_HEADER, f.age_seconds.to_string()),
-        (STALE_AFTER_HEADER, f.stale_after_seconds.to_string()),
+        (
+            STALE_AFTER_HEADER,
+            f.stale_after_seconds.unwrap_or_default().to_string(),
+        ),
         (STALE_HEADER, f.stale.to_string()),
     ] {
         if let Ok(v) = HeaderValue::from_str(&value) {

@@ -56,7 +56,7 @@ impl Validator<'_> {
                 ));
             }
             Some(m) => (*m.get_ref() as usize) << 20,
-            None => crate::snmp::DEFAULT_SCAN_MEMORY_BYTES,
+            None => lanready_snmp::DEFAULT_SCAN_MEMORY_BYTES,
         };
         let mut sites: Vec<SitePlan> = Vec::new();
         for s in &raw.sites {
@@ -386,37 +386,15 @@ impl Validator<'_> {
     }
 
     fn auth_proto(&self, p: &Spanned<String>) -> Result<AuthProto, PlanError> {
-        Ok(match p.get_ref().to_ascii_lowercase().as_str() {
-            "md5" => AuthProto::Md5,
-            "sha" | "sha1" => AuthProto::Sha,
-            "sha224" => AuthProto::Sha224,
-            "sha256" => AuthProto::Sha256,
-            "sha384" => AuthProto::Sha384,
-            "sha512" => AuthProto::Sha512,
-            other => {
-                return Err(self.err(
-                    p,
-                    format!(
-                        "auth_protocol {other:?} is not md5, sha, sha224, sha256, sha384 or sha512"
-                    ),
-                ));
-            }
-        })
+        p.get_ref()
+            .parse()
+            .map_err(|why| self.err(p, format!("auth_protocol {why}")))
     }
 
     fn priv_proto(&self, p: &Spanned<String>) -> Result<PrivProto, PlanError> {
-        Ok(match p.get_ref().to_ascii_lowercase().as_str() {
-            "des" => PrivProto::Des,
-            "aes" | "aes128" => PrivProto::Aes,
-            "aes192" => PrivProto::Aes192,
-            "aes256" => PrivProto::Aes256,
-            other => {
-                return Err(self.err(
-                    p,
-                    format!("priv_protocol {other:?} is not des, aes, aes192 or aes256"),
-                ));
-            }
-        })
+        p.get_ref()
+            .parse()
+            .map_err(|why| self.err(p, format!("priv_protocol {why}")))
     }
 
     fn poll_options(&self, sw: &RawSnmp, site: &RawSnmp) -> Result<PollOptions, PlanError> {

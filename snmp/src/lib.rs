@@ -18,7 +18,7 @@ use std::time::Duration;
 use lanready_mibs::Walk;
 use tracing::{Instrument, debug, info};
 
-use crate::secret::Secret;
+use lanready_schema::secret::Secret;
 
 mod ber;
 mod budget;
@@ -26,6 +26,8 @@ mod budget;
 mod fake;
 mod session;
 mod target;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod vlan;
 mod walker;
 
@@ -56,7 +58,7 @@ pub struct V3Credentials {
     pub context: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthProto {
     Md5,
     Sha,
@@ -66,12 +68,64 @@ pub enum AuthProto {
     Sha512,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PrivProto {
     Des,
     Aes,
     Aes192,
     Aes256,
+}
+
+impl AuthProto {
+    /// The names a plan or a flag may use, as they are written (case is ignored).
+    pub const NAMES: &[&str] = &["md5", "sha", "sha224", "sha256", "sha384", "sha512"];
+}
+
+impl std::str::FromStr for AuthProto {
+    type Err = String;
+
+    /// `md5`, `sha` (or `sha1`), `sha224`, `sha256`, `sha384`, `sha512`, in any case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "md5" => AuthProto::Md5,
+            "sha" | "sha1" => AuthProto::Sha,
+            "sha224" => AuthProto::Sha224,
+            "sha256" => AuthProto::Sha256,
+            "sha384" => AuthProto::Sha384,
+            "sha512" => AuthProto::Sha512,
+            other => {
+                return Err(format!(
+                    "{other:?} is not one of {}",
+                    AuthProto::NAMES.join(", ")
+                ));
+            }
+        })
+    }
+}
+
+impl PrivProto {
+    /// The names a plan or a flag may use, as they are written (case is ignored).
+    pub const NAMES: &[&str] = &["des", "aes", "aes192", "aes256"];
+}
+
+impl std::str::FromStr for PrivProto {
+    type Err = String;
+
+    /// `des`, `aes` (or `aes128`), `aes192`, `aes256`, in any case.
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "des" => PrivProto::Des,
+            "aes" | "aes128" => PrivProto::Aes,
+            "aes192" => PrivProto::Aes192,
+            "aes256" => PrivProto::Aes256,
+            other => {
+                return Err(format!(
+                    "{other:?} is not one of {}",
+                    PrivProto::NAMES.join(", ")
+                ));
+            }
+        })
+    }
 }
 
 /// How to talk to a switch.
@@ -99,42 +153,41 @@ impl Default for PollOptions {
     }
 }
 
-/// Why a switch could not be read. Each says what and where, and never a secret.
+/// Why a switch could not be read: where, and what went wrong. Displays as
+/// `address: failure`; a snapshot, which already names its switch, shows the failure alone.
+/// Never carries a secret.
 #[derive(Debug, thiserror::Error)]
-pub enum PollError {
-    #[error(
-        "{address}: no answer after {attempts} attempts of {timeout:?} each (switch down, unreachable, wrong port, wrong community, or an SNMPv3 context the switch does not serve)"
-    )]
-    Timeout {
-        address: String,
-        attempts: u32,
-        timeout: Duration,
-    },
-    #[error("{address}: unreachable: {reason}")]
-    Unreachable { address: String, reason: String },
-    #[error(
-        "{address}: SNMPv3 authentication failed for user {user:?} (wrong user, auth key or privacy key)"
-    )]
-    AuthFailure { address: String, user: String },
-    #[error("{address}: {reason}")]
-    Protocol { address: String, reason: String },
-    #[error("{address}: invalid settings: {reason}")]
-    Config { address: String, reason: String },
+#[error("{address}: {failure}")]
+pub struct PollError {
+    /// The target as it was given.
+    pub address: String,
+    pub failure: Failure,
 }
 
-/// The error's words without the leading `address: ` (a snapshot already names its target).
-pub(crate) fn without_address(e: &PollError) -> String {
-    let text = e.to_string();
-    let address = match e {
-        PollError::Timeout { address, .. }
-        | PollError::Unreachable { address, .. }
-        | PollError::AuthFailure { address, .. }
-        | PollError::Protocol { address, .. }
-        | PollError::Config { address, .. } => address,
-    };
-    text.strip_prefix(&format!("{address}: "))
-        .map(str::to_string)
-        .unwrap_or(text)
+/// What went wrong, in words that need no address.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error(
+        "no answer after {attempts} attempts of {timeout:?} each (switch down, unreachable, wrong port, wrong community, or an SNMPv3 context the switch does not serve)"
+    )]
+    Timeout { attempts: u32, timeout: Duration },
+    #[error("unreachable: {reason}")]
+    Unreachable { reason: String },
+    #[error("SNMPv3 authentication failed for user {user:?} (wrong user, auth key or privacy key)")]
+    AuthFailure { user: String },
+    #[error("{reason}")]
+    Protocol { reason: String },
+    #[error("invalid settings: {reason}")]
+    Config { reason: String },
+}
+
+impl PollError {
+    pub(crate) fn new(address: &str, failure: Failure) -> Self {
+        PollError {
+            address: address.to_string(),
+            failure,
+        }
+    }
 }
 
 /// What a poll cost: requests sent (PDUs, including retries and SNMPv3 engine discovery),
@@ -207,10 +260,12 @@ async fn run_poll(
     let address = target.address.as_str();
     target::validate(address, &target.credentials)?;
     if opts.timeout.is_zero() {
-        return Err(PollError::Config {
-            address: address.to_string(),
-            reason: "the timeout is zero".into(),
-        });
+        return Err(PollError::new(
+            address,
+            Failure::Config {
+                reason: "the timeout is zero".into(),
+            },
+        ));
     }
     let addr = target::resolve(address).await?;
     let login = target.credentials.clone();
@@ -272,7 +327,12 @@ async fn run_poll(
                 unit.iter().map(|&j| (&groups[j], groups[j].name)).collect();
             match walker::groups(&mut client, &members, max_repetitions, &mut sink).await {
                 Ok(_) => {}
-                Err(e @ (PollError::AuthFailure { .. } | PollError::Config { .. })) => {
+                Err(
+                    e @ PollError {
+                        failure: Failure::AuthFailure { .. } | Failure::Config { .. },
+                        ..
+                    },
+                ) => {
                     return Err(e);
                 }
                 Err(e) => {
@@ -282,7 +342,7 @@ async fn run_poll(
                     debug!(table = g.name, error = %e, "Walk stopped.");
                     for &j in &unit {
                         sink.problems
-                            .push(format!("{}: not read: {}", groups[j].name, without_address(&e)));
+                            .push(format!("{}: not read: {}", groups[j].name, e.failure));
                     }
                     for (k, rest) in groups.iter().enumerate().skip(i + 1) {
                         if present(k) && !unit.contains(&k) {
@@ -343,12 +403,10 @@ mod tests {
 
     #[test]
     fn errors_say_where_and_never_the_secret() {
-        let e = PollError::AuthFailure {
-            address: "sw1:161".into(),
-            user: "ops".into(),
-        };
+        let e = PollError::new("sw1:161", Failure::AuthFailure { user: "ops".into() });
+        assert_eq!(e.to_string(), format!("sw1:161: {}", e.failure));
         assert_eq!(
-            without_address(&e),
+            e.failure.to_string(),
             "SNMPv3 authentication failed for user \"ops\" (wrong user, auth key or privacy key)"
         );
         let t = Target {

@@ -13,8 +13,8 @@ use tokio::time::timeout;
 use tracing::{debug, trace};
 
 use super::ber::{own, to_snmp_oid};
-use super::{AuthProto, Credentials, PollError, PollStats, PrivProto, V3Credentials};
-use crate::secret::Secret;
+use super::{AuthProto, Credentials, Failure, PollError, PollStats, PrivProto, V3Credentials};
+use lanready_schema::secret::Secret;
 
 /// SNMP error-status tooBig.
 pub(crate) const TOO_BIG: u32 = 1;
@@ -159,39 +159,36 @@ impl Client {
     }
 
     fn timeout_error(&self) -> PollError {
-        PollError::Timeout {
-            address: self.address.clone(),
+        self.error(Failure::Timeout {
             attempts: self.attempts,
             timeout: self.timeout,
-        }
+        })
     }
 
     fn auth_failure(&self) -> PollError {
-        PollError::AuthFailure {
-            address: self.address.clone(),
+        self.error(Failure::AuthFailure {
             user: self.login.user().unwrap_or_default().to_string(),
-        }
+        })
     }
 
     fn protocol(&self, reason: String) -> PollError {
-        PollError::Protocol {
-            address: self.address.clone(),
-            reason,
-        }
+        self.error(Failure::Protocol { reason })
+    }
+
+    fn error(&self, failure: Failure) -> PollError {
+        PollError::new(&self.address, failure)
     }
 
     /// Maps an snmp2 error that retrying will not cure.
     fn fatal(&self, e: &snmp2::Error) -> PollError {
         use snmp2::Error as E;
         match e {
-            E::Receive => PollError::Unreachable {
-                address: self.address.clone(),
+            E::Receive => self.error(Failure::Unreachable {
                 reason: "nothing listens on that UDP port (the host refused the request with ICMP port unreachable)".into(),
-            },
-            E::Send => PollError::Unreachable {
-                address: self.address.clone(),
+            }),
+            E::Send => self.error(Failure::Unreachable {
                 reason: "the request could not be sent (no route to the host?)".into(),
-            },
+            }),
             E::AuthFailure(_) | E::Crypto(_) => self.auth_failure(),
             E::AsnWrongType => match &self.login {
                 // An SNMPv3 REPORT where a RESPONSE was due: the agent refused the request.
@@ -599,7 +596,13 @@ mod tests {
             "[zz]",
         ] {
             assert!(
-                matches!(resolve(bad).await, Err(PollError::Config { .. })),
+                matches!(
+                    resolve(bad).await,
+                    Err(PollError {
+                        failure: Failure::Config { .. },
+                        ..
+                    })
+                ),
                 "{bad:?} should be a settings error"
             );
         }

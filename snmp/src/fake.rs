@@ -7,7 +7,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use lanready_mibs::Value;
 use tokio::net::UdpSocket;
+
+use crate::testing::{Answer, Cell, PduKind, Request, encode_response, parse_request};
 
 /// A value the fake serves.
 #[derive(Clone, Debug)]
@@ -98,7 +101,7 @@ impl FakeAgent {
                 let Ok((len, peer)) = sock.recv_from(&mut buf).await else {
                     continue;
                 };
-                let Some((seen_req, req_id)) = parse(&buf[..len]) else {
+                let Some((seen_req, wire)) = parse(&buf[..len]) else {
                     continue;
                 };
                 seen2.lock().unwrap().push(seen_req.clone());
@@ -120,7 +123,7 @@ impl FakeAgent {
                         None => continue, // unknown community: silence, like snmpsim
                     }
                 };
-                let reply = answer(table, &b, &seen_req, req_id);
+                let reply = answer(table, &b, &seen_req, &wire);
                 if k < b.ignore_first + b.late_first {
                     let sock = sock.clone();
                     let delay = b.late_by;
@@ -141,50 +144,61 @@ impl FakeAgent {
     }
 }
 
-fn parse(bytes: &[u8]) -> Option<(Seen, i32)> {
-    let pdu = snmp2::Pdu::from_bytes(bytes).ok()?;
-    let bulk = pdu.message_type == snmp2::MessageType::GetBulkRequest;
-    let oids = pdu
-        .varbinds
-        .clone()
-        .map(|(o, _)| o.iter().unwrap().map(|a| a as u32).collect())
-        .collect();
-    Some((
-        Seen {
-            community: String::from_utf8_lossy(pdu.community).into_owned(),
-            bulk,
-            oids,
-            non_repeaters: if bulk { pdu.error_status } else { 0 },
-            max_repetitions: if bulk { pdu.error_index } else { 0 },
-        },
-        pdu.req_id,
-    ))
+fn parse(bytes: &[u8]) -> Option<(Seen, Request)> {
+    let req = parse_request(bytes)?;
+    let bulk = req.kind == PduKind::GetBulk;
+    let seen = Seen {
+        community: req.community.clone(),
+        bulk,
+        oids: req.oids.clone(),
+        non_repeaters: if bulk { req.non_repeaters as u32 } else { 0 },
+        max_repetitions: if bulk { req.max_repetitions as u32 } else { 0 },
+    };
+    Some((seen, req))
 }
 
-enum Out {
-    Value(FakeValue),
-    EndOfMibView,
-    NoSuchObject,
+/// A served value as the wire codec sends it.
+fn cell(v: &FakeValue) -> Cell {
+    match v {
+        FakeValue::Int(i) => Cell::Value(Value::Integer(*i)),
+        FakeValue::Str(s) => Cell::Value(Value::OctetString(s.as_bytes().to_vec())),
+        FakeValue::Raw(tag, body) => Cell::Raw {
+            tag: *tag,
+            body: body.clone(),
+        },
+    }
+}
+
+/// The GetResponse to `req`: its varbinds, or an error-status with none.
+fn encode(req: &Request, error_status: i64, varbinds: Vec<(Vec<u32>, Cell)>) -> Vec<u8> {
+    encode_response(
+        req,
+        &Answer {
+            error_status,
+            error_index: 0,
+            varbinds,
+        },
+    )
 }
 
 fn answer(
     table: &BTreeMap<Vec<u32>, FakeValue>,
     b: &Behaviour,
     req: &Seen,
-    req_id: i32,
+    wire: &Request,
 ) -> Vec<u8> {
-    let mut vbs: Vec<(Vec<u32>, Out)> = Vec::new();
+    let mut vbs: Vec<(Vec<u32>, Cell)> = Vec::new();
     if !req.bulk {
         for o in &req.oids {
             match table.get(o) {
-                Some(v) => vbs.push((o.clone(), Out::Value(v.clone()))),
-                None => vbs.push((o.clone(), Out::NoSuchObject)),
+                Some(v) => vbs.push((o.clone(), cell(v))),
+                None => vbs.push((o.clone(), Cell::NoSuchObject)),
             }
         }
-        return encode(req_id, &req.community, 0, &vbs);
+        return encode(wire, 0, vbs);
     }
     if let Some(status) = b.bulk_error {
-        return encode(req_id, &req.community, status, &[]);
+        return encode(wire, status, Vec::new());
     }
     // Non-repeaters: the next OID after each, once; then the repeaters, row by row.
     let n = (req.non_repeaters as usize).min(req.oids.len());
@@ -208,9 +222,9 @@ fn answer(
         vbs.truncate(n);
     }
     if b.too_big_above.is_some_and(|max| vbs.len() > max) {
-        return encode(req_id, &req.community, 1, &[]);
+        return encode(wire, 1, Vec::new());
     }
-    encode(req_id, &req.community, 0, &vbs)
+    encode(wire, 0, vbs)
 }
 
 /// Answers the next OID after `c` (or endOfMibView) and moves `c` there.
@@ -218,7 +232,7 @@ fn next_of(
     table: &BTreeMap<Vec<u32>, FakeValue>,
     b: &Behaviour,
     c: &mut Vec<u32>,
-    vbs: &mut Vec<(Vec<u32>, Out)>,
+    vbs: &mut Vec<(Vec<u32>, Cell)>,
 ) {
     let next = b
         .next_override
@@ -236,94 +250,23 @@ fn next_of(
         });
     match next {
         Some(k) => {
-            let v = table.get(&k).cloned().unwrap_or(FakeValue::Int(0));
-            vbs.push((k.clone(), Out::Value(v)));
+            let v = table
+                .get(&k)
+                .map(cell)
+                .unwrap_or(Cell::Value(Value::Integer(0)));
+            vbs.push((k.clone(), v));
             *c = k;
         }
-        None => vbs.push((c.clone(), Out::EndOfMibView)),
+        None => vbs.push((c.clone(), Cell::EndOfMibView)),
     }
-}
-
-fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    let n = body.len();
-    if n < 128 {
-        v.push(n as u8);
-    } else if n < 256 {
-        v.extend_from_slice(&[0x81, n as u8]);
-    } else {
-        v.push(0x82);
-        v.extend_from_slice(&(n as u16).to_be_bytes());
-    }
-    v.extend_from_slice(body);
-    v
-}
-
-fn int(i: i64) -> Vec<u8> {
-    let bytes = i.to_be_bytes();
-    let mut start = 0;
-    while start < 7
-        && ((bytes[start] == 0 && bytes[start + 1] & 0x80 == 0)
-            || (bytes[start] == 0xff && bytes[start + 1] & 0x80 != 0))
-    {
-        start += 1;
-    }
-    tlv(0x02, &bytes[start..])
-}
-
-fn oid_ber(arcs: &[u32]) -> Vec<u8> {
-    let mut body = Vec::new();
-    let mut push = |mut a: u32| {
-        let mut tmp = vec![(a & 0x7f) as u8];
-        a >>= 7;
-        while a > 0 {
-            tmp.push(((a & 0x7f) as u8) | 0x80);
-            a >>= 7;
-        }
-        tmp.reverse();
-        body.extend(tmp);
-    };
-    push(arcs[0] * 40 + arcs[1]);
-    for &a in &arcs[2..] {
-        push(a);
-    }
-    tlv(0x06, &body)
-}
-
-fn encode(req_id: i32, community: &str, error_status: i64, vbs: &[(Vec<u32>, Out)]) -> Vec<u8> {
-    let mut list = Vec::new();
-    for (o, v) in vbs {
-        let val = match v {
-            Out::Value(FakeValue::Int(i)) => int(*i),
-            Out::Value(FakeValue::Str(s)) => tlv(0x04, s.as_bytes()),
-            Out::Value(FakeValue::Raw(tag, body)) => tlv(*tag, body),
-            Out::EndOfMibView => vec![0x82, 0],
-            Out::NoSuchObject => vec![0x80, 0],
-        };
-        list.extend(tlv(0x30, &[oid_ber(o), val].concat()));
-    }
-    let pdu = tlv(
-        0xa2,
-        &[
-            int(i64::from(req_id)),
-            int(error_status),
-            int(0),
-            tlv(0x30, &list),
-        ]
-        .concat(),
-    );
-    tlv(
-        0x30,
-        &[int(1), tlv(0x04, community.as_bytes()), pdu].concat(),
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
-    use crate::snmp::{Credentials, PollError, PollOptions, Target, poll_with_stats};
+    use crate::{Credentials, Failure, PollError, PollOptions, Target, poll_with_stats};
     use lanready_mibs::{Oid, Value};
+    use lanready_schema::secret::Secret;
 
     const SYS_NAME: &str = "1.3.6.1.2.1.1.5.0";
     const IF_DESCR: &str = "1.3.6.1.2.1.2.2.1.2";
@@ -516,7 +459,13 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, PollError::Timeout { attempts: 3, .. }),
+            matches!(
+                err,
+                PollError {
+                    failure: Failure::Timeout { attempts: 3, .. },
+                    ..
+                }
+            ),
             "{err:?}"
         );
         assert_eq!(start.elapsed(), Duration::from_secs(6));
@@ -605,7 +554,13 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, PollError::Timeout { attempts: 1, .. }),
+            matches!(
+                err,
+                PollError {
+                    failure: Failure::Timeout { attempts: 1, .. },
+                    ..
+                }
+            ),
             "{err:?}"
         );
     }
@@ -780,8 +735,17 @@ mod tests {
             },
         };
         let start = std::time::Instant::now();
-        let err = crate::snmp::poll(&t, &opts()).await.unwrap_err();
-        assert!(matches!(err, PollError::Unreachable { .. }), "{err:?}");
+        let err = crate::poll(&t, &opts()).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PollError {
+                    failure: Failure::Unreachable { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert!(start.elapsed() < Duration::from_secs(1));
         assert!(err.to_string().contains("ICMP"), "{err}");
     }

@@ -15,7 +15,7 @@ use super::Credentials;
 use super::budget::Held;
 use super::session::Client;
 use super::walker::{self, Sink};
-use super::{PollError, PollOptions, PollStats, without_address};
+use super::{PollError, PollOptions, PollStats};
 
 /// vtpVlanState: 1.3.6.1.4.1.9.9.46.1.3.1.1.2.<domain>.<vlan>, operational(1).
 const VTP_VLAN_STATE: &[u32] = &[1, 3, 6, 1, 4, 1, 9, 9, 46, 1, 3, 1, 1, 2];
@@ -110,10 +110,8 @@ pub(crate) async fn walk_contexts(
             Err(e) => {
                 failed_in_a_row += 1;
                 debug!(vlan, error = %e, "VLAN context failed.");
-                walk.problems.push(format!(
-                    "VLAN {vlan} context: skipped: {}",
-                    without_address(&e)
-                ));
+                walk.problems
+                    .push(format!("VLAN {vlan} context: skipped: {}", e.failure));
             }
         }
     }

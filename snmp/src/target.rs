@@ -3,18 +3,15 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::{Credentials, PollError};
-use crate::secret::Secret;
+use super::{Credentials, Failure, PollError};
+use lanready_schema::secret::Secret;
 
 const SNMP_PORT: u16 = 161;
 
 /// Checks credentials before anything is sent: snmp2 panics on an empty key, and net-snmp
 /// rejects keys under 8 characters.
 pub(crate) fn validate(address: &str, c: &Credentials) -> Result<(), PollError> {
-    let bad = |reason: String| PollError::Config {
-        address: address.to_string(),
-        reason,
-    };
+    let bad = |reason: String| PollError::new(address, Failure::Config { reason });
     match c {
         Credentials::V2c { community } => {
             if community.is_empty() {
@@ -67,10 +64,7 @@ fn check_key(bad: &dyn Fn(String) -> PollError, what: &str, key: &Secret) -> Res
 /// Parses `host`, `host:port`, `a.b.c.d[:port]`, `[v6][:port]` or a bare IPv6 address, and
 /// resolves a host name. Port 161 when none is given.
 pub(crate) async fn resolve(address: &str) -> Result<SocketAddr, PollError> {
-    let bad = |reason: String| PollError::Config {
-        address: address.to_string(),
-        reason,
-    };
+    let bad = |reason: String| PollError::new(address, Failure::Config { reason });
     let a = address.trim();
     if a.is_empty() {
         return Err(bad("the target address is empty".into()));
@@ -109,10 +103,7 @@ pub(crate) async fn resolve(address: &str) -> Result<SocketAddr, PollError> {
     if host.is_empty() {
         return Err(bad("the host name is empty".into()));
     }
-    let unreachable = |reason: String| PollError::Unreachable {
-        address: address.to_string(),
-        reason,
-    };
+    let unreachable = |reason: String| PollError::new(address, Failure::Unreachable { reason });
     match tokio::net::lookup_host((host, port)).await {
         Ok(mut addrs) => addrs
             .next()
