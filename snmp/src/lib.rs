@@ -22,6 +22,7 @@ use lanready_schema::secret::Secret;
 
 mod ber;
 mod budget;
+mod collected;
 #[cfg(test)]
 mod fake;
 mod session;
@@ -277,12 +278,12 @@ async fn run_poll(
         opts.retries.saturating_add(1),
     );
     let mut walk = Walk::default();
-    let mut values = walker::Collected::with_capacity(1024);
+    let mut values = collected::Collected::with_capacity(1024);
     let max_repetitions = opts.max_repetitions.max(1);
     // The first request (the scalars) decides whether the switch answers at all.
     let mut stopped = false;
     let result = async {
-        let mut sink = walker::Sink {
+        let mut sink = collected::Sink {
             values: &mut values,
             problems: &mut walk.problems,
             held: &mut *held,
@@ -360,7 +361,7 @@ async fn run_poll(
         Ok::<(), PollError>(())
     }
     .await;
-    walk.values = walker::into_tree(values);
+    walk.values = collected::into_tree(values);
     let mut stats = client.stats;
     if let Err(e) = result {
         debug!(message = "Poll failed.", error = %e);

@@ -13,8 +13,9 @@ use tracing::debug;
 
 use super::Credentials;
 use super::budget::Held;
+use super::collected::{self, Sink};
 use super::session::Client;
-use super::walker::{self, Sink};
+use super::walker;
 use super::{PollError, PollOptions, PollStats};
 
 /// vtpVlanState: 1.3.6.1.4.1.9.9.46.1.3.1.1.2.<domain>.<vlan>, operational(1).
@@ -83,7 +84,7 @@ pub(crate) async fn walk_contexts(
         }
         let mut client = Client::new(address, addr, login.for_vlan(vlan), timeout, attempts)
             .with_key_extension(key_extension);
-        let mut values = walker::Collected::default();
+        let mut values = collected::Collected::default();
         let mut problems = Vec::new();
         let result = async {
             let mut sink = Sink {
@@ -105,7 +106,8 @@ pub(crate) async fn walk_contexts(
                 answered += 1;
                 failed_in_a_row = 0;
                 debug!(vlan, values = values.len(), "Read VLAN context.");
-                walk.vlan_contexts.insert(vlan, walker::into_tree(values));
+                walk.vlan_contexts
+                    .insert(vlan, collected::into_tree(values));
             }
             Err(e) => {
                 failed_in_a_row += 1;

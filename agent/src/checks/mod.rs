@@ -49,35 +49,11 @@ pub(crate) mod testutil;
 
 pub use poe_budget::budgets as poe_budgets;
 
-/// Every check lanready makes. The order here is the catalogue's order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Check {
-    Reachable,
-    PoeBudget,
-    PoePort,
-    VoiceVlanExists,
-    VoiceVlanPort,
-    VoiceVlanTrunk,
-    DataVlan,
-    QosTrust,
-    QosUplink,
-    QosEgress,
-    Neighbours,
-    PhonesSeen,
-    AuthHostMode,
-    PortSecurity,
-    ErrdisableRecovery,
-    PortDuplex,
-    PortErrors,
-    Portfast,
-    PortMode,
-    PowerRedundancy,
-    PortAdminDown,
-}
-
 /// One catalogue entry: the check, its stable id, its severity, what it asks and the
 /// function that evaluates it. Its weight in the score is in
-/// [`lanready_schema::score::WEIGHTS`], by id, shared with the collector.
+/// [`lanready_schema::score::WEIGHTS`], by id, because the collector scores reports too and
+/// depends on no agent code (`every_check_has_a_weight_and_every_weight_a_check` holds the
+/// two lists to the same ids).
 pub struct Spec {
     pub check: Check,
     pub id: &'static str,
@@ -86,203 +62,81 @@ pub struct Spec {
     pub eval: fn(&Ctx<'_>) -> Vec<Finding>,
 }
 
+/// Declares the catalogue once: the [`Check`] enum, [`Check::ALL`] and [`CATALOGUE`], each in
+/// the rows' order.
+macro_rules! catalogue {
+    ($($check:ident: $id:literal, $severity:ident, $eval:path, $title:literal;)*) => {
+        /// Every check lanready makes, in the catalogue's order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Check {
+            $($check,)*
+        }
+
+        impl Check {
+            /// Every check, in catalogue order.
+            pub const ALL: &[Check] = &[$(Check::$check,)*];
+        }
+
+        /// The catalogue: a row per check.
+        pub const CATALOGUE: &[Spec] = &[$(Spec {
+            check: Check::$check,
+            id: $id,
+            severity: $severity,
+            title: $title,
+            eval: $eval,
+        },)*];
+    };
+}
+
 use Severity::{Blocker, Info, Warning};
 
-/// The catalogue. Adding a check is one row here, one variant of [`Check`], one file and
-/// its weight in [`lanready_schema::score::WEIGHTS`].
-pub const CATALOGUE: &[Spec] = &[
-    spec(
-        Check::Reachable,
-        "switch.reachable",
-        Blocker,
-        "The switch answers SNMP",
-        reachability::evaluate,
-    ),
-    spec(
-        Check::PoeBudget,
-        "poe.budget",
-        Blocker,
-        "Each PoE pool's budget covers the planned phones with headroom",
-        poe_budget::evaluate,
-    ),
-    spec(
-        Check::PoePort,
-        "poe.port",
-        Blocker,
-        "PoE is enabled and healthy on every user-facing port",
-        poe_port::evaluate,
-    ),
-    spec(
-        Check::VoiceVlanExists,
-        "voice_vlan.exists",
-        Blocker,
-        "The voice VLAN exists and is active",
-        voice_vlan_exists::evaluate,
-    ),
-    spec(
-        Check::VoiceVlanPort,
-        "voice_vlan.port",
-        Blocker,
-        "Every user-facing port has the voice VLAN",
-        voice_vlan_port::evaluate,
-    ),
-    spec(
-        Check::VoiceVlanTrunk,
-        "voice_vlan.trunk",
-        Blocker,
-        "Trunks toward the core carry the voice VLAN",
-        voice_vlan_trunk::evaluate,
-    ),
-    spec(
-        Check::DataVlan,
-        "vlan.data",
-        Blocker,
-        "User-facing ports' data VLAN is not the voice VLAN",
-        data_vlan::evaluate,
-    ),
-    spec(
-        Check::QosTrust,
-        "qos.trust",
-        Blocker,
-        "User-facing ports keep the phones' voice markings",
-        qos_trust::evaluate,
-    ),
-    spec(
-        Check::QosUplink,
-        "qos.uplink",
-        Blocker,
-        "Physical uplinks queue EF traffic in a priority queue",
-        qos_uplink::evaluate,
-    ),
-    spec(
-        Check::QosEgress,
-        "qos.egress",
-        Warning,
-        "User-facing ports queue EF toward the phone in a priority queue",
-        qos_egress::evaluate,
-    ),
-    spec(
-        Check::Neighbours,
-        "neighbours.discovery",
-        Warning,
-        "Phones can learn the voice VLAN (CDP for Cisco phones, LLDP-MED for others)",
-        neighbours::evaluate,
-    ),
-    spec(
-        Check::PhonesSeen,
-        "phones.seen",
-        Warning,
-        "Phones already connected use the voice VLAN",
-        phones_seen::evaluate,
-    ),
-    spec(
-        Check::AuthHostMode,
-        "security.auth",
-        Blocker,
-        "802.1X / MAB on sockets admits a phone and the PC behind it",
-        security::auth,
-    ),
-    spec(
-        Check::PortSecurity,
-        "security.port_security",
-        Blocker,
-        "Port security on sockets admits a phone and the PC behind it",
-        security::port_security,
-    ),
-    spec(
-        Check::ErrdisableRecovery,
-        "security.errdisable",
-        Warning,
-        "Sockets that err-disable recover by themselves",
-        security::errdisable,
-    ),
-    spec(
-        Check::PortDuplex,
-        "port.duplex",
-        Warning,
-        "No port runs half duplex",
-        port_duplex::evaluate,
-    ),
-    spec(
-        Check::PortErrors,
-        "port.errors",
-        Warning,
-        "No port has a high error rate",
-        port_errors::evaluate,
-    ),
-    spec(
-        Check::Portfast,
-        "port.portfast",
-        Warning,
-        "User-facing ports use portfast",
-        portfast::evaluate,
-    ),
-    spec(
-        Check::PortMode,
-        "port.mode",
-        Warning,
-        "User-facing ports are access ports, not dynamic",
-        port_mode::evaluate,
-    ),
-    spec(
-        Check::PowerRedundancy,
-        "power.redundancy",
-        Warning,
-        "Power supplies are healthy and redundant",
-        power::evaluate,
-    ),
-    spec(
-        Check::PortAdminDown,
-        "port.admin_down",
-        Info,
-        "User-facing ports administratively down",
-        port_admin::evaluate,
-    ),
-];
-
-#[allow(clippy::too_many_arguments)]
-const fn spec(
-    check: Check,
-    id: &'static str,
-    severity: Severity,
-    title: &'static str,
-    eval: fn(&Ctx<'_>) -> Vec<Finding>,
-) -> Spec {
-    Spec {
-        check,
-        id,
-        severity,
-        title,
-        eval,
-    }
+// Adding a check is a row here, its file, and its weight in `lanready_schema::score::WEIGHTS`.
+catalogue! {
+    Reachable: "switch.reachable", Blocker, reachability::evaluate,
+        "The switch answers SNMP";
+    PoeBudget: "poe.budget", Blocker, poe_budget::evaluate,
+        "Each PoE pool's budget covers the planned phones with headroom";
+    PoePort: "poe.port", Blocker, poe_port::evaluate,
+        "PoE is enabled and healthy on every user-facing port";
+    VoiceVlanExists: "voice_vlan.exists", Blocker, voice_vlan_exists::evaluate,
+        "The voice VLAN exists and is active";
+    VoiceVlanPort: "voice_vlan.port", Blocker, voice_vlan_port::evaluate,
+        "Every user-facing port has the voice VLAN";
+    VoiceVlanTrunk: "voice_vlan.trunk", Blocker, voice_vlan_trunk::evaluate,
+        "Trunks toward the core carry the voice VLAN";
+    DataVlan: "vlan.data", Blocker, data_vlan::evaluate,
+        "User-facing ports' data VLAN is not the voice VLAN";
+    QosTrust: "qos.trust", Blocker, qos_trust::evaluate,
+        "User-facing ports keep the phones' voice markings";
+    QosUplink: "qos.uplink", Blocker, qos_uplink::evaluate,
+        "Physical uplinks queue EF traffic in a priority queue";
+    QosEgress: "qos.egress", Warning, qos_egress::evaluate,
+        "User-facing ports queue EF toward the phone in a priority queue";
+    Neighbours: "neighbours.discovery", Warning, neighbours::evaluate,
+        "Phones can learn the voice VLAN (CDP for Cisco phones, LLDP-MED for others)";
+    PhonesSeen: "phones.seen", Warning, phones_seen::evaluate,
+        "Phones already connected use the voice VLAN";
+    AuthHostMode: "security.auth", Blocker, security::auth,
+        "802.1X / MAB on sockets admits a phone and the PC behind it";
+    PortSecurity: "security.port_security", Blocker, security::port_security,
+        "Port security on sockets admits a phone and the PC behind it";
+    ErrdisableRecovery: "security.errdisable", Warning, security::errdisable,
+        "Sockets that err-disable recover by themselves";
+    PortDuplex: "port.duplex", Warning, port_duplex::evaluate,
+        "No port runs half duplex";
+    PortErrors: "port.errors", Warning, port_errors::evaluate,
+        "No port has a high error rate";
+    Portfast: "port.portfast", Warning, portfast::evaluate,
+        "User-facing ports use portfast";
+    PortMode: "port.mode", Warning, port_mode::evaluate,
+        "User-facing ports are access ports, not dynamic";
+    PowerRedundancy: "power.redundancy", Warning, power::evaluate,
+        "Power supplies are healthy and redundant";
+    PortAdminDown: "port.admin_down", Info, port_admin::evaluate,
+        "User-facing ports administratively down";
 }
 
 impl Check {
-    /// Every check, in catalogue order.
-    pub const ALL: [Check; 21] = [
-        Check::Reachable,
-        Check::PoeBudget,
-        Check::PoePort,
-        Check::VoiceVlanExists,
-        Check::VoiceVlanPort,
-        Check::VoiceVlanTrunk,
-        Check::DataVlan,
-        Check::QosTrust,
-        Check::QosUplink,
-        Check::QosEgress,
-        Check::Neighbours,
-        Check::PhonesSeen,
-        Check::AuthHostMode,
-        Check::PortSecurity,
-        Check::ErrdisableRecovery,
-        Check::PortDuplex,
-        Check::PortErrors,
-        Check::Portfast,
-        Check::PortMode,
-        Check::PowerRedundancy,
-        Check::PortAdminDown,
-    ];
-
     pub fn spec(self) -> &'static Spec {
         CATALOGUE
             .iter()
@@ -596,14 +450,14 @@ mod tests {
     #[test]
     fn ids_are_unique_and_round_trip() {
         let mut ids: Vec<&str> = Check::ALL.iter().map(|c| c.id()).collect();
-        for c in Check::ALL {
+        for &c in Check::ALL {
             assert_eq!(Check::from_id(c.id()), Some(c));
         }
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), Check::ALL.len());
         assert_eq!(CATALOGUE.len(), Check::ALL.len());
-        for (s, c) in CATALOGUE.iter().zip(Check::ALL) {
+        for (s, &c) in CATALOGUE.iter().zip(Check::ALL) {
             assert_eq!(s.check, c, "catalogue order is Check::ALL's");
         }
     }
