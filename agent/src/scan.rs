@@ -15,7 +15,7 @@ use tracing::Instrument as _;
 use crate::checks::ports;
 use crate::plan::{Plan, SitePlan, SwitchSpec, TargetSpec, sweep};
 use crate::report::{self, ScanContext, Sweep, SwitchOutcome};
-use lanready_snmp::{Failure, PollError, Target};
+use lanready_snmp::{PollError, Target};
 
 pub fn choose_site<'a>(plan: &'a Plan, name: Option<&str>) -> anyhow::Result<&'a SitePlan> {
     let names = || {
@@ -166,16 +166,7 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
     for (job, result) in jobs.iter().zip(results) {
         let result = match result {
             Some(Ok(polled)) => Ok(polled),
-            Some(Err(
-                PollError {
-                    failure: Failure::Timeout { .. },
-                    ..
-                }
-                | PollError {
-                    failure: Failure::Unreachable { .. },
-                    ..
-                },
-            )) if job.swept => {
+            Some(Err(e)) if job.swept && e.failure.is_unanswered() => {
                 continue;
             }
             Some(Err(e)) => Err(e.to_string()),

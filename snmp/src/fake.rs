@@ -264,7 +264,7 @@ fn next_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Credentials, Failure, PollError, PollOptions, Target, poll_with_stats};
+    use crate::{Credentials, Failure, PollOptions, Target, poll_with_stats};
     use lanready_mibs::{Oid, Value};
     use lanready_schema::secret::Secret;
 
@@ -459,13 +459,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(
-                err,
-                PollError {
-                    failure: Failure::Timeout { attempts: 3, .. },
-                    ..
-                }
-            ),
+            matches!(err.failure, Failure::Timeout { attempts: 3, .. }),
             "{err:?}"
         );
         assert_eq!(start.elapsed(), Duration::from_secs(6));
@@ -554,13 +548,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(
-                err,
-                PollError {
-                    failure: Failure::Timeout { attempts: 1, .. },
-                    ..
-                }
-            ),
+            matches!(err.failure, Failure::Timeout { attempts: 1, .. }),
             "{err:?}"
         );
     }
@@ -737,13 +725,7 @@ mod tests {
         let start = std::time::Instant::now();
         let err = crate::poll(&t, &opts()).await.unwrap_err();
         assert!(
-            matches!(
-                err,
-                PollError {
-                    failure: Failure::Unreachable { .. },
-                    ..
-                }
-            ),
+            matches!(err.failure, Failure::Unreachable { .. }),
             "{err:?}"
         );
         assert!(start.elapsed() < Duration::from_secs(1));

@@ -182,6 +182,19 @@ pub enum Failure {
     Config { reason: String },
 }
 
+impl Failure {
+    /// Nothing answered: a timeout, or nothing there to answer (a sweep skips these).
+    pub fn is_unanswered(&self) -> bool {
+        matches!(self, Failure::Timeout { .. } | Failure::Unreachable { .. })
+    }
+
+    /// The switch answered, but no other table will read better: wrong credentials or
+    /// settings. A poll stops at these instead of naming the tables it did not read.
+    pub fn ends_the_poll(&self) -> bool {
+        matches!(self, Failure::AuthFailure { .. } | Failure::Config { .. })
+    }
+}
+
 impl PollError {
     pub(crate) fn new(address: &str, failure: Failure) -> Self {
         PollError {
@@ -328,14 +341,7 @@ async fn run_poll(
                 unit.iter().map(|&j| (&groups[j], groups[j].name)).collect();
             match walker::groups(&mut client, &members, max_repetitions, &mut sink).await {
                 Ok(_) => {}
-                Err(
-                    e @ PollError {
-                        failure: Failure::AuthFailure { .. } | Failure::Config { .. },
-                        ..
-                    },
-                ) => {
-                    return Err(e);
-                }
+                Err(e) if e.failure.ends_the_poll() => return Err(e),
                 Err(e) => {
                     // The switch stopped answering mid-walk: keep what was read, and say
                     // which tables were not (each line names its table). Tables the probe

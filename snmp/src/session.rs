@@ -597,11 +597,8 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    resolve(bad).await,
-                    Err(PollError {
-                        failure: Failure::Config { .. },
-                        ..
-                    })
+                    resolve(bad).await.map_err(|e| e.failure),
+                    Err(Failure::Config { .. })
                 ),
                 "{bad:?} should be a settings error"
             );
