@@ -12,7 +12,7 @@ use rand::Rng;
 use time::OffsetDateTime;
 
 use crate::push::{Backoff, PushError, PushOutcome, ReportSink};
-use crate::schedule::{Clock, Schedule};
+use crate::schedule::{Schedule, Timer};
 
 /// What the loop needs besides the clock, the sink and the scan.
 #[derive(Clone, Debug)]
@@ -60,7 +60,7 @@ pub async fn run_loop<C, K, R, F, Fut, E>(
     shutdown: impl Future<Output = ()>,
 ) -> LoopStats
 where
-    C: Clock,
+    C: Timer,
     K: ReportSink,
     R: Rng,
     F: FnMut() -> Fut,
@@ -181,7 +181,7 @@ async fn submit<E, K: ReportSink>(scanned: Result<Report, E>, sink: &K) -> Scann
     }
 }
 
-fn first_retry<C: Clock>(cfg: &LoopConfig, clock: &C, rng: &mut impl Rng) -> Option<Retry> {
+fn first_retry<C: Timer>(cfg: &LoopConfig, clock: &C, rng: &mut impl Rng) -> Option<Retry> {
     Some(Retry {
         at: clock.now() + cfg.backoff.delay(0, rng),
         attempt: 0,
@@ -190,7 +190,7 @@ fn first_retry<C: Clock>(cfg: &LoopConfig, clock: &C, rng: &mut impl Rng) -> Opt
 
 /// The next resend after a pass over the spool: none when it is empty, else one more
 /// backoff step.
-fn after_drain<C: Clock>(
+fn after_drain<C: Timer>(
     cfg: &LoopConfig,
     clock: &C,
     rng: &mut impl Rng,
@@ -217,7 +217,7 @@ fn after_drain<C: Clock>(
 mod tests {
     use super::*;
     use crate::push::Drain;
-    use crate::schedule::TokioClock;
+    use crate::schedule::TokioTimer;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
     use std::cell::{Cell, RefCell};
@@ -233,7 +233,7 @@ mod tests {
     /// A collector that is down until `up_at`, with a spool in memory: records when each
     /// pass happened and each delivery.
     struct FakeSink {
-        clock: TokioClock,
+        clock: TokioTimer,
         up_at: OffsetDateTime,
         spool: RefCell<Vec<String>>,
         delivered: RefCell<Vec<(String, OffsetDateTime)>>,
@@ -243,7 +243,7 @@ mod tests {
     }
 
     impl FakeSink {
-        fn new(clock: TokioClock, up_at: OffsetDateTime, left_over: &[&str]) -> FakeSink {
+        fn new(clock: TokioTimer, up_at: OffsetDateTime, left_over: &[&str]) -> FakeSink {
             FakeSink {
                 clock,
                 up_at,
@@ -304,12 +304,12 @@ mod tests {
 
     /// A scan that takes `took(n)` and records its start and end; panics on overlap.
     struct Scanner {
-        clock: TokioClock,
+        clock: TokioTimer,
         running: Cell<bool>,
         runs: RefCell<Vec<(OffsetDateTime, OffsetDateTime)>>,
     }
 
-    fn scanner(clock: TokioClock) -> Rc<Scanner> {
+    fn scanner(clock: TokioTimer) -> Rc<Scanner> {
         Rc::new(Scanner {
             clock,
             running: Cell::new(false),
@@ -356,7 +356,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn scans_never_overlap_and_a_long_scan_skips_slots() {
-        let clock = TokioClock::starting_at(T0);
+        let clock = TokioTimer::starting_at(T0);
         let sink = FakeSink::new(clock, T0, &[]);
         let s = scanner(clock);
         // Scan 1 takes 25 minutes on a 10-minute schedule; the others 2 minutes.
@@ -378,7 +378,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn jitter_delays_each_start_within_bounds_without_drift() {
-        let clock = TokioClock::starting_at(T0);
+        let clock = TokioTimer::starting_at(T0);
         let sink = FakeSink::new(clock, T0, &[]);
         let s = scanner(clock);
         let scan = scan_with(&s, |_| Duration::from_secs(5));
@@ -406,7 +406,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn spooled_reports_are_resent_with_backoff_until_the_collector_is_up() {
-        let clock = TokioClock::starting_at(T0);
+        let clock = TokioTimer::starting_at(T0);
         // Left by a killed run; the collector comes up 20 minutes in.
         let sink = FakeSink::new(clock, T0 + 20 * MIN, &["old"]);
         let s = scanner(clock);
@@ -458,7 +458,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_failed_scan_is_logged_and_the_schedule_goes_on() {
-        let clock = TokioClock::starting_at(T0);
+        let clock = TokioTimer::starting_at(T0);
         let sink = FakeSink::new(clock, T0, &[]);
         let calls = Rc::new(Cell::new(0u32));
         let c = calls.clone();
@@ -487,7 +487,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn shutdown_stops_between_scans() {
-        let clock = TokioClock::starting_at(T0);
+        let clock = TokioTimer::starting_at(T0);
         let sink = FakeSink::new(clock, T0, &[]);
         let s = scanner(clock);
         let scan = scan_with(&s, |_| MIN);
@@ -504,7 +504,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_stop_cancels_a_running_scan_but_never_a_push() {
-        let clock = TokioClock::starting_at(T0);
+        let clock = TokioTimer::starting_at(T0);
         let s = scanner(clock);
         let cfg = LoopConfig {
             max_scans: None,
@@ -521,7 +521,7 @@ mod tests {
         assert_eq!(clock.now(), T0 + 20 * MIN + 30 * Duration::from_secs(1));
 
         // Stopped while a report is being pushed (pushes take 2 minutes): the push ends.
-        let clock = TokioClock::starting_at(T0);
+        let clock = TokioTimer::starting_at(T0);
         let s = scanner(clock);
         let mut sink = FakeSink::new(clock, T0, &[]);
         sink.submit_takes = 2 * MIN;
@@ -535,7 +535,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn cron_schedule_waits_for_its_first_time() {
-        let clock = TokioClock::starting_at(datetime!(2026-11-25 14:07:00 UTC));
+        let clock = TokioTimer::starting_at(datetime!(2026-11-25 14:07:00 UTC));
         let sink = FakeSink::new(clock, T0, &[]);
         let s = scanner(clock);
         let scan = scan_with(&s, |_| MIN);

@@ -1,7 +1,7 @@
 //! When `run` scans: every fixed interval or at the times of a cron expression (UTC), each
 //! start delayed by a random jitter so many stations do not scan and push at the same
 //! instant. The clock and the randomness are passed in, so the schedule is tested with
-//! deterministic time ([`TokioClock`] under `tokio::time::pause`).
+//! deterministic time ([`TokioTimer`] under `tokio::time::pause`).
 
 use std::future::Future;
 use std::str::FromStr;
@@ -236,8 +236,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, ScheduleError> {
     })
 }
 
-/// Wall time and sleeping, passed in so the run loop can be tested with paused time.
-pub trait Clock {
+/// Wall time and sleeping, passed in so the run loop can be tested with paused time. (The
+/// collector's `Clock` only reads the time; this one also waits.)
+pub trait Timer {
     fn now(&self) -> OffsetDateTime;
     /// Returns at `t` (at once when it is past).
     fn sleep_until(&self, t: OffsetDateTime) -> impl Future<Output = ()>;
@@ -246,9 +247,9 @@ pub trait Clock {
 /// The system's wall clock. Sleeps wake at least once a minute to re-read it, so a clock
 /// step (NTP, a suspended laptop) delays a scan by a minute at most.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
+pub struct SystemTimer;
 
-impl Clock for SystemClock {
+impl Timer for SystemTimer {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
     }
@@ -268,21 +269,21 @@ impl Clock for SystemClock {
 /// A wall clock driven by tokio's timer: `now` is a fixed start time plus tokio's elapsed
 /// time, so under `tokio::time::pause` it is deterministic and sleeps take no real time.
 #[derive(Clone, Copy, Debug)]
-pub struct TokioClock {
+pub struct TokioTimer {
     wall: OffsetDateTime,
     start: tokio::time::Instant,
 }
 
-impl TokioClock {
-    pub fn starting_at(wall: OffsetDateTime) -> TokioClock {
-        TokioClock {
+impl TokioTimer {
+    pub fn starting_at(wall: OffsetDateTime) -> TokioTimer {
+        TokioTimer {
             wall,
             start: tokio::time::Instant::now(),
         }
     }
 }
 
-impl Clock for TokioClock {
+impl Timer for TokioTimer {
     fn now(&self) -> OffsetDateTime {
         self.wall + self.start.elapsed()
     }
@@ -432,7 +433,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn tokio_clock_sleeps_on_paused_time() {
         let t0 = datetime!(2026-11-25 14:00:00 UTC);
-        let c = TokioClock::starting_at(t0);
+        let c = TokioTimer::starting_at(t0);
         assert_eq!(c.now(), t0);
         c.sleep_until(t0 + 3600 * S).await;
         assert_eq!(c.now(), t0 + 3600 * S);

@@ -137,6 +137,12 @@ async fn post(f: &Fixture, token: Option<&Token>, body: Vec<u8>) -> (StatusCode,
     (s, b)
 }
 
+/// Posts a report that must be stored (201).
+async fn store(f: &Fixture, token: &Token, r: &Report) {
+    let (s, b) = post(f, Some(token), json(r)).await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+}
+
 fn json(r: &Report) -> Vec<u8> {
     serde_json::to_vec(r).unwrap()
 }
@@ -349,18 +355,10 @@ async fn oversized_and_wrong_media_type() {
 #[tokio::test]
 async fn reads_need_a_token_and_respect_its_sites() {
     let f = fixture();
-    assert_eq!(
-        post(&f, Some(&f.agent), json(&hq_report("h1", 0, 40)))
-            .await
-            .0,
-        StatusCode::CREATED
-    );
+    store(&f, &f.agent, &hq_report("h1", 0, 40)).await;
     let mut o = report("o1", "other", &at(0), 95);
     o.verdict = Verdict::Ready;
-    assert_eq!(
-        post(&f, Some(&f.other), json(&o)).await.0,
-        StatusCode::CREATED
-    );
+    store(&f, &f.other, &o).await;
 
     for uri in [
         "/api/v1/sites",
@@ -416,10 +414,7 @@ async fn site_detail_trend_and_staleness_follow_the_clock() {
     let f = fixture();
     for (i, score) in [(0, 20u8), (1, 40), (2, 60)] {
         let r = hq_report(&format!("h{i}"), i * 600, score);
-        assert_eq!(
-            post(&f, Some(&f.agent), json(&r)).await.0,
-            StatusCode::CREATED
-        );
+        store(&f, &f.agent, &r).await;
     }
     let get = || async {
         let (s, _, b) = send(&f, "GET", "/api/v1/sites/hq", Some(&f.reader), None).await;
@@ -469,12 +464,7 @@ async fn site_detail_trend_and_staleness_follow_the_clock() {
 #[tokio::test]
 async fn dashboard_and_metrics() {
     let f = fixture();
-    assert_eq!(
-        post(&f, Some(&f.agent), json(&hq_report("h1", 0, 40)))
-            .await
-            .0,
-        StatusCode::CREATED
-    );
+    store(&f, &f.agent, &hq_report("h1", 0, 40)).await;
     let mut b = report("b1", "branch", &at(0), 92);
     b.verdict = Verdict::Ready;
     b.switches[0].poe = vec![lanready_schema::PoeBudget {
@@ -485,10 +475,7 @@ async fn dashboard_and_metrics() {
         planned_w: 300,
         ..Default::default()
     }];
-    assert_eq!(
-        post(&f, Some(&f.agent), json(&b)).await.0,
-        StatusCode::CREATED
-    );
+    store(&f, &f.agent, &b).await;
     let (s, _, body) = send(&f, "GET", "/api/v1/dashboard", Some(&f.reader), None).await;
     assert_eq!(s, StatusCode::OK);
     let d: Dashboard = serde_json::from_slice(&body).unwrap();
@@ -627,10 +614,7 @@ async fn a_forged_verdict_is_refused_and_nothing_stored() {
     );
     assert_eq!(count(&f), 0);
     // The honest one is taken.
-    assert_eq!(
-        post(&f, Some(&f.agent), json(&honest)).await.0,
-        StatusCode::CREATED
-    );
+    store(&f, &f.agent, &honest).await;
     assert_eq!(count(&f), 1);
 }
 
@@ -683,17 +667,11 @@ async fn a_future_dated_report_cannot_shadow_later_scans() {
     let f = fixture();
     // The clock is at t(3600). A "ready" report dated 14 minutes ahead...
     let ahead = report("ahead-1", "hq", &at(3600 + 14 * 60), 97);
-    assert_eq!(
-        post(&f, Some(&f.agent), json(&ahead)).await.0,
-        StatusCode::CREATED
-    );
+    store(&f, &f.agent, &ahead).await;
     // ...then, a minute later, a genuine scan that finds a blocker.
     f.clock.advance(Duration::from_secs(60));
     let genuine = hq_report("genuine-1", 3600 + 30, 40);
-    assert_eq!(
-        post(&f, Some(&f.agent), json(&genuine)).await.0,
-        StatusCode::CREATED
-    );
+    store(&f, &f.agent, &genuine).await;
     let (s, _, b) = send(&f, "GET", "/api/v1/sites/hq", Some(&f.reader), None).await;
     assert_eq!(s, StatusCode::OK);
     let d: SiteDetail = serde_json::from_slice(&b).unwrap();

@@ -14,10 +14,7 @@ use lanready_collector::auth::{SiteScope, Token, TokenKind};
 use lanready_collector::clock::FixedClock;
 use lanready_collector::store::Store;
 use lanready_collector::{AppState, Settings, app};
-use lanready_schema::{
-    Counts, Evidence, Finding, PlanSummary, PoeBudget, REPORT_SCHEMA, Report, Severity, Status,
-    SwitchResult, Verdict,
-};
+use lanready_schema::{Counts, Evidence, Finding, PoeBudget, Report, Severity, Status, Verdict};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -151,65 +148,43 @@ fn t(secs: i64) -> OffsetDateTime {
 }
 
 fn report(id: &str, at: i64, score: u8, verdict: Verdict) -> Report {
-    let mut report = Report {
-        schema: REPORT_SCHEMA.into(),
-        id: id.into(),
-        site: "hq".into(),
-        generated_at: t(at).format(&Rfc3339).unwrap(),
-        agent: "station".into(),
-        agent_version: "0.1.0".into(),
-        plan: PlanSummary {
-            voice_vlan: 110,
-            phone_budget_mw: 6300,
-            poe_headroom_pct: 15,
-            ..Default::default()
-        },
-        switches: vec![SwitchResult {
-            address: "127.0.0.1:161".into(),
-            name: None,
-            model: Some("C9300".into()),
-            reachable: true,
-            error: None,
-            user_ports: 48,
-            score,
-            verdict,
-            poe: vec![PoeBudget {
-                group: 1,
-                stack_member: None,
-                budget_w: 740,
-                consumed_w: 100,
-                planned_w: 200,
-                ..Default::default()
+    let at = t(at).format(&Rfc3339).unwrap();
+    let mut report = lanready_schema::sample::skeleton(id, "hq", &at, score, verdict);
+    report.agent = "station".into();
+    report.plan.phone_budget_mw = 6300;
+    report.plan.poe_headroom_pct = 15;
+    let sw = &mut report.switches[0];
+    sw.address = "127.0.0.1:161".into();
+    sw.name = None;
+    sw.model = Some("C9300".into());
+    sw.poe = vec![PoeBudget {
+        group: 1,
+        stack_member: None,
+        budget_w: 740,
+        consumed_w: 100,
+        planned_w: 200,
+        ..Default::default()
+    }];
+    // A failed blocker only where the verdict allows one.
+    if verdict == Verdict::NotReady {
+        report.findings = vec![Finding {
+            check: "voice_vlan.port".into(),
+            severity: Severity::Blocker,
+            status: Status::Fail,
+            switch: "127.0.0.1:161".into(),
+            port: Some("Gi1/0/1".into()),
+            message: "no voice VLAN".into(),
+            evidence: vec![Evidence {
+                object: "vmVoiceVlanId.10101".into(),
+                value: "4096".into(),
             }],
-            ..Default::default()
-        }],
-        // A failed blocker only where the verdict allows one.
-        findings: if verdict == Verdict::NotReady {
-            vec![Finding {
-                check: "voice_vlan.port".into(),
-                severity: Severity::Blocker,
-                status: Status::Fail,
-                switch: "127.0.0.1:161".into(),
-                port: Some("Gi1/0/1".into()),
-                message: "no voice VLAN".into(),
-                evidence: vec![Evidence {
-                    object: "vmVoiceVlanId.10101".into(),
-                    value: "4096".into(),
-                }],
-                remediation: Some("switchport voice vlan 110".into()),
-            }]
-        } else {
-            vec![]
-        },
-        score,
-        verdict,
-        counts: Counts {
-            blockers: 1,
-            warnings: 0,
-            unknown: 0,
-            passed: 3,
-            ..Default::default()
-        },
+            remediation: Some("switchport voice vlan 110".into()),
+        }];
+    }
+    report.counts = Counts {
+        blockers: 1,
+        passed: 3,
+        ..Default::default()
     };
     lanready_schema::score::fill_to_match(&mut report);
     report

@@ -42,6 +42,18 @@ pub struct Target {
     pub credentials: Credentials,
 }
 
+impl Target {
+    /// An SNMPv2c target.
+    pub fn v2c(address: &str, community: &str) -> Target {
+        Target {
+            address: address.to_string(),
+            credentials: Credentials::V2c {
+                community: Secret::new(community),
+            },
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Credentials {
     V2c { community: Secret },

@@ -14,10 +14,7 @@ use lanready_collector::store::Store;
 use lanready_collector::{AppState, Settings};
 use lanready_gate::Criteria;
 use lanready_schema::api::{Dashboard, ErrorBody, IngestResponse, SiteDetail, SitesResponse};
-use lanready_schema::{
-    Counts, Evidence, Finding, PlanSummary, PoeBudget, REPORT_SCHEMA, Report, Severity, Status,
-    SwitchResult, Verdict,
-};
+use lanready_schema::{Counts, Evidence, Finding, PoeBudget, Report, Severity, Status, Verdict};
 use reqwest::StatusCode;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -184,53 +181,33 @@ pub fn report(s: Spec<'_>) -> Report {
             remediation: Some(format!("interface {port}\n switchport voice vlan 110")),
         })
         .collect();
-    let mut report = Report {
-        schema: REPORT_SCHEMA.into(),
-        id: s.id.into(),
-        site: s.site.into(),
-        generated_at: ago(s.age),
-        agent: "station-a".into(),
-        agent_version: "0.1.0".into(),
-        plan: PlanSummary {
-            voice_vlan: 110,
-            phone_budget_mw: 6300,
-            poe_headroom_pct: 15,
+    let mut report =
+        lanready_schema::sample::skeleton(s.id, s.site, &ago(s.age), s.score, s.verdict);
+    report.agent = "station-a".into();
+    report.plan.phone_budget_mw = 6300;
+    report.plan.poe_headroom_pct = 15;
+    let sw = &mut report.switches[0];
+    sw.address = switch;
+    sw.name = Some(format!("{}-acc1", s.site));
+    sw.user_ports = 48 * s.poe.len().max(1) as u32;
+    sw.poe = s
+        .poe
+        .iter()
+        .map(|&(m, b, c, p)| PoeBudget {
+            group: m,
+            stack_member: Some(m),
+            budget_w: b,
+            consumed_w: c,
+            planned_w: p,
             ..Default::default()
-        },
-        switches: vec![SwitchResult {
-            address: switch,
-            name: Some(format!("{}-acc1", s.site)),
-            model: Some("C9300-48P".into()),
-            reachable: true,
-            error: None,
-            user_ports: 48 * s.poe.len().max(1) as u32,
-            score: s.score,
-            verdict: s.verdict,
-            poe: s
-                .poe
-                .iter()
-                .map(|&(m, b, c, p)| PoeBudget {
-                    group: m,
-                    stack_member: Some(m),
-                    budget_w: b,
-                    consumed_w: c,
-                    planned_w: p,
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        }],
-        counts: Counts {
-            blockers: findings.len() as u32,
-            warnings: 0,
-            unknown: 0,
-            passed: 40,
-            ..Default::default()
-        },
-        findings,
-        score: s.score,
-        verdict: s.verdict,
+        })
+        .collect();
+    report.counts = Counts {
+        blockers: findings.len() as u32,
+        passed: 40,
+        ..Default::default()
     };
+    report.findings = findings;
     lanready_schema::score::fill_to_match(&mut report);
     report
 }

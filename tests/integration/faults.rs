@@ -8,22 +8,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use lanready_mibs::Walk;
-use lanready_schema::secret::Secret;
 use lanready_snmp::{
-    Credentials, Failure, PollError, PollOptions, ScanBudget, Target, poll, poll_in_scan,
-    poll_with_stats,
+    Failure, PollError, PollOptions, ScanBudget, Target, poll, poll_in_scan, poll_with_stats,
 };
 use lanready_tests::Snmpsim;
 use lanready_tests::relay::{Faults, Relay, RelayConfig};
-
-fn v2c(address: &str, community: &str) -> Target {
-    Target {
-        address: address.to_string(),
-        credentials: Credentials::V2c {
-            community: Secret::new(community),
-        },
-    }
-}
 
 fn sim_addr(sim: &Snmpsim) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], sim.port()))
@@ -47,7 +36,7 @@ async fn same_through_relay(
     opts: &PollOptions,
     config: RelayConfig,
 ) -> (lanready_tests::relay::RelayStats, lanready_snmp::PollStats) {
-    let direct = poll(&v2c(&sim.address(), community), opts)
+    let direct = poll(&Target::v2c(&sim.address(), community), opts)
         .await
         .expect("direct poll");
     assert!(direct.values.len() > 1000, "{community} is a full switch");
@@ -59,7 +48,7 @@ async fn same_through_relay(
         );
     }
     let relay = Relay::start(sim_addr(sim), config).unwrap();
-    let (relayed, stats) = poll_with_stats(&v2c(&relay.address(), community), opts)
+    let (relayed, stats) = poll_with_stats(&Target::v2c(&relay.address(), community), opts)
         .await
         .expect("a poll through the faulty relay completes");
     let rs = relay.stats();
@@ -197,8 +186,8 @@ async fn a_switch_behind_total_loss_times_out_in_bounded_time_while_another_comp
         timeout: Duration::from_secs(3),
         ..opts.clone()
     };
-    let dead_target = v2c(&dead.address(), "access48");
-    let live_target = v2c(&sim.address(), "stack3");
+    let dead_target = Target::v2c(&dead.address(), "access48");
+    let live_target = Target::v2c(&sim.address(), "stack3");
     let started = Instant::now();
     let (dead_result, live_result) = tokio::join!(
         async {
@@ -304,7 +293,7 @@ async fn poll_hostile(
     Duration,
 ) {
     let started = Instant::now();
-    let target = v2c(&agent.address(), "access48");
+    let target = Target::v2c(&agent.address(), "access48");
     let r = tokio::time::timeout(HANG, poll_with_stats(&target, &quick_opts()))
         .await
         .unwrap_or_else(|_| {
@@ -318,6 +307,15 @@ async fn poll_hostile(
 
 fn has_line(lines: &[String], needles: &[&str]) -> bool {
     lines.iter().any(|l| needles.iter().all(|n| l.contains(n)))
+}
+
+/// One of the walk's problem lines holds every needle.
+fn assert_problem(walk: &Walk, needles: &[&str]) {
+    assert!(
+        has_line(&walk.problems, needles),
+        "no problem line holds {needles:?}: {:#?}",
+        walk.problems
+    );
 }
 
 /// Rewrites the varbinds under `prefix` in an honest answer.
@@ -443,11 +441,7 @@ async fn a_varbind_cut_short_inside_a_well_framed_answer_cuts_its_column_with_a_
         Ok(x) => x,
         Err(e) => panic!("one bad varbind should cost a column, not the switch: {e}"),
     };
-    assert!(
-        has_line(&walk.problems, &["ifXTable", "could not be decoded"]),
-        "{:#?}",
-        walk.problems
-    );
+    assert_problem(&walk, &["ifXTable", "could not be decoded"]);
     let names = walk.subtree(IFX_NAME).count();
     let honest = access48().communities["access48"]
         .keys()
@@ -457,15 +451,7 @@ async fn a_varbind_cut_short_inside_a_well_framed_answer_cuts_its_column_with_a_
         names, honest,
         "the column that could be read was read in full"
     );
-    let snap = lanready_mibs::decode::snapshot(&walk, "sw");
-    assert!(
-        matches!(
-            snap.tables.get("ifXTable"),
-            Some(lanready_schema::TableStatus::Error { .. })
-        ),
-        "{:?}",
-        snap.tables.get("ifXTable")
-    );
+    assert_table_error(&walk, "ifXTable");
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
 
@@ -492,21 +478,22 @@ async fn oids_that_go_backwards_end_the_column_with_a_problem() {
     });
     let (r, took) = poll_hostile(&agent).await;
     let (walk, _) = r.expect("a backwards OID costs a column, not the switch");
-    assert!(
-        has_line(&walk.problems, &["ifTable", "OIDs must increase"]),
-        "{:#?}",
-        walk.problems
-    );
-    let snap = lanready_mibs::decode::snapshot(&walk, "sw");
+    assert_problem(&walk, &["ifTable", "OIDs must increase"]);
+    assert_table_error(&walk, "ifTable");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+/// The snapshot decoded from `walk` says `table` could not be read.
+fn assert_table_error(walk: &Walk, table: &str) {
+    let snap = lanready_mibs::decode::snapshot(walk, "sw");
     assert!(
         matches!(
-            snap.tables.get("ifTable"),
+            snap.tables.get(table),
             Some(lanready_schema::TableStatus::Error { .. })
         ),
-        "{:?}",
-        snap.tables.get("ifTable")
+        "{table}: {:?}",
+        snap.tables.get(table)
     );
-    assert!(took < Duration::from_secs(30), "{took:?}");
 }
 
 /// The OID `r + 1` rows after `q` in an endless column: the column is the first
@@ -588,11 +575,7 @@ async fn an_endless_table_ends_with_a_problem_in_bounded_requests() {
         agent.requests()
     );
     assert!(rows <= MAX_VALUES_PER_TABLE, "{rows} ifDescr values kept");
-    assert!(
-        has_line(&walk.problems, &["ifTable"]),
-        "no problem says ifTable never ended: {:?}",
-        walk.problems
-    );
+    assert_problem(&walk, &["ifTable"]);
 }
 
 #[tokio::test]
@@ -610,11 +593,7 @@ async fn an_answer_with_far_more_varbinds_than_asked_for_is_bounded() {
          gave up ({took:?}, {stats:?})",
         agent.requests()
     );
-    assert!(
-        has_line(&walk.problems, &["ifTable"]),
-        "{:?}",
-        walk.problems
-    );
+    assert_problem(&walk, &["ifTable"]);
 }
 
 #[tokio::test]
@@ -660,7 +639,7 @@ async fn lying_lengths_garbage_and_wrong_request_ids_are_clear_errors_not_hangs(
         let started = Instant::now();
         let r = tokio::time::timeout(
             HANG,
-            poll(&v2c(&agent.address(), "access48"), &quick_opts()),
+            poll(&Target::v2c(&agent.address(), "access48"), &quick_opts()),
         )
         .await
         .unwrap_or_else(|_| panic!("{what}: the poll hung"));
@@ -697,11 +676,7 @@ async fn too_big_forever_cuts_tables_short_with_problems() {
     });
     let (r, took) = poll_hostile(&agent).await;
     let (walk, stats) = r.expect("tooBig is not a reason to give up on the switch");
-    assert!(
-        has_line(&walk.problems, &["ifTable", "too big"]),
-        "{:#?}",
-        walk.problems
-    );
+    assert_problem(&walk, &["ifTable", "too big"]);
     assert!(walk.subtree(IF_DESCR).next().is_none());
     // Halving from 25 repetitions to one column at a time: a few requests per table.
     assert!(stats.requests < 2_000, "{stats:?}");
@@ -794,9 +769,12 @@ async fn randomly_corrupted_answers_never_panic_or_hang_the_poller() {
             vlan_contexts: false,
         };
         let started = Instant::now();
-        let r = tokio::time::timeout(HANG, poll(&v2c(&agent.address(), "access48"), &opts))
-            .await
-            .unwrap_or_else(|_| panic!("seed {seed}: the poll hung"));
+        let r = tokio::time::timeout(
+            HANG,
+            poll(&Target::v2c(&agent.address(), "access48"), &opts),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("seed {seed}: the poll hung"));
         match r {
             Ok(walk) => {
                 outcomes.0 += 1;
@@ -1087,7 +1065,7 @@ async fn huge_strings_are_cut_to_what_the_mib_allows() {
         Reply::Answer(a)
     });
     let started = Instant::now();
-    let target = v2c(&agent.address(), "access48");
+    let target = Target::v2c(&agent.address(), "access48");
     let r = tokio::time::timeout(HANG, poll_with_stats(&target, &quick_opts()))
         .await
         .expect("the poll ends");
@@ -1144,7 +1122,7 @@ fn endless_strings() -> impl Fn(&Request, Option<Answer>) -> Reply + Send + Sync
 #[tokio::test]
 async fn endless_long_strings_stop_at_the_per_switch_byte_budget() {
     let agent = HostileAgent::start(access48(), endless_strings());
-    let target = v2c(&agent.address(), "access48");
+    let target = Target::v2c(&agent.address(), "access48");
     let opts = PollOptions {
         vlan_contexts: false,
         ..quick_opts()
@@ -1186,7 +1164,7 @@ async fn switches_polled_together_stop_at_the_scan_byte_budget() {
     let budget = ScanBudget::new(80 << 20);
     let mut polls = tokio::task::JoinSet::new();
     for a in &agents {
-        let target = v2c(&a.address(), "access48");
+        let target = Target::v2c(&a.address(), "access48");
         let budget = budget.clone();
         polls.spawn(async move {
             let opts = PollOptions {

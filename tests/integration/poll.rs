@@ -15,15 +15,6 @@ use lanready_snmp::{
 };
 use lanready_tests::{Snmpsim, binary, corpus_dir, fixture_files, free_udp_port, snmpsim_bin};
 
-fn v2c(address: &str, community: &str) -> Target {
-    Target {
-        address: address.to_string(),
-        credentials: Credentials::V2c {
-            community: Secret::new(community),
-        },
-    }
-}
-
 fn opts(vlan_contexts: bool) -> PollOptions {
     PollOptions {
         timeout: Duration::from_secs(3),
@@ -88,7 +79,7 @@ async fn v2c_walk_of_a_recording_matches_net_snmp_and_unsorted_data_is_a_problem
     let sim = Snmpsim::start(&[corpus_file("ios_2960x.snmprec"), unsorted]);
     let addr = sim.address();
 
-    let (walk, stats) = poll_with_stats(&v2c(&addr, "ios_2960x"), &opts(true))
+    let (walk, stats) = poll_with_stats(&Target::v2c(&addr, "ios_2960x"), &opts(true))
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", sim.log()));
     assert!(walk.problems.is_empty(), "{:?}", walk.problems);
@@ -126,7 +117,7 @@ async fn v2c_walk_of_a_recording_matches_net_snmp_and_unsorted_data_is_a_problem
 
     // An unsorted file makes snmpsim go backwards: a problem, and the walk ends.
     let started = Instant::now();
-    let (walk, stats) = poll_with_stats(&v2c(&addr, "unsorted"), &opts(false))
+    let (walk, stats) = poll_with_stats(&Target::v2c(&addr, "unsorted"), &opts(false))
         .await
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(20));
@@ -144,9 +135,12 @@ async fn v2c_walk_of_a_recording_matches_net_snmp_and_unsorted_data_is_a_problem
 #[tokio::test]
 async fn a_closed_port_is_unreachable_and_a_silent_one_times_out() {
     let port = free_udp_port();
-    let err = poll(&v2c(&format!("127.0.0.1:{port}"), "public"), &opts(false))
-        .await
-        .unwrap_err();
+    let err = poll(
+        &Target::v2c(&format!("127.0.0.1:{port}"), "public"),
+        &opts(false),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err.failure, Failure::Unreachable { .. }),
         "{err:?}"
@@ -160,7 +154,9 @@ async fn a_closed_port_is_unreachable_and_a_silent_one_times_out() {
         ..opts(false)
     };
     let started = Instant::now();
-    let err = poll(&v2c(&address, "public"), &o).await.unwrap_err();
+    let err = poll(&Target::v2c(&address, "public"), &o)
+        .await
+        .unwrap_err();
     let took = started.elapsed();
     assert!(
         matches!(err.failure, Failure::Timeout { attempts: 3, .. }),
@@ -379,7 +375,9 @@ async fn snmpv3_reads_the_same_walk_as_v2c_and_fails_clearly_on_wrong_credential
     let sim = V3Sim::start(&files);
     let addr = sim.address();
 
-    let reference = poll(&v2c(&addr, "access48"), &opts(true)).await.unwrap();
+    let reference = poll(&Target::v2c(&addr, "access48"), &opts(true))
+        .await
+        .unwrap();
     assert_eq!(
         reference.vlan_contexts.keys().copied().collect::<Vec<_>>(),
         vec![10, 99, 110]
@@ -459,17 +457,8 @@ async fn snmpv3_reads_the_same_walk_as_v2c_and_fails_clearly_on_wrong_credential
     );
 
     // The binary: keys from the environment, never in its output, even at trace level.
-    let out = Command::new(binary("lanready-agent"))
-        .args(["-vvv", "poll", "--target", &addr, "--format", "json"])
-        .args([
-            "--v3-user",
-            "shaaes",
-            "--auth-proto",
-            "sha",
-            "--priv-proto",
-            "aes",
-        ])
-        .args(["--context", "access48", "--no-vlan-contexts"])
+    let out = shaaes_poll(&addr)
+        .arg("-vvv")
         .env("LANREADY_AUTH_KEY", u.auth_key)
         .env("LANREADY_PRIV_KEY", u.priv_key)
         .env_remove("RUST_LOG")
@@ -485,17 +474,7 @@ async fn snmpv3_reads_the_same_walk_as_v2c_and_fails_clearly_on_wrong_credential
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["schema"], "lanready.snapshot/v1");
 
-    let out = Command::new(binary("lanready-agent"))
-        .args(["poll", "--target", &addr, "--format", "json"])
-        .args([
-            "--v3-user",
-            "shaaes",
-            "--auth-proto",
-            "sha",
-            "--priv-proto",
-            "aes",
-        ])
-        .args(["--context", "access48", "--no-vlan-contexts"])
+    let out = shaaes_poll(&addr)
         .env("LANREADY_AUTH_KEY", "a-wrong-auth-key")
         .env("LANREADY_PRIV_KEY", u.priv_key)
         .output()
@@ -509,10 +488,21 @@ async fn snmpv3_reads_the_same_walk_as_v2c_and_fails_clearly_on_wrong_credential
     assert!(!stderr.contains("a-wrong-auth-key") && !stderr.contains(u.priv_key));
 }
 
+/// `lanready-agent poll` of `addr` as SNMPv3 user shaaes (SHA, AES) in context access48; the
+/// keys come from the environment the caller sets.
+fn shaaes_poll(addr: &str) -> Command {
+    let mut c = Command::new(binary("lanready-agent"));
+    c.args(["poll", "--target", addr, "--format", "json"])
+        .args(["--v3-user", "shaaes", "--auth-proto", "sha"])
+        .args(["--priv-proto", "aes", "--context", "access48"])
+        .arg("--no-vlan-contexts");
+    c
+}
+
 #[tokio::test]
 async fn record_then_replay_gives_the_identical_walk() {
     let sim = Snmpsim::start(&fixture_files(&["access48"]));
-    let original = poll(&v2c(&sim.address(), "access48"), &opts(true))
+    let original = poll(&Target::v2c(&sim.address(), "access48"), &opts(true))
         .await
         .unwrap();
     assert_eq!(original.vlan_contexts.len(), 3);
@@ -552,7 +542,7 @@ async fn record_then_replay_gives_the_identical_walk() {
     drop(sim);
 
     let replay = Snmpsim::start(&files);
-    let again = poll(&v2c(&replay.address(), "replayed"), &opts(true))
+    let again = poll(&Target::v2c(&replay.address(), "replayed"), &opts(true))
         .await
         .unwrap();
     assert_same_walk(&again, &original, "replayed recording");
@@ -735,7 +725,7 @@ async fn vlan_contexts_of_a_real_recording() {
     let mut files = vec![rec.join("ios_c3560.snmprec")];
     files.push(rec.join("ios_c3560@2.snmprec"));
     let sim = Snmpsim::start(&files);
-    let walk = poll(&v2c(&sim.address(), "ios_c3560"), &opts(true))
+    let walk = poll(&Target::v2c(&sim.address(), "ios_c3560"), &opts(true))
         .await
         .unwrap();
     // vtpVlanState says VLANs 1 and 2 are operational; VLAN 1 is the default context.

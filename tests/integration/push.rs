@@ -140,6 +140,19 @@ fn pusher(url: &str, spool: &Path) -> Pusher {
     Pusher::new(collector, Spool::open(spool).unwrap())
 }
 
+/// A scripted collector, an empty spool and a pusher from one to the other.
+async fn scripted(seen: Seen) -> (ScriptedCollector, tempfile::TempDir, Pusher) {
+    let c = ScriptedCollector::start(seen).await;
+    let dir = tempfile::tempdir().unwrap();
+    let p = pusher(&c.url, dir.path());
+    (c, dir, p)
+}
+
+/// Submits a report of 14:00 with this id.
+async fn submit(p: &Pusher, id: &str) -> PushOutcome {
+    p.submit(&report(id, "2026-11-25T14:00:00Z")).await.unwrap()
+}
+
 fn spooled(dir: &Path) -> Vec<String> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
@@ -154,18 +167,13 @@ fn spooled(dir: &Path) -> Vec<String> {
 
 #[tokio::test]
 async fn a_5xx_keeps_the_report_spooled_and_a_later_pass_sends_it_once() {
-    let c = ScriptedCollector::start(Seen {
+    let (c, dir, p) = scripted(Seen {
         fail_next: 2,
         ..Seen::default()
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let p = pusher(&c.url, dir.path());
 
-    let out = p
-        .submit(&report("r1", "2026-11-25T14:00:00Z"))
-        .await
-        .unwrap();
+    let out = submit(&p, "r1").await;
     let PushOutcome::Spooled { reason, path } = out else {
         panic!("a 503 must leave the report spooled, got {out:?}");
     };
@@ -193,17 +201,12 @@ async fn a_5xx_keeps_the_report_spooled_and_a_later_pass_sends_it_once() {
 
 #[tokio::test]
 async fn a_4xx_is_never_retried_and_lands_in_rejected_with_the_answer() {
-    let c = ScriptedCollector::start(Seen {
+    let (c, dir, p) = scripted(Seen {
         reject: true,
         ..Seen::default()
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let p = pusher(&c.url, dir.path());
-    let out = p
-        .submit(&report("bad", "2026-11-25T14:00:00Z"))
-        .await
-        .unwrap();
+    let out = submit(&p, "bad").await;
     let PushOutcome::Rejected {
         status,
         message,
@@ -357,13 +360,8 @@ async fn an_endless_error_body_is_read_only_so_far() {
 async fn a_known_id_is_done_and_leaves_the_spool() {
     let mut seen = Seen::default();
     seen.stored.insert("again".into(), 1);
-    let c = ScriptedCollector::start(seen).await;
-    let dir = tempfile::tempdir().unwrap();
-    let p = pusher(&c.url, dir.path());
-    let out = p
-        .submit(&report("again", "2026-11-25T14:00:00Z"))
-        .await
-        .unwrap();
+    let (c, dir, p) = scripted(seen).await;
+    let out = submit(&p, "again").await;
     assert_eq!(out, PushOutcome::Duplicate);
     assert!(spooled(dir.path()).is_empty());
     assert_eq!(c.seen().stored.get("again"), Some(&1));
@@ -505,6 +503,14 @@ pub fn run_args(plan: &Path, url: &str, spool: &Path, token: &Path, more: &[&str
     v
 }
 
+/// An snmpsim serving access48, and a directory holding a plan for site hq on it.
+fn station() -> (lanready_tests::Snmpsim, tempfile::TempDir, PathBuf) {
+    let sim = lanready_tests::Snmpsim::fixtures(&["access48"]);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = write_plan(dir.path(), &sim.address(), "hq", "access48");
+    (sim, dir, plan)
+}
+
 fn token_file(dir: &Path) -> PathBuf {
     let f = dir.join("token");
     std::fs::write(&f, format!("{TOKEN}\n")).unwrap();
@@ -534,9 +540,7 @@ fn spooled_ids(dir: &Path) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_resends_after_5xx_and_each_report_is_stored_once() {
-    let sim = lanready_tests::Snmpsim::fixtures(&["access48"]);
-    let dir = tempfile::tempdir().unwrap();
-    let plan = write_plan(dir.path(), &sim.address(), "hq", "access48");
+    let (_sim, dir, plan) = station();
     let c = ScriptedCollector::start(Seen {
         fail_next: 2,
         ..Seen::default()
@@ -584,9 +588,7 @@ async fn run_resends_after_5xx_and_each_report_is_stored_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_moves_a_rejected_report_aside_and_goes_on() {
-    let sim = lanready_tests::Snmpsim::fixtures(&["access48"]);
-    let dir = tempfile::tempdir().unwrap();
-    let plan = write_plan(dir.path(), &sim.address(), "hq", "access48");
+    let (_sim, dir, plan) = station();
     let c = ScriptedCollector::start(Seen {
         reject: true,
         ..Seen::default()
@@ -622,9 +624,7 @@ async fn run_moves_a_rejected_report_aside_and_goes_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_run_loses_no_spooled_report_and_the_next_run_delivers_each_once() {
-    let sim = lanready_tests::Snmpsim::fixtures(&["access48"]);
-    let dir = tempfile::tempdir().unwrap();
-    let plan = write_plan(dir.path(), &sim.address(), "hq", "access48");
+    let (sim, dir, plan) = station();
     let token = token_file(dir.path());
     let addr = unused_addr();
     let url = format!("http://{addr}");
@@ -820,10 +820,7 @@ async fn https_trusts_the_ca_file_and_spools_on_an_untrusted_certificate() {
 
     // Without the CA the certificate is unknown: nothing is sent, the report waits.
     let p = pusher_with(None, "no-ca");
-    let out = p
-        .submit(&report("t1", "2026-11-25T14:00:00Z"))
-        .await
-        .unwrap();
+    let out = submit(&p, "t1").await;
     let PushOutcome::Spooled { reason, .. } = &out else {
         panic!("an untrusted certificate must spool, got {out:?}");
     };
@@ -832,19 +829,14 @@ async fn https_trusts_the_ca_file_and_spools_on_an_untrusted_certificate() {
 
     // With --ca-file it is trusted: stored, the token sent inside TLS.
     let p = pusher_with(Some(ca), "with-ca");
-    let out = p
-        .submit(&report("t2", "2026-11-25T14:00:00Z"))
-        .await
-        .unwrap();
+    let out = submit(&p, "t2").await;
     assert_eq!(out, PushOutcome::Stored);
     assert_eq!(*c.seen.lock().unwrap(), [format!("Bearer {TOKEN}")]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_run_on_the_same_spool_refuses_to_start() {
-    let sim = lanready_tests::Snmpsim::fixtures(&["access48"]);
-    let dir = tempfile::tempdir().unwrap();
-    let plan = write_plan(dir.path(), &sim.address(), "hq", "access48");
+    let (_sim, dir, plan) = station();
     let c = ScriptedCollector::start(Seen::default()).await;
     let spool = dir.path().join("spool");
     let token = token_file(dir.path());
@@ -915,9 +907,7 @@ fn scan_push(plan: &Path, url: &str, spool: &Path, token: &Path) -> (Option<i32>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scan_spools_while_the_collector_is_down_and_the_next_scan_sends_both() {
-    let sim = lanready_tests::Snmpsim::fixtures(&["access48"]);
-    let dir = tempfile::tempdir().unwrap();
-    let plan = write_plan(dir.path(), &sim.address(), "hq", "access48");
+    let (_sim, dir, plan) = station();
     let token = token_file(dir.path());
     let spool = dir.path().join("spool");
     let addr = unused_addr();

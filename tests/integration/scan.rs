@@ -133,6 +133,18 @@ pub fn scan(plan: &Path, site: &str, out: &Path) -> Output {
     ])
 }
 
+/// [`scan`], which must succeed; the report's JSON.
+pub fn scan_ok(plan: &Path, site: &str, out: &Path, sim: &Snmpsim) -> String {
+    let o = scan(plan, site, out);
+    assert!(
+        o.status.success(),
+        "scan {site}: {}\n{}",
+        text(&o.stderr),
+        sim.log()
+    );
+    std::fs::read_to_string(out).unwrap()
+}
+
 fn blockers<'a>(r: &'a Report, check: &str) -> Vec<&'a str> {
     r.findings
         .iter()
@@ -171,14 +183,7 @@ fn scans_fixture_sites_matching_golden_reports_and_gates_them() {
     let mut reports = Vec::new();
     for (site, golden) in SITES {
         let out = dir.path().join(format!("{site}.json"));
-        let o = scan(&plan_path, site, &out);
-        assert!(
-            o.status.success(),
-            "scan {site}: {}\n{}",
-            text(&o.stderr),
-            sim.log()
-        );
-        let json = std::fs::read_to_string(&out).unwrap();
+        let json = scan_ok(&plan_path, site, &out, &sim);
         let report: Report = serde_json::from_str(&json).unwrap();
         compare_golden(golden, &normalise(&json, sim.port(), silent_port));
         // The gate on the fresh report: 0 for the ready site, 1 for the others.

@@ -12,7 +12,7 @@ use crate::plan::Plan;
 use crate::push::{Backoff, PushArgs, Pusher, RunLock};
 use crate::report::ScanContext;
 use crate::scan;
-use crate::schedule::{Schedule, SystemClock, parse_duration};
+use crate::schedule::{Schedule, SystemTimer, parse_duration};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -86,7 +86,7 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     let mut rng = rand::rngs::StdRng::from_entropy();
     let stats = run_loop(
         &cfg,
-        &SystemClock,
+        &SystemTimer,
         &pusher,
         &mut rng,
         scan,

@@ -10,6 +10,35 @@ use lanready_schema::{Snapshot, TableStatus};
 use crate::Walk;
 use crate::decode::snapshot;
 
+/// A PSE group's row as tests compare it: group, stack member, budget W, consumed W, used mW,
+/// remaining mW.
+pub(super) type PoeRow = (
+    u32,
+    Option<u32>,
+    Option<u32>,
+    Option<u32>,
+    Option<u32>,
+    Option<u32>,
+);
+
+/// Every PSE group's [`PoeRow`], in the snapshot's order.
+pub(super) fn poe_rows(s: &Snapshot) -> Vec<PoeRow> {
+    s.poe
+        .modules
+        .iter()
+        .map(|m| {
+            (
+                m.group,
+                m.stack_member,
+                m.budget_w,
+                m.consumed_w,
+                m.used_mw,
+                m.remaining_mw,
+            )
+        })
+        .collect()
+}
+
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
     dir.join("recordings").is_dir().then_some(dir)
@@ -222,19 +251,9 @@ fn catalyst_9000_stacks_map_pse_groups_to_members() {
     // container inside the member's chassis; group N is member N here, and the milliwatt
     // columns stay milliwatts.
     if let Some(s) = the("iosxe_c9200l") {
-        let got: Vec<_> = s
-            .poe
-            .modules
-            .iter()
-            .map(|m| {
-                (
-                    m.group,
-                    m.stack_member,
-                    m.budget_w,
-                    m.used_mw,
-                    m.remaining_mw,
-                )
-            })
+        let got: Vec<_> = poe_rows(&s)
+            .into_iter()
+            .map(|(g, m, b, _, used, left)| (g, m, b, used, left))
             .collect();
         assert_eq!(
             got,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use lanready_schema::{Interface, Snapshot};
 
-use super::corpus_tests::load_dir;
+use super::corpus_tests::{load_dir, poe_rows};
 use crate::decode::snapshot;
 
 fn fixtures() -> Option<BTreeMap<String, Snapshot>> {
@@ -84,16 +84,8 @@ fn access48_every_join() {
         (s.stack[0].number, s.stack[0].ent_physical_index),
         (1, 1001)
     );
-    let m = &s.poe.modules[0];
     assert_eq!(
-        (
-            m.group,
-            m.stack_member,
-            m.budget_w,
-            m.consumed_w,
-            m.used_mw,
-            m.remaining_mw
-        ),
+        poe_rows(&s)[0],
         (1, Some(1), Some(740), Some(96), Some(360000), Some(380000))
     );
 
@@ -240,21 +232,7 @@ fn stack3_every_join() {
         ]
     );
     // Each group's PSE entity is Power Supply A (b+4), two levels below the chassis.
-    let modules: Vec<_> = s
-        .poe
-        .modules
-        .iter()
-        .map(|m| {
-            (
-                m.group,
-                m.stack_member,
-                m.budget_w,
-                m.consumed_w,
-                m.used_mw,
-                m.remaining_mw,
-            )
-        })
-        .collect();
+    let modules = poe_rows(&s);
     assert_eq!(
         modules,
         vec![
@@ -395,16 +373,8 @@ fn misconfigured_defects() {
     // An interface whose ifIndex equals a PoE port number is not that port.
     assert_eq!(iface(&s, "Gi0/0").poe, None);
 
-    let m = &s.poe.modules[0];
     assert_eq!(
-        (
-            m.group,
-            m.stack_member,
-            m.budget_w,
-            m.consumed_w,
-            m.used_mw,
-            m.remaining_mw
-        ),
+        poe_rows(&s)[0],
         (1, Some(1), Some(800), Some(48), Some(180000), Some(620000))
     );
     assert_eq!(s.stack[0].ent_physical_index, 1000);
