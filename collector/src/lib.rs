@@ -1,8 +1,9 @@
 //! lanready-collector: receives site reports, keeps history, aggregates readiness per site,
 //! serves the dashboard and answers the cutover gate.
 //!
-//! The data path: `api` (HTTP, auth, ingest) → `store` (SQLite) → `aggregate` (pure) →
-//! `view` (the read API's JSON) → `metrics` / the dashboard page / `gate` (a client).
+//! The data path: `api` (HTTP, auth, ingest) → `store` (SQLite) → `aggregate` (pure: the
+//! read API's documents, `lanready_schema::api`) → `metrics` / the dashboard page / `gate` (a
+//! client). `programme` is the rollout calendar and its projection.
 //!
 //! **Architecture invariant:** the store is only called from blocking tasks, never on the
 //! async runtime; `aggregate` does no I/O and reads no clock.
@@ -17,6 +18,7 @@ pub mod gate;
 pub mod guard;
 pub mod metrics;
 pub mod model;
+pub mod programme;
 pub mod store;
 pub mod tls;
 pub mod validate;

@@ -1,5 +1,5 @@
-//! The `lanready-collector` command line: `serve`, `token add|revoke|list`, `prune` and
-//! `gate`. Flags become validated settings here; the work is in the library.
+//! The `lanready-collector` command line: `serve`, `token add|revoke|list`, `prune`,
+//! `programme set|import|list|remove` (in `programme_cmd.rs`) and `gate`. Flags become validated settings here; the work is in the library.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -19,6 +19,8 @@ use lanready_collector::gate::{self, GateOptions};
 use lanready_collector::store::Store;
 use lanready_collector::{AppState, Settings, tls, validate};
 use lanready_gate::Criteria;
+
+mod programme_cmd;
 
 /// Receives lanready site reports, keeps history, serves the dashboard and answers the
 /// cutover gate.
@@ -43,6 +45,9 @@ enum Command {
         #[arg(long)]
         retention_days: u32,
     },
+    /// The rollout programme's cutover calendar.
+    #[command(subcommand)]
+    Programme(programme_cmd::ProgrammeCommand),
     /// Ask a collector whether a site may cut over. Exit 0 ready, 1 not ready (or stale, or
     /// below --min-score), 2 error. The token comes from --token-file or LANREADY_TOKEN.
     Gate(GateArgs),
@@ -284,6 +289,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Gate(args) => gate_cmd(args),
+        Command::Programme(cmd) => programme_cmd::run(cmd),
     }
 }
 

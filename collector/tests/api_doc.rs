@@ -12,6 +12,7 @@ use http_body_util::BodyExt;
 use lanready_collector::aggregate::Staleness;
 use lanready_collector::auth::{SiteScope, Token, TokenKind};
 use lanready_collector::clock::FixedClock;
+use lanready_collector::programme::CalendarEntry;
 use lanready_collector::store::Store;
 use lanready_collector::{AppState, Settings, app};
 use lanready_schema::{Counts, Evidence, Finding, PoeBudget, Report, Severity, Status, Verdict};
@@ -73,6 +74,7 @@ impl Validator<'_> {
                 "string" => v.is_string(),
                 "integer" => v.is_i64() || v.is_u64(),
                 "boolean" => v.is_boolean(),
+                "number" => v.is_number(),
                 "null" => v.is_null(),
                 other => panic!("type {other} unsupported"),
             });
@@ -98,6 +100,13 @@ impl Validator<'_> {
             && OffsetDateTime::parse(s, &Rfc3339).is_err()
         {
             errs.push(format!("{at}: {s:?} is not RFC 3339"));
+        }
+        if schema.get("format").and_then(Value::as_str) == Some("date")
+            && let Some(s) = v.as_str()
+            && time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+                .is_err()
+        {
+            errs.push(format!("{at}: {s:?} is not a day YYYY-MM-DD"));
         }
         if let Some(obj) = v.as_object() {
             let props = schema.get("properties").and_then(Value::as_object);
@@ -222,6 +231,7 @@ async fn answers_match_the_documented_schemas() {
         "lanready.sites/v1",
         "lanready.site/v1",
         "lanready.dashboard/v1",
+        "lanready.programme/v1",
         "$defs",
     ] {
         assert!(
@@ -236,11 +246,18 @@ async fn answers_match_the_documented_schemas() {
         .add_token(
             "a",
             TokenKind::Agent,
-            &SiteScope::Only(vec!["hq".into()]),
+            &SiteScope::Only(vec!["hq".into(), "north".into()]),
             &agent.hash(),
             t(0),
         )
         .unwrap();
+    // In the calendar: hq, which reports, and north, which has not yet (its nulls).
+    let calendar = [
+        CalendarEntry::parse("hq", "2026-02-01", Some("1"), Some("300"), Some("Jo")),
+        CalendarEntry::parse("north", "2026-03-01", None, None, None),
+    ];
+    let calendar: Vec<_> = calendar.into_iter().map(Result::unwrap).collect();
+    store.set_calendar(&calendar, t(0)).unwrap();
     let clock = Arc::new(FixedClock::new(t(600)));
     let state = AppState::new(
         store,
@@ -281,6 +298,7 @@ async fn answers_match_the_documented_schemas() {
         ("/api/v1/sites", "lanready.sites/v1"),
         ("/api/v1/sites/hq", "lanready.site/v1"),
         ("/api/v1/dashboard", "lanready.dashboard/v1"),
+        ("/api/v1/programme", "lanready.programme/v1"),
     ] {
         let (s, body) = call(&state, "GET", uri, &agent, None).await;
         assert_eq!(s, 200, "{uri}");

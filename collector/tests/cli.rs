@@ -122,6 +122,19 @@ fn report(id: &str, site: &str, verdict: Verdict, score: u8, age: Duration) -> R
     report
 }
 
+/// A JSON answer to a GET with the token.
+async fn get_json(url: &str, path: &str, token: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(format!("{url}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn post(url: &str, token: &str, r: &Report) -> reqwest::StatusCode {
     reqwest::Client::new()
         .post(format!("{url}/api/v1/reports"))
@@ -195,15 +208,7 @@ async fn serve_ingest_restart_and_gate() {
     // Killed outright (no graceful shutdown): what got a 2xx is on disk.
     drop(server);
     let server = Server::start(&db, &["--stale-after-site", "old=1h"]);
-    let sites: serde_json::Value = reqwest::Client::new()
-        .get(format!("{}/api/v1/sites", server.url))
-        .bearer_auth(&reader)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sites: serde_json::Value = get_json(&server.url, "/api/v1/sites", &reader).await;
     let names: Vec<&str> = sites["sites"]
         .as_array()
         .unwrap()
@@ -488,4 +493,97 @@ fn serve_refuses_an_unreadable_certificate() {
     assert!(err.contains("junk.pem"), "{err}");
     let out = cli(&["serve", "--db", db.to_str().unwrap(), "--tls-cert", "x.pem"]);
     assert_eq!(out.status.code(), Some(2), "--tls-cert needs --tls-key");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_calendar_is_imported_whole_or_not_at_all_and_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let dbs = db.to_str().unwrap();
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let list = || String::from_utf8(cli(&["programme", "list", "--db", dbs]).stdout).unwrap();
+
+    // A bad file: each bad row named by its line, exit 2, nothing imported.
+    let bad = write(
+        dir.path().join("bad.csv"),
+        "site,cutover,wave,extensions,owner\n\
+         hitchin,2027-03-01,1,120,Jo\n\
+         stevenage,2027-02-30,1,,\n\
+         bad site,2027-04-01,,,\n",
+    );
+    let o = cli(&["programme", "import", "--db", dbs, bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("line 3: cutover:"), "{err}");
+    assert!(err.contains("line 4: site:"), "{err}");
+    assert!(err.contains("2 bad row(s); nothing was imported"), "{err}");
+    assert_eq!(list(), "", "nothing of a bad file is kept");
+
+    let good = write(
+        dir.path().join("good.csv"),
+        "site,cutover,wave,extensions,owner\n\
+         letchworth,2027-04-12,2,80,\"Bloggs, Jo\"\n\
+         hitchin,2027-03-01,1,120,\n",
+    );
+    let o = cli(&["programme", "import", "--db", dbs, good.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        list(),
+        "hitchin\t2027-03-01\t1\t120\t\nletchworth\t2027-04-12\t2\t80\tBloggs, Jo\n"
+    );
+
+    // set changes a row, keeping what it is not given and unsetting what it is given empty;
+    // a bad flag is a clear error that changes nothing.
+    let set = |extra: &[&str]| {
+        let mut args = vec!["programme", "set", "--db", dbs, "--site", "hitchin"];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+    let o = set(&["--cutover", "2027-03-08"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        list().starts_with("hitchin\t2027-03-08\t1\t120\t\n"),
+        "{}",
+        list()
+    );
+    let o = set(&[
+        "--cutover",
+        "2027-03-08",
+        "--extensions",
+        "",
+        "--owner",
+        "Ash",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        list().starts_with("hitchin\t2027-03-08\t1\t\tAsh\n"),
+        "{}",
+        list()
+    );
+    let o = set(&["--cutover", "08/03/2027"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--cutover: \"08/03/2027\" is not a day"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(list().starts_with("hitchin\t2027-03-08"), "{}", list());
+    let o = cli(&["programme", "remove", "--db", dbs, "--site", "royston"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    // The served programme: both sites, no scan yet, in cutover order.
+    let token = token_add(&db, "noc", &["--read-only"]);
+    let server = Server::start(&db, &[]);
+    let body: serde_json::Value = get_json(&server.url, "/api/v1/programme", &token).await;
+    assert_eq!(body["schema"], "lanready.programme/v1");
+    let sites: Vec<&str> = body["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["site"].as_str().unwrap())
+        .collect();
+    assert_eq!(sites, ["hitchin", "letchworth"]);
+    assert_eq!(body["sites"][0]["verdict"], serde_json::Value::Null);
+    assert_eq!(body["sites"][0]["projection"]["slipping"], true);
+    assert_eq!(body["sites"][1]["owner"], "Bloggs, Jo");
 }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod ports;
+pub mod programme;
 pub mod report;
 pub mod sample;
 pub mod score;

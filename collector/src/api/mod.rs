@@ -31,11 +31,13 @@ use lanready_schema::api::{ErrorBody, IngestResponse};
 
 mod dashboard;
 mod ingest;
+mod programme;
 mod read;
 
 use dashboard::dashboard;
 use ingest::ingest;
 use ingest::shown;
+use programme::programme;
 pub use read::{AGE_HEADER, STALE_AFTER_HEADER, STALE_HEADER};
 use read::{list_sites, site_detail, site_report, summaries_for};
 
@@ -156,6 +158,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/sites/{site}", get(site_detail))
         .route("/api/v1/sites/{site}/report", get(site_report))
         .route("/api/v1/dashboard", get(dashboard))
+        .route("/api/v1/programme", get(programme))
         .route("/metrics", get(metrics_text))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(TimeoutLayer::with_status_code(

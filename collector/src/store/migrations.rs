@@ -86,6 +86,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DROP TABLE reports;
     ALTER TABLE reports_v3 RENAME TO reports;
     CREATE INDEX reports_trend ON reports(site, generated_at DESC, pk DESC, score, verdict, blockers);",
+    // 4: the rollout programme's cutover calendar, a row per site (a site may be planned
+    // before any report of it arrives).
+    "CREATE TABLE programme (
+        site       TEXT    PRIMARY KEY,
+        cutover    TEXT    NOT NULL,      -- the cutover day, YYYY-MM-DD (UTC)
+        wave       INTEGER,
+        extensions INTEGER,
+        owner      TEXT,
+        updated_at INTEGER NOT NULL       -- when this row was last set, unix seconds
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -30,6 +30,7 @@ pub use crate::model::{
 };
 
 mod migrations;
+mod programme;
 mod reports;
 mod summary;
 mod tokens;

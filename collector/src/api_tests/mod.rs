@@ -680,3 +680,5 @@ async fn a_future_dated_report_cannot_shadow_later_scans() {
         ("genuine-1", Verdict::NotReady)
     );
 }
+
+mod programme;

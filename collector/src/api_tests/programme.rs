@@ -1,0 +1,115 @@
+//! `GET /api/v1/programme` over a calendar and a synthetic history, with a fixed clock.
+
+use lanready_schema::programme::{Phase, ProgrammeResponse};
+
+use super::*;
+use crate::programme::CalendarEntry;
+
+const DAY: i64 = 86_400;
+
+/// An hq report scanned `secs` after 2026-01-01 with `blockers` failing voice VLAN ports.
+fn hq_with(id: &str, secs: i64, blockers: u32) -> Report {
+    let failing = (1..=blockers)
+        .map(|n| {
+            finding(
+                "voice_vlan.port",
+                Severity::Blocker,
+                Status::Fail,
+                "127.0.0.1:1161",
+                Some(&format!("Gi1/0/{n}")),
+            )
+        })
+        .collect();
+    with_failing(report(id, "hq", &at(secs), 40), Verdict::NotReady, failing)
+}
+
+fn calendar(f: &Fixture, rows: &[(&str, &str)]) {
+    let entries: Vec<CalendarEntry> = rows
+        .iter()
+        .map(|(site, day)| CalendarEntry::parse(site, day, Some("1"), None, Some("Jo")).unwrap())
+        .collect();
+    f.state.store.set_calendar(&entries, t(0)).unwrap();
+}
+
+async fn programme(f: &Fixture, token: Option<&Token>) -> (StatusCode, Vec<u8>) {
+    let (s, _, b) = send(f, "GET", "/api/v1/programme", token, None).await;
+    (s, b)
+}
+
+async fn programme_of(f: &Fixture, token: &Token) -> ProgrammeResponse {
+    let (s, b) = programme(f, Some(token)).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    serde_json::from_slice(&b).unwrap()
+}
+
+#[tokio::test]
+async fn the_programme_projects_each_sites_burn_down_against_its_cutover() {
+    let f = fixture();
+    calendar(
+        &f,
+        &[
+            ("hq", "2026-01-22"),
+            ("branch", "2026-01-10"),
+            ("other", "2026-01-05"),
+        ],
+    );
+    // 48 blockers four weeks ago, 30 eight days ago, 20 now: one closed a day.
+    store(&f, &f.agent, &hq_with("h1", -28 * DAY, 48)).await;
+    store(&f, &f.agent, &hq_with("h2", -8 * DAY, 30)).await;
+    store(&f, &f.agent, &hq_with("h3", 0, 20)).await;
+
+    let p = programme_of(&f, &f.agent).await;
+    assert_eq!(p.schema, "lanready.programme/v1");
+    assert_eq!(p.today, "2026-01-01");
+    let sites: Vec<&str> = p.sites.iter().map(|s| s.site.as_str()).collect();
+    // In cutover order; the agent's token does not read "other".
+    assert_eq!(sites, ["branch", "hq"]);
+
+    let branch = &p.sites[0];
+    assert_eq!((branch.days_left, branch.phase), (9, Phase::Before));
+    assert_eq!(
+        (branch.verdict, branch.blockers, &branch.last_scan),
+        (None, None, &None)
+    );
+    assert!(branch.projection.slipping, "no scan yet is never on track");
+
+    let hq = &p.sites[1];
+    assert_eq!((hq.days_left, hq.phase), (21, Phase::Before));
+    assert_eq!(hq.verdict, Some(Verdict::NotReady));
+    assert_eq!((hq.blockers, hq.blockers_week_ago), (Some(20), Some(30)));
+    assert_eq!(hq.projection.blockers_per_day, Some(1.0));
+    assert_eq!(hq.projection.since.as_deref(), Some("2025-12-04T00:00:00Z"));
+    assert_eq!(hq.projection.projected_ready.as_deref(), Some("2026-01-21"));
+    assert!(!hq.projection.slipping);
+    assert_eq!((hq.wave, hq.owner.as_deref()), (Some(1), Some("Jo")));
+
+    // The reader sees every calendar site.
+    let all = programme_of(&f, &f.reader).await;
+    let sites: Vec<&str> = all.sites.iter().map(|s| s.site.as_str()).collect();
+    assert_eq!(sites, ["other", "branch", "hq"]);
+
+    // The day after hq's cutover with no new scan: after, and slipping (at a blocker a
+    // day, the last of 20 closes on 12 February).
+    f.clock.set(t(22 * DAY));
+    let p = programme_of(&f, &f.agent).await;
+    let hq = &p.sites[1];
+    assert_eq!((hq.days_left, hq.phase), (-1, Phase::After));
+    assert_eq!(hq.projection.projected_ready.as_deref(), Some("2026-02-12"));
+    assert!(hq.projection.slipping);
+}
+
+#[tokio::test]
+async fn the_programme_needs_a_token() {
+    let f = fixture();
+    calendar(&f, &[("hq", "2026-01-22")]);
+    let (s, b) = programme(&f, None).await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        String::from_utf8_lossy(&b)
+    );
+    // An empty calendar is an empty programme, not an error.
+    f.state.store.remove_from_calendar("hq").unwrap();
+    assert!(programme_of(&f, &f.reader).await.sites.is_empty());
+}

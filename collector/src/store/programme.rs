@@ -1,0 +1,129 @@
+//! The cutover calendar (`programme`), and the two points of a site's blocker history that
+//! the programme's projection reads.
+
+use rusqlite::{OptionalExtension, params};
+use time::OffsetDateTime;
+
+use super::*;
+use crate::programme::{CalendarEntry, Point, day, parse_day};
+
+impl Store {
+    /// Sets these sites' calendar rows (adding or replacing each), all or none.
+    pub fn set_calendar(
+        &self,
+        entries: &[CalendarEntry],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql("starting the calendar transaction"))?;
+        {
+            let mut st = tx
+                .prepare(
+                    "INSERT INTO programme (site, cutover, wave, extensions, owner, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (site) DO UPDATE SET cutover = excluded.cutover,
+                        wave = excluded.wave, extensions = excluded.extensions,
+                        owner = excluded.owner, updated_at = excluded.updated_at",
+                )
+                .map_err(sql("preparing the calendar update"))?;
+            for e in entries {
+                st.execute(params![
+                    e.site,
+                    day(e.cutover),
+                    e.wave,
+                    e.extensions,
+                    e.owner,
+                    now.unix_timestamp()
+                ])
+                .map_err(sql("writing a calendar row"))?;
+            }
+        }
+        tx.commit().map_err(sql("committing the calendar"))
+    }
+
+    /// Removes a site from the calendar; false when it was not in it.
+    pub fn remove_from_calendar(&self, site: &str) -> Result<bool, StoreError> {
+        let n = lock(&self.writer)
+            .execute("DELETE FROM programme WHERE site = ?1", params![site])
+            .map_err(sql("removing a calendar row"))?;
+        Ok(n > 0)
+    }
+
+    /// The calendar, in cutover order (then by site).
+    pub fn calendar(&self) -> Result<Vec<CalendarEntry>, StoreError> {
+        let conn = self.read();
+        let mut st = conn
+            .prepare_cached(
+                "SELECT site, cutover, wave, extensions, owner FROM programme
+                 ORDER BY cutover, site",
+            )
+            .map_err(sql("reading the calendar"))?;
+        let rows = st
+            .query_map([], |r| {
+                let cutover: String = r.get(1)?;
+                let cutover = parse_day(&cutover).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        1,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })?;
+                Ok(CalendarEntry {
+                    site: r.get(0)?,
+                    cutover,
+                    wave: r.get(2)?,
+                    extensions: r.get(3)?,
+                    owner: r.get(4)?,
+                })
+            })
+            .map_err(sql("reading the calendar"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(sql("reading the calendar"))
+    }
+
+    /// The site's latest report scanned at or before `t`.
+    pub fn blockers_at(&self, site: &str, t: OffsetDateTime) -> Result<Option<Point>, StoreError> {
+        self.point(
+            "SELECT generated_at, blockers FROM reports WHERE site = ?1 AND generated_at <= ?2
+             ORDER BY generated_at DESC, pk DESC LIMIT 1",
+            site,
+            t,
+        )
+    }
+
+    /// The site's oldest report scanned at or after `t`.
+    pub fn first_blockers_since(
+        &self,
+        site: &str,
+        t: OffsetDateTime,
+    ) -> Result<Option<Point>, StoreError> {
+        self.point(
+            "SELECT generated_at, blockers FROM reports WHERE site = ?1 AND generated_at >= ?2
+             ORDER BY generated_at ASC, pk ASC LIMIT 1",
+            site,
+            t,
+        )
+    }
+
+    fn point(
+        &self,
+        query: &'static str,
+        site: &str,
+        t: OffsetDateTime,
+    ) -> Result<Option<Point>, StoreError> {
+        let conn = self.read();
+        conn.prepare_cached(query)
+            .and_then(|mut st| {
+                st.query_row(params![site, t.unix_timestamp()], |r| {
+                    Ok(Point {
+                        at: from_unix(r.get(0)?),
+                        blockers: r.get(1)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(sql("reading a site's blocker history"))
+    }
+}
