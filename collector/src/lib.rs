@@ -19,9 +19,11 @@ pub mod guard;
 pub mod metrics;
 pub mod model;
 pub mod programme;
+pub mod regression;
 pub mod store;
 pub mod tls;
 pub mod validate;
+pub mod waiver;
 
 #[cfg(test)]
 mod api_tests;

@@ -1,5 +1,6 @@
 //! The `lanready-collector` command line: `serve`, `token add|revoke|list`, `prune`,
-//! `programme set|import|list|remove` (in `programme_cmd.rs`) and `gate`. Flags become validated settings here; the work is in the library.
+//! `programme set|import|list|remove` (in `programme_cmd.rs`), `waiver add|list|revoke` (in
+//! `waiver_cmd.rs`) and `gate`. Flags become validated settings here; the work is in the library.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -21,6 +22,7 @@ use lanready_collector::{AppState, Settings, tls, validate};
 use lanready_gate::Criteria;
 
 mod programme_cmd;
+mod waiver_cmd;
 
 /// Receives lanready site reports, keeps history, serves the dashboard and answers the
 /// cutover gate.
@@ -48,6 +50,9 @@ enum Command {
     /// The rollout programme's cutover calendar.
     #[command(subcommand)]
     Programme(programme_cmd::ProgrammeCommand),
+    /// Waivers: accepted exceptions, with a reason, an owner and an expiry.
+    #[command(subcommand)]
+    Waiver(waiver_cmd::WaiverCommand),
     /// Ask a collector whether a site may cut over. Exit 0 ready, 1 not ready (or stale, or
     /// below --min-score), 2 error. The token comes from --token-file or LANREADY_TOKEN.
     Gate(GateArgs),
@@ -159,6 +164,10 @@ struct GateArgs {
     /// Also fail an at_risk verdict and failing warnings.
     #[arg(long)]
     strict: bool,
+    /// Within this of the site's cutover day in the collector's calendar (`14d`), and after
+    /// it, an at_risk verdict fails too. A site not in the calendar is then an error.
+    #[arg(long, value_parser = parse_duration)]
+    cutover_window: Option<Duration>,
     /// Allow a plain http:// collector URL (the token then travels unencrypted; also needed
     /// for loopback).
     #[arg(long)]
@@ -290,6 +299,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Gate(args) => gate_cmd(args),
         Command::Programme(cmd) => programme_cmd::run(cmd),
+        Command::Waiver(cmd) => waiver_cmd::run(cmd),
     }
 }
 
@@ -440,11 +450,13 @@ fn gate_cmd(args: GateArgs) -> anyhow::Result<u8> {
             min_score: args.min_score,
             strict: args.strict,
             max_age: args.max_age,
+            at_risk_fails: None,
         },
         junit: args.junit,
         ca_file: args.ca_file,
         allow_http: args.allow_http,
         timeout: args.timeout,
+        cutover_window: args.cutover_window,
     };
     let code = runtime()?.block_on(async {
         let mut out = std::io::stdout().lock();

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+use lanready_schema::programme::ProgrammeResponse;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -119,13 +121,48 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
-/// The whole exposition.
+/// The programme's gauges: days to each calendar site's cutover, and its regressions of the
+/// last 7 days by phase.
+fn programme_gauges(out: &mut String, p: &ProgrammeResponse) {
+    header(
+        out,
+        "lanready_site_days_to_cutover",
+        "gauge",
+        "Days from today (UTC) to the site's cutover day in the calendar; negative after it.",
+    );
+    for s in &p.sites {
+        let _ = writeln!(
+            out,
+            "lanready_site_days_to_cutover{{site=\"{}\"}} {}",
+            escape_label(&s.site),
+            s.days_left
+        );
+    }
+    header(
+        out,
+        "lanready_site_regressions",
+        "gauge",
+        "Regressions found in the last 7 days, by phase (after: since the cutover, an incident).",
+    );
+    for s in &p.sites {
+        for phase in ["before", "after"] {
+            let n = s.regressions.iter().filter(|r| r.phase == phase).count();
+            let _ = writeln!(
+                out,
+                "lanready_site_regressions{{site=\"{}\",phase=\"{phase}\"}} {n}",
+                escape_label(&s.site)
+            );
+        }
+    }
+}
+
 /// The exposition text. `counters` are the whole collector's ingest counters: they are
 /// given only to a token that may read every site (they count every site's reports).
 pub fn render(
     sites: &SitesResponse,
     estate_score: Option<u8>,
     counters: Option<&IngestCounters>,
+    programme: Option<&ProgrammeResponse>,
 ) -> String {
     let mut out = String::new();
     header(
@@ -189,6 +226,9 @@ pub fn render(
                 value(s)
             );
         }
+    }
+    if let Some(p) = programme {
+        programme_gauges(&mut out, p);
     }
     let Some(counters) = counters else {
         return out;
@@ -275,7 +315,7 @@ mod tests {
         c.stored();
         c.rejected(RejectReason::Unauthorized);
         c.duplicate();
-        let text = render(&sites, Some(64), Some(&c));
+        let text = render(&sites, Some(64), Some(&c), None);
         for line in [
             "# TYPE lanready_site_score gauge",
             "lanready_site_score{site=\"hq\"} 55",

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use lanready_schema::Verdict;
 use lanready_schema::programme::{
-    PROGRAMME_SCHEMA, Phase, ProgrammeResponse, ProgrammeSite, Projection,
+    PROGRAMME_SCHEMA, Phase, ProgrammeResponse, ProgrammeSite, Projection, RegressionDoc, Waiver,
 };
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
@@ -234,6 +234,10 @@ pub struct SiteFacts {
     pub week_ago: Option<Point>,
     /// The burn-down window's first report (see [`window_start`]).
     pub window_first: Option<Point>,
+    /// The site's waivers in force.
+    pub waivers: Vec<Waiver>,
+    /// Its regressions of the last 7 days.
+    pub regressions: Vec<RegressionDoc>,
 }
 
 /// Where the burn-down window starts for a site whose latest scan was at `latest`: the
@@ -242,7 +246,27 @@ pub fn window_start(latest: OffsetDateTime) -> OffsetDateTime {
     latest - time::Duration::days(BURN_DOWN_DAYS)
 }
 
-/// How far back `blockers_week_ago` looks.
+/// The document form of a stored regression.
+pub fn regression_doc(r: &crate::store::StoredRegression) -> RegressionDoc {
+    let g = &r.regression;
+    RegressionDoc {
+        id: r.id,
+        report_id: r.report_id.clone(),
+        previous_id: r.previous_id.clone(),
+        kind: g.kind.as_str().into(),
+        check: g.check.clone(),
+        switch: g.switch.clone(),
+        port: g.port.clone(),
+        severity: g.severity,
+        was: g.was.clone(),
+        now: g.now.clone(),
+        incident: r.phase == "after",
+        phase: r.phase.clone(),
+        found_at: rfc3339(r.found_at),
+    }
+}
+
+/// How far back `blockers_week_ago` (and the programme's regressions) look.
 pub fn week_before(now: OffsetDateTime) -> OffsetDateTime {
     now - time::Duration::days(7)
 }
@@ -274,6 +298,8 @@ pub fn document(mut sites: Vec<SiteFacts>, now: OffsetDateTime) -> ProgrammeResp
                 last_scan: f.latest.map(|(p, _, _)| rfc3339(p.at)),
                 blockers_week_ago: f.week_ago.map(|p| p.blockers),
                 projection,
+                waivers: f.waivers,
+                regressions: f.regressions,
                 site: f.entry.site,
             }
         })

@@ -14,6 +14,7 @@ use lanready_collector::auth::{SiteScope, Token, TokenKind};
 use lanready_collector::clock::FixedClock;
 use lanready_collector::programme::CalendarEntry;
 use lanready_collector::store::Store;
+use lanready_collector::waiver::NewWaiver;
 use lanready_collector::{AppState, Settings, app};
 use lanready_schema::{Counts, Evidence, Finding, PoeBudget, Report, Severity, Status, Verdict};
 use serde_json::Value;
@@ -232,6 +233,7 @@ async fn answers_match_the_documented_schemas() {
         "lanready.site/v1",
         "lanready.dashboard/v1",
         "lanready.programme/v1",
+        "lanready.waivers/v1",
         "$defs",
     ] {
         assert!(
@@ -258,6 +260,24 @@ async fn answers_match_the_documented_schemas() {
     ];
     let calendar: Vec<_> = calendar.into_iter().map(Result::unwrap).collect();
     store.set_calendar(&calendar, t(0)).unwrap();
+    // A waiver in force (and so in the programme), and a revoked one.
+    for revoked in [false, true] {
+        let w = NewWaiver {
+            site: "hq".into(),
+            check: "voice_vlan.port".into(),
+            switch: None,
+            port: Some("Gi1/0/*".into()),
+            reason: "moves in wave 3".into(),
+            expires: "2026-01-20".into(),
+            by: "Jo".into(),
+        }
+        .check(t(0).date())
+        .unwrap();
+        let id = store.add_waiver(&w, "cli", t(0)).unwrap();
+        if revoked {
+            store.revoke_waiver(id, "Ash", t(0)).unwrap();
+        }
+    }
     let clock = Arc::new(FixedClock::new(t(600)));
     let state = AppState::new(
         store,
@@ -269,9 +289,11 @@ async fn answers_match_the_documented_schemas() {
         },
     );
     let mut answers: Vec<(&str, Value)> = Vec::new();
+    // r3 is worse than r2: a regression, which the programme lists.
     for (id, at, score, v) in [
         ("r1", 0, 40, Verdict::NotReady),
         ("r2", 300, 70, Verdict::AtRisk),
+        ("r3", 450, 40, Verdict::NotReady),
     ] {
         let (s, body) = call(
             &state,
@@ -299,6 +321,8 @@ async fn answers_match_the_documented_schemas() {
         ("/api/v1/sites/hq", "lanready.site/v1"),
         ("/api/v1/dashboard", "lanready.dashboard/v1"),
         ("/api/v1/programme", "lanready.programme/v1"),
+        ("/api/v1/waivers", "lanready.waivers/v1"),
+        ("/api/v1/sites/hq/waivers", "lanready.waivers/v1"),
     ] {
         let (s, body) = call(&state, "GET", uri, &agent, None).await;
         assert_eq!(s, 200, "{uri}");

@@ -8,6 +8,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use crate::text::write_finding;
+use crate::waivers::{Waived, describe};
 use crate::{Criteria, Decision, Freshness, SiteCase, fails};
 
 /// One `<testcase>`.
@@ -61,6 +62,7 @@ pub fn suites(
     freshness: Option<&Freshness>,
     c: &Criteria,
     decision: &Decision,
+    waived: &[Waived],
 ) -> Vec<Suite> {
     let class = format!("lanready.{}", report.site);
     let mut site_cases = vec![SiteCase::Verdict];
@@ -125,7 +127,18 @@ pub fn suites(
             .map_or_else(|| switch.to_string(), |n| format!("{switch} ({n})"));
         let cases = checks
             .into_iter()
-            .map(|(check, fs)| check_case(&class, switch, check, &fs, c.strict))
+            .map(|(check, fs)| {
+                let mut case = check_case(&class, switch, check, &fs, c.strict);
+                for w in waived
+                    .iter()
+                    .filter(|w| w.finding.switch == switch && w.finding.check == check)
+                {
+                    write_finding(&mut case.text, &w.finding, true);
+                    case.text
+                        .push_str(&format!("      waived: {}\n", describe(&w.waiver)));
+                }
+                case
+            })
             .collect();
         out.push(Suite { name, cases });
     }
@@ -240,6 +253,7 @@ pub fn junit(
     freshness: Option<&Freshness>,
     c: &Criteria,
     decision: &Decision,
+    waived: &[Waived],
 ) -> Result<String, std::io::Error> {
-    render(report, &suites(report, freshness, c, decision))
+    render(report, &suites(report, freshness, c, decision, waived))
 }

@@ -20,6 +20,7 @@ use lanready_schema::{Finding, REPORT_SCHEMA, Report, Severity, Status, Verdict}
 
 pub mod junit;
 pub mod text;
+pub mod waivers;
 
 /// What passes the gate.
 #[derive(Clone, Debug, Default)]
@@ -30,6 +31,9 @@ pub struct Criteria {
     pub strict: bool,
     /// The latest scan must be at most this old (where its age is known).
     pub max_age: Option<Duration>,
+    /// Fail an `at_risk` site for this reason too (the collector's `--cutover-window`: the
+    /// site's cutover is near or past).
+    pub at_risk_fails: Option<String>,
 }
 
 /// What the caller knows of the report's age: the collector knows when it arrived and how
@@ -152,6 +156,13 @@ pub fn decide(report: &Report, freshness: Option<&Freshness>, c: &Criteria) -> D
         Verdict::AtRisk if c.strict => add(
             SiteCase::Verdict,
             "the site is at risk and --strict is set".to_string(),
+        ),
+        Verdict::AtRisk if c.at_risk_fails.is_some() => add(
+            SiteCase::Verdict,
+            format!(
+                "the site is at risk and {}",
+                c.at_risk_fails.as_deref().unwrap_or_default()
+            ),
         ),
         _ => {}
     }

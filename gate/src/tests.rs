@@ -111,7 +111,7 @@ fn junit_cases_fail_exactly_for_the_gates_reasons() {
             };
             let freshness = fresh(60, false);
             let d = decide(&r, Some(&freshness), &c);
-            let s = suites(&r, Some(&freshness), &c, &d);
+            let s = suites(&r, Some(&freshness), &c, &d, &[]);
             let site = &s[0];
             assert_eq!(
                 site.cases
@@ -191,7 +191,7 @@ fn junit_cases_fail_exactly_for_the_gates_reasons() {
 fn the_text_ends_with_the_decision_and_shows_the_age() {
     let bad = golden("report-voice-qos.json");
     let d = decide(&bad, Some(&fresh(120, false)), &Criteria::default());
-    let t = text::render(&bad, Some(&fresh(120, false)), &d);
+    let t = text::render(&bad, Some(&fresh(120, false)), &d, &[]);
     assert!(
         t.contains("  latest scan 2m old; the collector expects one every 1h\n"),
         "{t}"
@@ -205,7 +205,7 @@ fn xml_escapes_what_it_must() {
     let mut r = golden("report-voice-qos.json");
     r.findings[0].message = "a <b> & \"c\"".into();
     let d = decide(&r, None, &Criteria::default());
-    let xml = junit::junit(&r, None, &Criteria::default(), &d).unwrap();
+    let xml = junit::junit(&r, None, &Criteria::default(), &d, &[]).unwrap();
     assert!(
         xml.contains("a &lt;b&gt; &amp; \"c\"") || xml.contains("a &lt;b&gt; &amp; &quot;c&quot;"),
         "{xml}"

@@ -5,11 +5,20 @@ use std::fmt::Write as _;
 
 use lanready_schema::{Finding, Report, Severity, Status};
 
+use crate::waivers::{Waived, describe};
 use crate::{Decision, Freshness, human};
 
 /// The gate's text for a CI log: a headline, then failed blockers, failed warnings,
 /// unknowns and notes, each grouped by switch and port, then the result.
-pub fn render(report: &Report, freshness: Option<&Freshness>, decision: &Decision) -> String {
+///
+/// `report` is the report as judged (with `waived`'s findings passed, see
+/// [`crate::waivers::apply`]); each waived finding is listed with its waiver.
+pub fn render(
+    report: &Report,
+    freshness: Option<&Freshness>,
+    decision: &Decision,
+    waived: &[Waived],
+) -> String {
     let mut out = String::new();
     let c = &report.counts;
     let _ = writeln!(
@@ -100,6 +109,17 @@ pub fn render(report: &Report, freshness: Option<&Freshness>, decision: &Decisio
             for f in fs {
                 write_finding(&mut out, f, title == "NOTES");
             }
+        }
+    }
+    if !waived.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nWAIVED ({}; not counted against the site)",
+            waived.len()
+        );
+        for w in waived {
+            write_finding(&mut out, &w.finding, true);
+            let _ = writeln!(out, "{}{}", " ".repeat(17), describe(&w.waiver));
         }
     }
     if decision.pass {

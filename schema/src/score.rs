@@ -150,6 +150,36 @@ pub fn counts(findings: &[Finding]) -> Counts {
     c
 }
 
+/// One switch's score and verdict, from the findings naming it.
+fn switch_judgement(r: &crate::Report, address: &str) -> (u8, Verdict) {
+    let fs: Vec<Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.switch == address)
+        .cloned()
+        .collect();
+    let s = score(&fs);
+    (s, verdict(&fs, s, r.plan.ready_score, r.plan.at_risk_score))
+}
+
+/// Sets a report's judgement from its findings under this model: the site's score, verdict
+/// and counts, and each switch's score and verdict. (What a reader does after changing
+/// findings, as waivers do; [`disagreements`] is then empty.)
+pub fn rejudge(r: &mut crate::Report) {
+    let (ready, at_risk) = (r.plan.ready_score, r.plan.at_risk_score);
+    r.score = score(&r.findings);
+    r.verdict = verdict(&r.findings, r.score, ready, at_risk);
+    r.counts = counts(&r.findings);
+    let judged: Vec<(u8, Verdict)> = r
+        .switches
+        .iter()
+        .map(|sw| switch_judgement(r, &sw.address))
+        .collect();
+    for (sw, (s, v)) in r.switches.iter_mut().zip(judged) {
+        (sw.score, sw.verdict) = (s, v);
+    }
+}
+
 /// Where a report's own judgement disagrees with its findings under this model: the site's
 /// score, verdict and counts, and each switch's score and verdict (over the findings naming
 /// it). Empty when the report is consistent. A consumer that trusts a report's verdict (a
@@ -186,20 +216,13 @@ pub fn disagreements(r: &crate::Report) -> Vec<String> {
         ));
     }
     for sw in &r.switches {
-        let fs: Vec<Finding> = r
-            .findings
-            .iter()
-            .filter(|f| f.switch == sw.address)
-            .cloned()
-            .collect();
-        let s = score(&fs);
+        let (s, v) = switch_judgement(r, &sw.address);
         if s != sw.score {
             out.push(format!(
                 "switch {}: score {} but its findings score {s}",
                 sw.address, sw.score
             ));
         }
-        let v = verdict(&fs, s, ready, at_risk);
         if v != sw.verdict {
             out.push(format!(
                 "switch {}: verdict {} but its findings make it {}",

@@ -162,6 +162,17 @@ impl Default for Spec<'_> {
     }
 }
 
+/// An hq report that is not ready: one socket without the voice VLAN (Gi1/0/4).
+pub fn blocked_hq(id: &str) -> Report {
+    report(Spec {
+        id,
+        score: 40,
+        verdict: Verdict::NotReady,
+        blockers: &[("voice_vlan.port", "Gi1/0/4")],
+        ..Spec::default()
+    })
+}
+
 pub fn report(s: Spec<'_>) -> Report {
     let switch = "127.0.0.1:16101".to_string();
     let findings: Vec<Finding> = s
@@ -710,13 +721,7 @@ async fn gate_against_a_running_collector() {
         site: "branch",
         ..Spec::default()
     });
-    let blocked = report(Spec {
-        id: "h1",
-        score: 40,
-        verdict: Verdict::NotReady,
-        blockers: &[("voice_vlan.port", "Gi1/0/4")],
-        ..Spec::default()
-    });
+    let blocked = blocked_hq("h1");
     let stale = report(Spec {
         id: "o1",
         site: "old",
@@ -734,13 +739,13 @@ async fn gate_against_a_running_collector() {
         token: token.clone(),
         criteria: Criteria {
             min_score: min,
-            max_age: None,
-            strict: false,
+            ..Criteria::default()
         },
         junit: Some(junit.clone()),
         ca_file: None,
         allow_http: true,
         timeout: Duration::from_secs(5),
+        cutover_window: None,
     };
     let run = |o: GateOptions| async move {
         let mut out = Vec::new();
@@ -990,6 +995,7 @@ async fn the_gate_refuses_an_answer_without_a_readable_age() {
             ca_file: None,
             allow_http: true,
             timeout: Duration::from_secs(5),
+            cutover_window: None,
         };
         let r = gate::run(&opts, &mut Vec::new()).await;
         assert!(

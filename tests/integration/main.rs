@@ -10,6 +10,7 @@ mod gate;
 mod harness;
 mod platforms;
 mod poll;
+mod programme;
 mod push;
 mod responder;
 mod scan;

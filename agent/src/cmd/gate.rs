@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use lanready_gate::{Criteria, Freshness};
+use lanready_schema::programme::{WAIVERS_SCHEMA, Waiver, WaiverState, WaiversResponse};
 
 use crate::gate;
 
@@ -31,14 +32,59 @@ pub struct Args {
     /// interface, to FILE (for review before applying).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Apply the waivers in FILE, a `lanready.waivers/v1` document (the collector's
+    /// `GET /api/v1/sites/{site}/waivers`, or `lanready-collector waiver list --json`): a
+    /// finding covered by a waiver in force does not count, and is listed with its waiver.
+    /// Expiry is judged against today (UTC).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+}
+
+/// The waivers of a `lanready.waivers/v1` file, with expiry judged today (UTC).
+fn load_waivers(path: &std::path::Path) -> anyhow::Result<Vec<Waiver>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the waivers {}", path.display()))?;
+    let doc: WaiversResponse = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a lanready.waivers/v1 document", path.display()))?;
+    if doc.schema != WAIVERS_SCHEMA {
+        anyhow::bail!(
+            "{} has schema {:?}, not {WAIVERS_SCHEMA:?}",
+            path.display(),
+            doc.schema
+        );
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let mut out = doc.waivers;
+    for w in &mut out {
+        let expires = time::Date::parse(&w.expires, &fmt).with_context(|| {
+            format!(
+                "{}: waiver {}: expires {:?}",
+                path.display(),
+                w.id,
+                w.expires
+            )
+        })?;
+        if w.state == WaiverState::InForce && today >= expires {
+            w.state = WaiverState::Expired;
+        }
+    }
+    Ok(out)
 }
 
 pub async fn run(args: Args) -> anyhow::Result<u8> {
-    let report = gate::load(&args.report)?;
+    let original = gate::load(&args.report)?;
+    let waivers = match &args.waivers {
+        Some(path) => load_waivers(path)?,
+        None => Vec::new(),
+    };
+    let applied = lanready_gate::waivers::apply(&original, &waivers);
+    let report = &applied.report;
     let criteria = Criteria {
         min_score: args.min_score,
         strict: args.strict,
         max_age: args.max_age,
+        at_risk_fails: None,
     };
     // A report file's age is known by its own time only when --max-age asks for it; the
     // collector's "stale" does not apply to a file.
@@ -47,20 +93,26 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
         stale_after_seconds: None,
         stale: false,
     });
-    let decision = lanready_gate::decide(&report, freshness.as_ref(), &criteria);
+    let decision = lanready_gate::decide(report, freshness.as_ref(), &criteria);
     if let Some(path) = &args.junit {
-        let xml = lanready_gate::junit::junit(&report, freshness.as_ref(), &criteria, &decision)
-            .context("writing JUnit XML")?;
+        let xml = lanready_gate::junit::junit(
+            report,
+            freshness.as_ref(),
+            &criteria,
+            &decision,
+            &applied.waived,
+        )
+        .context("writing JUnit XML")?;
         std::fs::write(path, xml)
             .with_context(|| format!("writing JUnit XML to {}", path.display()))?;
     }
     if let Some(path) = &args.config {
-        std::fs::write(path, gate::merged_config(&report))
+        std::fs::write(path, gate::merged_config(&original))
             .with_context(|| format!("writing the configuration to {}", path.display()))?;
     }
     print!(
         "{}",
-        lanready_gate::text::render(&report, freshness.as_ref(), &decision)
+        lanready_gate::text::render(report, freshness.as_ref(), &decision, &applied.waived)
     );
     Ok(decision.exit_code())
 }

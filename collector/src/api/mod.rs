@@ -33,12 +33,13 @@ mod dashboard;
 mod ingest;
 mod programme;
 mod read;
+mod waivers;
 
 use dashboard::dashboard;
 use ingest::ingest;
 use ingest::shown;
 use programme::programme;
-pub use read::{AGE_HEADER, STALE_AFTER_HEADER, STALE_HEADER};
+pub use read::{AGE_HEADER, CUTOVER_HEADER, STALE_AFTER_HEADER, STALE_HEADER};
 use read::{list_sites, site_detail, site_report, summaries_for};
 
 /// Default request body limit for `POST /api/v1/reports`: 2 MiB.
@@ -159,6 +160,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/sites/{site}/report", get(site_report))
         .route("/api/v1/dashboard", get(dashboard))
         .route("/api/v1/programme", get(programme))
+        .route("/api/v1/waivers", get(waivers::list_waivers))
+        .route("/api/v1/sites/{site}/waivers", get(waivers::site_waivers))
         .route("/metrics", get(metrics_text))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .layer(TimeoutLayer::with_status_code(
@@ -169,6 +172,14 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/v1/reports",
             post(ingest).layer(DefaultBodyLimit::max(limit)),
+        )
+        .route(
+            "/api/v1/waivers",
+            post(waivers::add_waiver).layer(DefaultBodyLimit::max(waivers::MAX_WAIVER_BODY)),
+        )
+        .route(
+            "/api/v1/waivers/{id}/revoke",
+            post(waivers::revoke_waiver).layer(DefaultBodyLimit::max(waivers::MAX_WAIVER_BODY)),
         )
         .merge(reads)
         // gzip for clients that accept it. The dashboard sets its own Content-Encoding from
@@ -334,7 +345,13 @@ async fn metrics_text(
         .collect();
     // The ingest counters count every site's reports: only for a token that reads them all.
     let counters = matches!(caller.scope, auth::SiteScope::All).then_some(&*state.counters);
-    let text = metrics::render(&sites, aggregate::estate_score(&weights), counters);
+    let programme = programme::document(&state, caller).await?;
+    let text = metrics::render(
+        &sites,
+        aggregate::estate_score(&weights),
+        counters,
+        Some(&programme),
+    );
     Ok((
         [(
             header::CONTENT_TYPE,

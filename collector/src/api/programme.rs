@@ -3,12 +3,21 @@
 
 use super::*;
 use crate::programme::{self, SiteFacts};
+use lanready_schema::programme::WaiverState;
 
 /// `GET /api/v1/programme`.
 pub(super) async fn programme(
     State(state): State<AppState>,
     Authed(caller): Authed,
 ) -> Result<Response, ApiError> {
+    Ok(Json(document(&state, caller).await?).into_response())
+}
+
+/// The programme document for what `caller` may read.
+pub(super) async fn document(
+    state: &AppState,
+    caller: Caller,
+) -> Result<lanready_schema::programme::ProgrammeResponse, ApiError> {
     let now = state.clock.now();
     let facts = state
         .db(move |st| {
@@ -17,6 +26,21 @@ pub(super) async fn programme(
                 .into_iter()
                 .map(|s| (s.meta.site.clone(), s.meta))
                 .collect();
+            let today = crate::waiver::today(now);
+            let mut waivers: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+            for w in st.waivers(None)? {
+                let doc = crate::waiver::document(&w, today);
+                if doc.state == WaiverState::InForce {
+                    waivers.entry(doc.site.clone()).or_default().push(doc);
+                }
+            }
+            let mut regressions: std::collections::BTreeMap<String, Vec<_>> = Default::default();
+            for r in st.regressions_since(programme::week_before(now))? {
+                regressions
+                    .entry(r.site.clone())
+                    .or_default()
+                    .push(programme::regression_doc(&r));
+            }
             let mut out = Vec::new();
             for entry in st.calendar()? {
                 if !caller.may_read(&entry.site) {
@@ -44,6 +68,8 @@ pub(super) async fn programme(
                     }
                 };
                 out.push(SiteFacts {
+                    waivers: waivers.remove(&entry.site).unwrap_or_default(),
+                    regressions: regressions.remove(&entry.site).unwrap_or_default(),
                     entry,
                     latest: last,
                     week_ago,
@@ -53,5 +79,5 @@ pub(super) async fn programme(
             Ok(out)
         })
         .await?;
-    Ok(Json(programme::document(facts, now)).into_response())
+    Ok(programme::document(facts, now))
 }

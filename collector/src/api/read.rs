@@ -74,6 +74,8 @@ pub(super) fn readable_site(caller: &Caller, site: &str) -> Result<(), ApiError>
 pub const AGE_HEADER: &str = "lanready-age-seconds";
 pub const STALE_AFTER_HEADER: &str = "lanready-stale-after-seconds";
 pub const STALE_HEADER: &str = "lanready-stale";
+/// The site's cutover day (`YYYY-MM-DD`), when the cutover calendar holds the site.
+pub const CUTOVER_HEADER: &str = "lanready-cutover";
 
 /// `GET /api/v1/sites/{site}/report`: the site's latest stored report, a
 /// `lanready.report/v1` document, for the gate to judge by the same rule as the agent's.
@@ -84,10 +86,15 @@ pub(super) async fn site_report(
 ) -> Result<Response, ApiError> {
     readable_site(&caller, &site)?;
     let s = site.clone();
-    let latest = state
-        .db(move |st| st.latest_report(&s))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no report for site {site:?}")))?;
+    let (latest, calendar) = state
+        .db(move |st| Ok((st.latest_report(&s)?, st.calendar()?)))
+        .await?;
+    let latest =
+        latest.ok_or_else(|| ApiError::NotFound(format!("no report for site {site:?}")))?;
+    let cutover = calendar
+        .iter()
+        .find(|e| e.site == site)
+        .map(|e| crate::programme::day(e.cutover));
     let f = aggregate::freshness(
         &site,
         latest.meta.generated_at,
@@ -103,7 +110,10 @@ pub(super) async fn site_report(
             f.stale_after_seconds.unwrap_or_default().to_string(),
         ),
         (STALE_HEADER, f.stale.to_string()),
-    ] {
+    ]
+    .into_iter()
+    .chain(cutover.map(|c| (CUTOVER_HEADER, c)))
+    {
         if let Ok(v) = HeaderValue::from_str(&value) {
             h.insert(name, v);
         }

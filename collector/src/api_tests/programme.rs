@@ -113,3 +113,69 @@ async fn the_programme_needs_a_token() {
     f.state.store.remove_from_calendar("hq").unwrap();
     assert!(programme_of(&f, &f.reader).await.sites.is_empty());
 }
+
+#[tokio::test]
+async fn a_regression_after_cutover_is_an_incident_in_the_programme_and_metrics() {
+    let f = fixture();
+    // hq cut over on 31 December; the clock is 1 January, 01:00.
+    calendar(&f, &[("hq", "2025-12-31")]);
+    store(&f, &f.agent, &report("h1", "hq", &at(-3600), 95)).await;
+    // The next scan finds two sockets without the voice VLAN, and is not ready.
+    store(&f, &f.agent, &hq_with("h2", 0, 2)).await;
+    // A resend is no new regression.
+    store_again(&f, &hq_with("h2", 0, 2)).await;
+
+    let p = programme_of(&f, &f.reader).await;
+    let r = &p.sites[0].regressions;
+    let kinds: Vec<(&str, Option<&str>)> = r
+        .iter()
+        .map(|g| (g.kind.as_str(), g.port.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("verdict", None),
+            ("finding", Some("Gi1/0/1")),
+            ("finding", Some("Gi1/0/2"))
+        ]
+    );
+    assert!(r.iter().all(|g| g.incident && g.phase == "after"));
+    assert_eq!(
+        (r[0].was.as_str(), r[0].now.as_str()),
+        ("ready", "not_ready")
+    );
+    assert_eq!(
+        (r[1].report_id.as_str(), r[1].previous_id.as_str()),
+        ("h2", "h1")
+    );
+
+    let (s, _, b) = send(&f, "GET", "/metrics", Some(&f.reader), None).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8(b).unwrap();
+    assert!(
+        text.contains("lanready_site_regressions{site=\"hq\",phase=\"after\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("lanready_site_regressions{site=\"hq\",phase=\"before\"} 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("lanready_site_days_to_cutover{site=\"hq\"} -1"),
+        "{text}"
+    );
+
+    // A week later they have left the programme's window.
+    f.clock.set(t(8 * DAY));
+    assert!(
+        programme_of(&f, &f.reader).await.sites[0]
+            .regressions
+            .is_empty()
+    );
+}
+
+/// Posts a report stored before: 200, nothing new.
+async fn store_again(f: &Fixture, r: &Report) {
+    let (s, b) = post(f, Some(&f.agent), json(r)).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+}

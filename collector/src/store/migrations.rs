@@ -96,6 +96,44 @@ pub(super) const MIGRATIONS: &[&str] = &[
         owner      TEXT,
         updated_at INTEGER NOT NULL       -- when this row was last set, unix seconds
     ) WITHOUT ROWID;",
+    // 5: waivers, accepted exceptions. Rows are never deleted: a revoke is kept with who and
+    // when, and an expired waiver stays listed.
+    "CREATE TABLE waivers (
+        id          INTEGER PRIMARY KEY,
+        site        TEXT    NOT NULL,
+        check_id    TEXT    NOT NULL,
+        switch      TEXT,                -- NULL: every switch of the site
+        port_glob   TEXT,                -- NULL: every finding of the check
+        reason      TEXT    NOT NULL,
+        expires     TEXT    NOT NULL,    -- the day it stops applying, YYYY-MM-DD (UTC)
+        created_by  TEXT    NOT NULL,    -- who accepted the exception
+        created_via TEXT    NOT NULL,    -- `cli`, or `token NAME`
+        created_at  INTEGER NOT NULL,
+        revoked_at  INTEGER,
+        revoked_by  TEXT
+    );
+    CREATE INDEX waivers_site ON waivers(site, id);",
+    // 6: regressions found at ingest: what a report does worse than the site's report
+    // scanned before it, with both reports and the phase (before or after the cutover, or
+    // none outside the calendar) when it was found.
+    "CREATE TABLE regressions (
+        id          INTEGER PRIMARY KEY,
+        site        TEXT    NOT NULL,
+        report_pk   INTEGER NOT NULL REFERENCES reports(pk) ON DELETE CASCADE,
+        report_id   TEXT    NOT NULL,
+        previous_id TEXT    NOT NULL,
+        kind        TEXT    NOT NULL CHECK (kind IN ('finding', 'verdict')),
+        check_id    TEXT,
+        switch      TEXT,
+        port        TEXT,
+        severity    TEXT,
+        was         TEXT    NOT NULL,
+        now         TEXT    NOT NULL,
+        phase       TEXT    NOT NULL CHECK (phase IN ('before', 'after', 'none')),
+        found_at    INTEGER NOT NULL
+    );
+    CREATE INDEX regressions_site ON regressions(site, found_at);
+    CREATE INDEX regressions_report ON regressions(report_pk);",
 ];
 
 /// The schema version this build writes.

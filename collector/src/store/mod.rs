@@ -31,16 +31,20 @@ pub use crate::model::{
 
 mod migrations;
 mod programme;
+mod regressions;
 mod reports;
 mod summary;
 mod tokens;
 mod verify;
+mod waivers;
 mod writer;
 
 pub use migrations::SCHEMA_VERSION;
 use migrations::{connect, migrate};
+pub use regressions::StoredRegression;
 use reports::{META_COLUMNS, StoredPoint, meta_from_row};
 use summary::{refresh_site, refresh_sites};
+pub use waivers::Revoked;
 use writer::writer_loop;
 
 /// Read connections (WAL lets each read beside the writer and the others).

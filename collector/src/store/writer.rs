@@ -187,6 +187,7 @@ pub(super) fn insert_row(
     })
     .map_err(sql("inserting the report"))?;
     let pk = conn.last_insert_rowid();
+    regressions::record(conn, pk, new)?;
     Ok((
         Inserted::New(ReportMeta {
             report_id: r.id.clone(),

@@ -1,0 +1,117 @@
+//! The waiver endpoints, and waivers in the programme, with a fixed clock.
+
+use lanready_schema::programme::{ProgrammeResponse, Waiver, WaiverState, WaiversResponse};
+
+use super::*;
+use crate::programme::CalendarEntry;
+
+fn waiver_body(site: &str, expires: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "site": site,
+        "check": "voice_vlan.port",
+        "port": "Gi1/0/*",
+        "reason": "phones on this floor move in wave 3",
+        "expires": expires,
+        "by": "Jo Bloggs",
+    }))
+    .unwrap()
+}
+
+async fn add(f: &Fixture, token: &Token, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
+    let (s, _, b) = send(f, "POST", "/api/v1/waivers", Some(token), Some(body)).await;
+    (s, b)
+}
+
+async fn revoke(f: &Fixture, token: &Token, id: u64) -> (StatusCode, Vec<u8>) {
+    let body = br#"{"by": "Ash"}"#.to_vec();
+    let uri = format!("/api/v1/waivers/{id}/revoke");
+    let (s, _, b) = send(f, "POST", &uri, Some(token), Some(body)).await;
+    (s, b)
+}
+
+async fn listed(f: &Fixture, token: &Token, uri: &str) -> WaiversResponse {
+    let (s, _, b) = send(f, "GET", uri, Some(token), None).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    serde_json::from_slice(&b).unwrap()
+}
+
+#[tokio::test]
+async fn waivers_are_added_by_the_sites_agent_token_and_kept_when_revoked() {
+    let f = fixture();
+    // The clock is 2026-01-01T01:00Z.
+    let (s, b) = add(&f, &f.agent, waiver_body("hq", "2026-02-01")).await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    let w: Waiver = serde_json::from_slice(&b).unwrap();
+    assert_eq!(
+        (w.state, w.created_via.as_str()),
+        (WaiverState::InForce, "token agent-hq")
+    );
+    assert_eq!(w.port.as_deref(), Some("Gi1/0/*"));
+
+    // A read-only token, or another site's agent, may not add one; nothing is stored.
+    let (s, b) = add(&f, &f.reader, waiver_body("hq", "2026-02-01")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&b));
+    let (s, _) = add(&f, &f.other, waiver_body("hq", "2026-02-01")).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Bad fields: 422 with the field's name; bad JSON: 400.
+    let (s, b) = add(&f, &f.agent, waiver_body("hq", "2027-06-01")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error_of(&b).contains("more than a year"),
+        "{}",
+        error_of(&b)
+    );
+    let (s, b) = add(&f, &f.agent, waiver_body("hq", "2025-12-31")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_of(&b).starts_with("expires:"), "{}", error_of(&b));
+    let (s, _) = add(&f, &f.agent, b"{\"site\": \"hq\"}".to_vec()).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        listed(&f, &f.reader, "/api/v1/waivers").await.waivers.len(),
+        1
+    );
+
+    // The other site's agent cannot see it; its own site's list is empty.
+    let (s, _, _) = send(&f, "GET", "/api/v1/sites/hq/waivers", Some(&f.other), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(
+        listed(&f, &f.other, "/api/v1/waivers")
+            .await
+            .waivers
+            .is_empty()
+    );
+
+    // Revoked: kept, with who; a second revoke is a conflict; an unknown id 404.
+    let (s, b) = revoke(&f, &f.agent, w.id).await;
+    assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+    let (s, _) = revoke(&f, &f.agent, w.id).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _) = revoke(&f, &f.agent, 999).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let all = listed(&f, &f.agent, "/api/v1/sites/hq/waivers").await;
+    assert_eq!(all.waivers.len(), 1);
+    assert_eq!(all.waivers[0].state, WaiverState::Revoked);
+    assert_eq!(all.waivers[0].revoked_by.as_deref(), Some("Ash"));
+}
+
+async fn programme_doc(f: &Fixture) -> ProgrammeResponse {
+    let (_, _, b) = send(f, "GET", "/api/v1/programme", Some(&f.reader), None).await;
+    serde_json::from_slice(&b).unwrap()
+}
+
+#[tokio::test]
+async fn a_waiver_is_in_the_programme_until_its_expiry_day() {
+    let f = fixture();
+    let cal = CalendarEntry::parse("hq", "2026-01-20", None, None, None).unwrap();
+    f.state.store.set_calendar(&[cal], t(0)).unwrap();
+    let (s, _) = add(&f, &f.agent, waiver_body("hq", "2026-01-10")).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(programme_doc(&f).await.sites[0].waivers.len(), 1);
+    // 23:59 UTC on the 9th: still in force. Midnight UTC on the 10th: expired.
+    f.clock.set(t(9 * 86_400 - 60));
+    assert_eq!(programme_doc(&f).await.sites[0].waivers.len(), 1);
+    f.clock.set(t(9 * 86_400));
+    assert!(programme_doc(&f).await.sites[0].waivers.is_empty());
+    let all = listed(&f, &f.reader, "/api/v1/waivers?site=hq").await;
+    assert_eq!(all.waivers[0].state, WaiverState::Expired);
+}

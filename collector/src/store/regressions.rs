@@ -1,0 +1,166 @@
+//! Regressions as rows: found when a report is stored (in its transaction), against the
+//! site's report scanned before it; read back per site or since a time.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+
+use super::*;
+use crate::programme::parse_day;
+use crate::regression::{self, Kind};
+
+/// A stored regression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRegression {
+    pub id: u64,
+    pub site: String,
+    pub report_id: String,
+    pub previous_id: String,
+    pub regression: regression::Regression,
+    /// `before` or `after` the site's cutover day when it was found, or `none` for a site
+    /// outside the calendar.
+    pub phase: String,
+    pub found_at: OffsetDateTime,
+}
+
+/// Finds and stores the regressions of the report just stored as `pk`, against the site's
+/// report scanned before it. A report with no predecessor has none.
+pub(super) fn record(conn: &Connection, pk: i64, new: &NewReport) -> Result<(), StoreError> {
+    let r = &new.report;
+    let previous: Option<(String, String)> = conn
+        .prepare_cached(
+            "SELECT report_id, body FROM reports
+             WHERE site = ?1 AND pk != ?2 AND (generated_at < ?3 OR (generated_at = ?3 AND pk < ?2))
+             ORDER BY generated_at DESC, pk DESC LIMIT 1",
+        )
+        .and_then(|mut st| {
+            st.query_row(
+                params![r.site, pk, new.generated_at.unix_timestamp()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+        })
+        .map_err(sql("reading the previous report"))?;
+    let Some((previous_id, body)) = previous else {
+        return Ok(());
+    };
+    let Ok(before) = serde_json::from_str::<Report>(&body) else {
+        tracing::warn!(message = "A stored report could not be read; no regressions found.", site = %r.site, report = %previous_id);
+        return Ok(());
+    };
+    let found = regression::between(&before, r);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let cutover: Option<String> = conn
+        .query_row(
+            "SELECT cutover FROM programme WHERE site = ?1",
+            params![r.site],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(sql("reading the site's cutover"))?;
+    let today = new.received_at.to_offset(time::UtcOffset::UTC).date();
+    let phase = match cutover.as_deref().map(parse_day) {
+        Some(Ok(day)) if today > day => "after",
+        Some(Ok(_)) => "before",
+        _ => "none",
+    };
+    let mut st = conn
+        .prepare_cached(
+            "INSERT INTO regressions (site, report_pk, report_id, previous_id, kind, check_id,
+                switch, port, severity, was, now, phase, found_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )
+        .map_err(sql("storing regressions"))?;
+    for g in found {
+        let severity = g.severity.map(|s| {
+            serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        });
+        st.execute(params![
+            r.site,
+            pk,
+            r.id,
+            previous_id,
+            g.kind.as_str(),
+            g.check,
+            g.switch,
+            g.port,
+            severity,
+            g.was,
+            g.now,
+            phase,
+            new.received_at.unix_timestamp()
+        ])
+        .map_err(sql("storing a regression"))?;
+    }
+    if phase == "after" {
+        tracing::warn!(message = "Regression after cutover.", site = %r.site, report = %r.id);
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "id, site, report_id, previous_id, kind, check_id, switch, port, severity,
+    was, now, phase, found_at";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRegression> {
+    let kind: String = r.get(4)?;
+    let kind = Kind::parse(&kind).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            4,
+            rusqlite::types::Type::Text,
+            format!("{kind:?} is not a regression kind").into(),
+        )
+    })?;
+    let severity: Option<String> = r.get(8)?;
+    let severity = severity
+        .map(|s| {
+            serde_json::from_value(serde_json::Value::String(s.clone())).map_err(|_| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    8,
+                    rusqlite::types::Type::Text,
+                    format!("{s:?} is not a severity").into(),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(StoredRegression {
+        id: r.get(0)?,
+        site: r.get(1)?,
+        report_id: r.get(2)?,
+        previous_id: r.get(3)?,
+        regression: regression::Regression {
+            kind,
+            check: r.get(5)?,
+            switch: r.get(6)?,
+            port: r.get(7)?,
+            severity,
+            was: r.get(9)?,
+            now: r.get(10)?,
+        },
+        phase: r.get(11)?,
+        found_at: from_unix(r.get(12)?),
+    })
+}
+
+impl Store {
+    /// The regressions found since `t` (of every site), oldest first.
+    pub fn regressions_since(
+        &self,
+        t: OffsetDateTime,
+    ) -> Result<Vec<StoredRegression>, StoreError> {
+        let conn = self.read();
+        let mut st = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM regressions WHERE found_at >= ?1 ORDER BY found_at, id"
+            ))
+            .map_err(sql("reading regressions"))?;
+        let rows = st
+            .query_map(params![t.unix_timestamp()], row)
+            .map_err(sql("reading regressions"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(sql("reading regressions"))
+    }
+}
