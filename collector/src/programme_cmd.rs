@@ -43,6 +43,28 @@ pub enum ProgrammeCommand {
         #[arg(long)]
         db: PathBuf,
     },
+    /// Print the weekly report for the project call, from a running collector
+    /// (`GET /api/v1/programme/weekly`). The token comes from --token-file or LANREADY_TOKEN.
+    Weekly {
+        /// The collector's base URL.
+        #[arg(long)]
+        url: String,
+        /// Read the bearer token from this file (else from LANREADY_TOKEN).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// md, html or csv.
+        #[arg(long, default_value = "md", value_parser = ["md", "html", "csv"])]
+        format: String,
+        /// The period covered, back from now (`7d`, `14d`; at most 90d).
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// A PEM file of CA certificates to trust for an https:// collector.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Allow a plain http:// collector URL (the token then travels unencrypted).
+        #[arg(long)]
+        allow_http: bool,
+    },
     /// Take a site out of the calendar (its reports stay).
     Remove {
         #[arg(long)]
@@ -123,6 +145,54 @@ pub fn run(cmd: ProgrammeCommand) -> anyhow::Result<u8> {
                     e.owner.unwrap_or_default()
                 )?;
             }
+            Ok(0)
+        }
+        ProgrammeCommand::Weekly {
+            url,
+            token_file,
+            format,
+            since,
+            ca_file,
+            allow_http,
+        } => {
+            let token = crate::read_token(token_file.as_ref())?;
+            let mut target = lanready_http::url_under(&url, allow_http, "api/v1/programme/weekly")?;
+            target
+                .query_pairs_mut()
+                .append_pair("since", &since)
+                .append_pair("format", &format);
+            let body = crate::runtime()?.block_on(async {
+                let client = lanready_http::client(
+                    std::time::Duration::from_secs(60),
+                    ca_file.as_deref(),
+                    concat!("lanready-collector/", env!("CARGO_PKG_VERSION")),
+                )?;
+                let resp = client
+                    .get(target.clone())
+                    .bearer_auth(token.expose())
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("asking {target}: {}", lanready_http::error_chain(&e))
+                    })?;
+                let status = resp.status();
+                let text = if status.is_success() {
+                    resp.text().await.map_err(|e| {
+                        anyhow::anyhow!("reading {target}: {}", lanready_http::error_chain(&e))
+                    })?
+                } else {
+                    let text = lanready_http::body_text(resp).await;
+                    let message = serde_json::from_str::<lanready_schema::api::ErrorBody>(&text)
+                        .map(|b| b.error)
+                        .unwrap_or(text);
+                    bail!("the collector answered {}: {message}", status.as_u16());
+                };
+                Ok::<String, anyhow::Error>(text)
+            })?;
+            std::io::stdout()
+                .lock()
+                .write_all(body.as_bytes())
+                .context("printing the report")?;
             Ok(0)
         }
         ProgrammeCommand::Remove { db, site } => {

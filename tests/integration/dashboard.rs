@@ -15,7 +15,7 @@ use crate::collector::{Collector, Options, Spec, add_token, post, report};
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Runs headless Chromium on `url` with `extra` flags; returns stdout. Bounded to 90 s.
-fn chromium(url: &str, extra: &[String]) -> String {
+pub(crate) fn chromium(url: &str, extra: &[String]) -> String {
     assert!(
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: run .ci/setup (Debian package chromium)"

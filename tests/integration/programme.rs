@@ -186,3 +186,92 @@ async fn waivers_and_the_cutover_window_in_both_gates() {
     .unwrap();
     c.stop().await;
 }
+
+/// The number of pages in a PDF that Chromium wrote (its page objects).
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    text.matches("/Type /Page").count() - text.matches("/Type /Pages").count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_weekly_report_from_the_cli_prints_a_page_per_site_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let dbs = db.to_str().unwrap().to_string();
+    let agent = add_token(&db, "station-a", TokenKind::Agent, &["hq", "branch"]);
+    let ci = add_token(&db, "ci", TokenKind::ReadOnly, &["hq", "branch"]);
+    let csv = dir.path().join("calendar.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "site,cutover,wave,extensions,owner\nhq,{},1,300,Jo Bloggs\nbranch,{},2,40,\n",
+            day_from_today(21),
+            day_from_today(9)
+        ),
+    )
+    .unwrap();
+    let o = collector_cli(&["programme", "import", "--db", &dbs, csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", out(&o));
+    let c = Collector::start(&db, Options::default()).await;
+    assert_eq!(
+        post(&c.url, &agent, &blocked_hq("h1")).await.0,
+        reqwest::StatusCode::CREATED
+    );
+    let (url, token) = (c.url.clone(), ci.expose().to_string());
+    let html = dir.path().join("weekly.html");
+    let pdf = dir.path().join("weekly.pdf");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, &token).unwrap();
+    let (html2, pdf2) = (html.clone(), pdf.clone());
+    tokio::task::spawn_blocking(move || {
+        let weekly = |format: &str| {
+            collector_cli(&[
+                "programme",
+                "weekly",
+                "--url",
+                &url,
+                "--allow-http",
+                "--token-file",
+                token_file.to_str().unwrap(),
+                "--format",
+                format,
+            ])
+        };
+        let o = weekly("md");
+        assert!(o.status.success(), "{}", out(&o));
+        let md = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(md.starts_with("# lanready weekly report, "), "{md}");
+        let order: Vec<usize> = ["## branch", "## hq"]
+            .iter()
+            .map(|h| md.find(h).unwrap())
+            .collect();
+        assert!(order[0] < order[1], "cutover order: {md}");
+        assert!(
+            md.contains("- **voice_vlan.port**: 1 port(s) on 1 switch(es)"),
+            "{md}"
+        );
+        let o = weekly("html");
+        assert!(o.status.success(), "{}", out(&o));
+        std::fs::write(&html2, &o.stdout).unwrap();
+        // A bad format is refused by the CLI; a bad token by the collector, with exit 2.
+        assert_eq!(weekly("pdf").status.code(), Some(2));
+        std::fs::write(&token_file, "lrc_wrong").unwrap();
+        let o = weekly("md");
+        assert_eq!(o.status.code(), Some(2));
+        assert!(out(&o).contains("401"), "{}", out(&o));
+        crate::dashboard::chromium(
+            &format!("file://{}", html2.display()),
+            &[
+                format!("--print-to-pdf={}", pdf2.display()),
+                "--no-pdf-header-footer".to_string(),
+            ],
+        );
+    })
+    .await
+    .unwrap();
+    let bytes = std::fs::read(&pdf).expect("chromium printed the page");
+    assert!(bytes.starts_with(b"%PDF"), "a PDF");
+    // The summary, then each site on a page of its own.
+    assert_eq!(pdf_pages(&bytes), 3, "{}", read(&html));
+    c.stop().await;
+}

@@ -160,6 +160,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/sites/{site}/report", get(site_report))
         .route("/api/v1/dashboard", get(dashboard))
         .route("/api/v1/programme", get(programme))
+        .route("/api/v1/programme/weekly", get(programme::weekly))
         .route("/api/v1/waivers", get(waivers::list_waivers))
         .route("/api/v1/sites/{site}/waivers", get(waivers::site_waivers))
         .route("/metrics", get(metrics_text))

@@ -5,6 +5,39 @@ use super::*;
 use crate::programme::{self, SiteFacts};
 use lanready_schema::programme::WaiverState;
 
+type BySite<T> = std::collections::BTreeMap<String, Vec<T>>;
+
+/// Every site's waivers as documents on `now`'s day (only those in force with `in_force`).
+fn waivers_by_site(
+    st: &Store,
+    now: OffsetDateTime,
+    in_force: bool,
+) -> Result<BySite<lanready_schema::programme::Waiver>, StoreError> {
+    let today = crate::waiver::today(now);
+    let mut out: BySite<_> = Default::default();
+    for w in st.waivers(None)? {
+        let doc = crate::waiver::document(&w, today);
+        if !in_force || doc.state == WaiverState::InForce {
+            out.entry(doc.site.clone()).or_default().push(doc);
+        }
+    }
+    Ok(out)
+}
+
+/// Every site's regressions found since `t`, as documents.
+fn regressions_by_site(
+    st: &Store,
+    t: OffsetDateTime,
+) -> Result<BySite<lanready_schema::programme::RegressionDoc>, StoreError> {
+    let mut out: BySite<_> = Default::default();
+    for r in st.regressions_since(t)? {
+        out.entry(r.site.clone())
+            .or_default()
+            .push(programme::regression_doc(&r));
+    }
+    Ok(out)
+}
+
 /// `GET /api/v1/programme`.
 pub(super) async fn programme(
     State(state): State<AppState>,
@@ -26,21 +59,8 @@ pub(super) async fn document(
                 .into_iter()
                 .map(|s| (s.meta.site.clone(), s.meta))
                 .collect();
-            let today = crate::waiver::today(now);
-            let mut waivers: std::collections::BTreeMap<String, Vec<_>> = Default::default();
-            for w in st.waivers(None)? {
-                let doc = crate::waiver::document(&w, today);
-                if doc.state == WaiverState::InForce {
-                    waivers.entry(doc.site.clone()).or_default().push(doc);
-                }
-            }
-            let mut regressions: std::collections::BTreeMap<String, Vec<_>> = Default::default();
-            for r in st.regressions_since(programme::week_before(now))? {
-                regressions
-                    .entry(r.site.clone())
-                    .or_default()
-                    .push(programme::regression_doc(&r));
-            }
+            let mut waivers = waivers_by_site(st, now, true)?;
+            let mut regressions = regressions_by_site(st, programme::week_before(now))?;
             let mut out = Vec::new();
             for entry in st.calendar()? {
                 if !caller.may_read(&entry.site) {
@@ -80,4 +100,75 @@ pub(super) async fn document(
         })
         .await?;
     Ok(programme::document(facts, now))
+}
+
+/// The longest period a weekly report covers.
+const MAX_WEEKLY_PERIOD: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
+
+#[derive(Deserialize)]
+pub(super) struct WeeklyQuery {
+    since: Option<String>,
+    format: Option<String>,
+}
+
+/// `GET /api/v1/programme/weekly?since=7d&format=md|html|csv`.
+pub(super) async fn weekly(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    query: Result<Query<WeeklyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(format!("bad query: {e}")))?;
+    let period = match q.since.as_deref() {
+        None => std::time::Duration::from_secs(7 * 86_400),
+        Some(text) => humantime::parse_duration(text.trim())
+            .ok()
+            .filter(|d| !d.is_zero() && *d <= MAX_WEEKLY_PERIOD)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "since={text:?} is not a period like 7d or 14d, at most 90d"
+                ))
+            })?,
+    };
+    let format = q.format.as_deref().unwrap_or("md");
+    let content_type = match format {
+        "md" => "text/markdown; charset=utf-8",
+        "html" => "text/html; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "format={other:?} is not md, html or csv"
+            )));
+        }
+    };
+    let now = state.clock.now();
+    let since = now - period;
+    let facts = state
+        .db(move |st| {
+            let mut waivers = waivers_by_site(st, now, false)?;
+            let mut regressions = regressions_by_site(st, since)?;
+            let mut out = Vec::new();
+            for entry in st.calendar()? {
+                if !caller.may_read(&entry.site) {
+                    continue;
+                }
+                out.push(crate::weekly::WeeklyFacts {
+                    now: st.latest_report(&entry.site)?.map(|r| r.report),
+                    then: st
+                        .report_at_or_before(&entry.site, since)?
+                        .map(|r| r.report),
+                    waivers: waivers.remove(&entry.site).unwrap_or_default(),
+                    regressions: regressions.remove(&entry.site).unwrap_or_default(),
+                    entry,
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+    let w = crate::weekly::build(facts, now, since);
+    let body = match format {
+        "html" => crate::weekly::html(&w),
+        "csv" => crate::weekly::csv(&w),
+        _ => crate::weekly::markdown(&w),
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }

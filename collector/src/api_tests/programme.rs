@@ -179,3 +179,105 @@ async fn store_again(f: &Fixture, r: &Report) {
     let (s, b) = post(f, Some(&f.agent), json(r)).await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
 }
+
+/// Compares `got` with the golden file `collector/golden/NAME` (UPDATE_GOLDEN=1 writes it).
+fn golden(name: &str, got: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    assert_eq!(got, want, "{name} differs from its golden file");
+}
+
+#[tokio::test]
+async fn the_weekly_report_in_markdown_html_and_csv() {
+    let f = fixture();
+    let cal = [
+        CalendarEntry::parse(
+            "hq",
+            "2026-01-22",
+            Some("1"),
+            Some("300"),
+            Some("Jo Bloggs"),
+        )
+        .unwrap(),
+        CalendarEntry::parse("branch", "2026-01-10", Some("1"), None, None).unwrap(),
+    ];
+    f.state.store.set_calendar(&cal, t(0)).unwrap();
+    // A week ago three sockets lacked the voice VLAN; now Gi1/0/1 is fixed, Gi1/0/2-3 are
+    // not, and Gi1/0/4 is new (and waived).
+    let mut h1 = hq_with("h1", -8 * DAY, 3);
+    let mut h2 = hq_with("h2", 0, 4);
+    h2.findings.retain(|f| f.port.as_deref() != Some("Gi1/0/1"));
+    for r in [&mut h1, &mut h2] {
+        for f in r.findings.iter_mut().filter(|f| f.status == Status::Fail) {
+            f.remediation = Some(format!(
+                "interface {}\n switchport voice vlan 110",
+                f.port.as_deref().unwrap_or("?")
+            ));
+        }
+        lanready_schema::score::rejudge(r);
+    }
+    store(&f, &f.agent, &h1).await;
+    store(&f, &f.agent, &h2).await;
+    let w = crate::waiver::NewWaiver {
+        site: "hq".into(),
+        check: "voice_vlan.port".into(),
+        switch: None,
+        port: Some("Gi1/0/4".into()),
+        reason: "desk moves, \"wave 3\"".into(),
+        expires: "2026-01-10".into(),
+        by: "Jo Bloggs".into(),
+    }
+    .check(t(0).date())
+    .unwrap();
+    f.state.store.add_waiver(&w, "cli", t(0)).unwrap();
+
+    for (format, file, ctype) in [
+        ("md", "weekly.md", "text/markdown; charset=utf-8"),
+        ("html", "weekly.html", "text/html; charset=utf-8"),
+        ("csv", "weekly.csv", "text/csv; charset=utf-8"),
+    ] {
+        let uri = format!("/api/v1/programme/weekly?since=7d&format={format}");
+        let (s, headers, b) = send(&f, "GET", &uri, Some(&f.reader), None).await;
+        assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
+        assert_eq!(headers[header::CONTENT_TYPE], ctype);
+        golden(file, &String::from_utf8(b).unwrap());
+    }
+    // The CSV reads back as CSV: a row per action point, or one for a site without.
+    let (_, _, b) = send(
+        &f,
+        "GET",
+        "/api/v1/programme/weekly?format=csv",
+        Some(&f.reader),
+        None,
+    )
+    .await;
+    let mut rows = csv::Reader::from_reader(&b[..]);
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((&rows[0][0], &rows[1][0]), ("branch", "hq"));
+    // Gi1/0/1 closed; Gi1/0/4 is new but waived, so it is neither new nor an action point.
+    assert_eq!((&rows[1][7], &rows[1][8]), ("1", "0"));
+    assert_eq!(&rows[1][14], "2", "Gi1/0/2-3 left");
+
+    // Bad queries: 400, and no token: 401.
+    for q in ["since=0s", "since=100d", "since=soon", "format=pdf"] {
+        let (s, _, _) = send(
+            &f,
+            "GET",
+            &format!("/api/v1/programme/weekly?{q}"),
+            Some(&f.reader),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}");
+    }
+    let (s, _, _) = send(&f, "GET", "/api/v1/programme/weekly", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}

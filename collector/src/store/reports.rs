@@ -93,6 +93,29 @@ impl Store {
             .transpose()
     }
 
+    /// A site's latest report scanned at or before `t`.
+    pub fn report_at_or_before(
+        &self,
+        site: &str,
+        t: OffsetDateTime,
+    ) -> Result<Option<StoredReport>, StoreError> {
+        let conn = self.read();
+        let row = conn
+            .query_row(
+                &format!(
+                    "SELECT {META_COLUMNS}, body FROM reports
+                     WHERE site = ?1 AND generated_at <= ?2
+                     ORDER BY generated_at DESC, pk DESC LIMIT 1"
+                ),
+                params![site, t.unix_timestamp()],
+                |row| Ok((meta_from_row(row)?, row.get::<_, String>(9)?)),
+            )
+            .optional()
+            .map_err(sql("reading a site's earlier report"))?;
+        row.map(|(meta, body)| parse_stored(meta, &body))
+            .transpose()
+    }
+
     /// A site's last `limit` reports as trend points, oldest first.
     pub fn trend(&self, site: &str, limit: u32) -> Result<Vec<TrendPoint>, StoreError> {
         let conn = self.read();
