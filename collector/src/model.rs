@@ -48,6 +48,10 @@ pub struct NewReport {
     pub generated_at: OffsetDateTime,
     pub received_at: OffsetDateTime,
     pub token_name: String,
+    /// The site's report scanned before this one (its id) and what this one does worse,
+    /// found by the ingest layer on a read connection (stored with the report); None for a
+    /// site's first report and for bulk imports.
+    pub previous: Option<(String, Vec<crate::regression::Regression>)>,
 }
 
 /// What a dashboard row shows of a site's latest report, computed once at ingest.

@@ -252,8 +252,19 @@ pub(super) async fn ingest_inner(
         generated_at: generated_at.min(now),
         received_at: now,
         token_name: caller.name.clone(),
+        previous: None,
     };
-    let outcome = state.db(move |s| s.insert_report(new)).await?;
+    // Regressions are found here, on a read connection and on any core, against the site's
+    // report scanned before this one; the writer only stores them.
+    let outcome = state
+        .db(move |s| {
+            let mut new = new;
+            new.previous = s
+                .previous_report(&new.report.site, new.generated_at)?
+                .map(|(id, before)| (id, crate::regression::between(&before, &new.report)));
+            s.insert_report(new)
+        })
+        .await?;
     let location = format!("/api/v1/sites/{}", report.site);
     let (status, meta) = match outcome {
         Inserted::New(meta) => {

@@ -4,6 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
+use super::reports::parse_stored;
 use super::*;
 use crate::programme::parse_day;
 use crate::regression::{self, Kind};
@@ -22,35 +23,12 @@ pub struct StoredRegression {
     pub found_at: OffsetDateTime,
 }
 
-/// Finds and stores the regressions of the report just stored as `pk`, against the site's
-/// report scanned before it. A report with no predecessor has none.
+/// Stores the regressions the ingest layer found for the report just stored as `pk`.
 pub(super) fn record(conn: &Connection, pk: i64, new: &NewReport) -> Result<(), StoreError> {
     let r = &new.report;
-    let previous: Option<(String, String)> = conn
-        .prepare_cached(
-            "SELECT report_id, body FROM reports
-             WHERE site = ?1 AND pk != ?2 AND (generated_at < ?3 OR (generated_at = ?3 AND pk < ?2))
-             ORDER BY generated_at DESC, pk DESC LIMIT 1",
-        )
-        .and_then(|mut st| {
-            st.query_row(
-                params![r.site, pk, new.generated_at.unix_timestamp()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-        })
-        .map_err(sql("reading the previous report"))?;
-    let Some((previous_id, body)) = previous else {
+    let Some((previous_id, found)) = new.previous.as_ref().filter(|(_, f)| !f.is_empty()) else {
         return Ok(());
     };
-    let Ok(before) = serde_json::from_str::<Report>(&body) else {
-        tracing::warn!(message = "A stored report could not be read; no regressions found.", site = %r.site, report = %previous_id);
-        return Ok(());
-    };
-    let found = regression::between(&before, r);
-    if found.is_empty() {
-        return Ok(());
-    }
     let cutover: Option<String> = conn
         .query_row(
             "SELECT cutover FROM programme WHERE site = ?1",
@@ -146,6 +124,30 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRegression> {
 }
 
 impl Store {
+    /// The site's report scanned last before `generated_at` (its id and the report), the one a
+    /// new report's regressions are found against.
+    pub fn previous_report(
+        &self,
+        site: &str,
+        generated_at: OffsetDateTime,
+    ) -> Result<Option<(String, Report)>, StoreError> {
+        let conn = self.read();
+        let row = conn
+            .prepare_cached(&format!(
+                "SELECT {META_COLUMNS}, body FROM reports WHERE site = ?1 AND generated_at < ?2
+                 ORDER BY generated_at DESC, pk DESC LIMIT 1"
+            ))
+            .and_then(|mut st| {
+                st.query_row(params![site, generated_at.unix_timestamp()], |row| {
+                    Ok((meta_from_row(row)?, row.get::<_, String>(9)?))
+                })
+                .optional()
+            })
+            .map_err(sql("reading the previous report"))?;
+        row.map(|(meta, body)| parse_stored(meta, &body).map(|s| (s.meta.report_id, s.report)))
+            .transpose()
+    }
+
     /// The regressions found since `t` (of every site), oldest first.
     pub fn regressions_since(
         &self,

@@ -19,6 +19,7 @@ fn insert(store: &Store, r: &Report, received: OffsetDateTime) -> Inserted {
             generated_at,
             received_at: received,
             token_name: "agent-1".into(),
+            previous: None,
         })
         .unwrap()
 }
@@ -177,6 +178,7 @@ fn migration_2_fills_site_latest_from_existing_reports() {
                 .unwrap(),
                 received_at: t(0),
                 token_name: "x".into(),
+                previous: None,
             };
             insert_row(&conn, &new).unwrap();
         }

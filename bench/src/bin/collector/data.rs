@@ -100,6 +100,7 @@ pub(crate) fn new_report(report: Report, generated_at: OffsetDateTime, token: &s
         generated_at,
         received_at: generated_at,
         token_name: token.into(),
+        previous: None,
     }
 }
 
@@ -208,6 +209,23 @@ pub(crate) fn seed(
             eprintln!("seeded day {}/{}", day + 1, a.days);
         }
     }
+    // The cutover calendar: every site, cutovers spread over 18 months from 60 days ago (so
+    // some sites are past theirs), in waves of 50.
+    let today = now.date();
+    let calendar: Vec<lanready_collector::programme::CalendarEntry> = (0..a.sites)
+        .map(|s| {
+            let cutover =
+                today + time::Duration::days(i64::from(s) * 540 / i64::from(a.sites) - 60);
+            lanready_collector::programme::CalendarEntry {
+                site: site_name(s),
+                cutover,
+                wave: Some(s / 50 + 1),
+                extensions: Some(100),
+                owner: Some(format!("owner {}", s % 7)),
+            }
+        })
+        .collect();
+    store.set_calendar(&calendar, now)?;
     Ok((
         agent_tokens,
         Readers {

@@ -202,6 +202,20 @@ fn main() -> anyhow::Result<()> {
             v.push(get_timed(&c, &format!("{url}/api/v1/sites"), &reader).await?.0);
         }
         let sites_seq = lat(v);
+        let mut v = Vec::new();
+        for _ in 0..a.reads.min(50) {
+            v.push(get_timed(&c, &format!("{url}/api/v1/programme"), &reader).await?.0);
+        }
+        let programme_seq = lat(v);
+        let mut v = Vec::new();
+        for _ in 0..10 {
+            v.push(
+                get_timed(&c, &format!("{url}/api/v1/programme/weekly?format=md"), &reader)
+                    .await?
+                    .0,
+            );
+        }
+        let weekly_seq = lat(v);
 
         // 3. Ingest over HTTP with concurrent clients, reads polled meanwhile.
         let per_client = a.reports / a.clients;
@@ -423,6 +437,8 @@ fn main() -> anyhow::Result<()> {
             row("`GET /api/v1/dashboard`, the first request of a new scope (a cache miss), nothing else running, gzip, decoded", dash_fresh_seq),
             row("`GET /api/v1/sites/{site}`, sequential", site_seq),
             row("`GET /api/v1/sites`, sequential", sites_seq),
+            row("`GET /api/v1/programme` (every site in the calendar), sequential", programme_seq),
+            row("`GET /api/v1/programme/weekly?format=md` (every site: its latest and week-old report read whole), sequential", weekly_seq),
             row("`GET /api/v1/dashboard` during the polled ingest run, plain JSON", dash_load),
             row("`GET /api/v1/dashboard` during the polled ingest run, gzip, decoded", dash_gz_load),
             row(&format!("`GET /api/v1/dashboard` during the polled ingest run, a wallboard polling every {MISS_GAP:?} (each poll a cache miss: rebuilt on the request path), gzip, decoded"), dash_miss_load),
