@@ -86,15 +86,12 @@ pub(super) async fn site_report(
 ) -> Result<Response, ApiError> {
     readable_site(&caller, &site)?;
     let s = site.clone();
-    let (latest, calendar) = state
-        .db(move |st| Ok((st.latest_report(&s)?, st.calendar()?)))
+    let (latest, entry) = state
+        .db(move |st| Ok((st.latest_report(&s)?, st.calendar_entry(&s)?)))
         .await?;
     let latest =
         latest.ok_or_else(|| ApiError::NotFound(format!("no report for site {site:?}")))?;
-    let cutover = calendar
-        .iter()
-        .find(|e| e.site == site)
-        .map(|e| crate::programme::day(e.cutover));
+    let cutover = entry.map(|e| crate::programme::day(e.cutover));
     let f = aggregate::freshness(
         &site,
         latest.meta.generated_at,

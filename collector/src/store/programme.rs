@@ -7,6 +7,21 @@ use time::OffsetDateTime;
 use super::*;
 use crate::programme::{CalendarEntry, Point, day, parse_day};
 
+/// A `programme` row (site, cutover, wave, extensions, owner).
+fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<CalendarEntry> {
+    let cutover: String = r.get(1)?;
+    let cutover = parse_day(&cutover).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into())
+    })?;
+    Ok(CalendarEntry {
+        site: r.get(0)?,
+        cutover,
+        wave: r.get(2)?,
+        extensions: r.get(3)?,
+        owner: r.get(4)?,
+    })
+}
+
 impl Store {
     /// Sets these sites' calendar rows (adding or replacing each), all or none.
     pub fn set_calendar(
@@ -61,26 +76,20 @@ impl Store {
             )
             .map_err(sql("reading the calendar"))?;
         let rows = st
-            .query_map([], |r| {
-                let cutover: String = r.get(1)?;
-                let cutover = parse_day(&cutover).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        1,
-                        rusqlite::types::Type::Text,
-                        e.into(),
-                    )
-                })?;
-                Ok(CalendarEntry {
-                    site: r.get(0)?,
-                    cutover,
-                    wave: r.get(2)?,
-                    extensions: r.get(3)?,
-                    owner: r.get(4)?,
-                })
-            })
+            .query_map([], entry)
             .map_err(sql("reading the calendar"))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(sql("reading the calendar"))
+    }
+
+    /// One site's calendar row.
+    pub fn calendar_entry(&self, site: &str) -> Result<Option<CalendarEntry>, StoreError> {
+        let conn = self.read();
+        conn.prepare_cached(
+            "SELECT site, cutover, wave, extensions, owner FROM programme WHERE site = ?1",
+        )
+        .and_then(|mut st| st.query_row(params![site], entry).optional())
+        .map_err(sql("reading the calendar"))
     }
 
     /// The site's latest report scanned at or before `t`.
