@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use lanready_schema::Verdict;
 use lanready_schema::programme::{
-    PROGRAMME_SCHEMA, Phase, ProgrammeResponse, ProgrammeSite, Projection, RegressionDoc, Waiver,
+    BurnPoint, PROGRAMME_SCHEMA, Phase, ProgrammeResponse, ProgrammeSite, Projection,
+    RegressionDoc, Waiver,
 };
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
@@ -238,6 +239,13 @@ pub struct SiteFacts {
     pub waivers: Vec<Waiver>,
     /// Its regressions of the last 7 days.
     pub regressions: Vec<RegressionDoc>,
+    /// The blockers of each day's last report from [`burndown_start`] on, oldest first.
+    pub burndown: Vec<(Date, u32)>,
+}
+
+/// The first day of the burn-down the programme shows for `today`.
+pub fn burndown_start(today: Date) -> Date {
+    today - time::Duration::days(BURN_DOWN_DAYS)
 }
 
 /// Where the burn-down window starts for a site whose latest scan was at `latest`: the
@@ -300,6 +308,14 @@ pub fn document(mut sites: Vec<SiteFacts>, now: OffsetDateTime) -> ProgrammeResp
                 projection,
                 waivers: f.waivers,
                 regressions: f.regressions,
+                burndown: f
+                    .burndown
+                    .into_iter()
+                    .map(|(d, blockers)| BurnPoint {
+                        day: day(d),
+                        blockers,
+                    })
+                    .collect(),
                 site: f.entry.site,
             }
         })

@@ -61,6 +61,19 @@ pub struct ProgrammeSite {
     pub waivers: Vec<Waiver>,
     /// Regressions found in the 7 days before `as_of`, oldest first.
     pub regressions: Vec<RegressionDoc>,
+    /// The blocker burn-down: the blockers of each day's last report, for the days with a
+    /// report in the 28 days before `today` and `today` itself, oldest first.
+    pub burndown: Vec<BurnPoint>,
+}
+
+/// One day of a site's blocker burn-down.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurnPoint {
+    /// The day (`YYYY-MM-DD`, UTC).
+    pub day: String,
+    /// Blockers in the day's last report.
+    pub blockers: u32,
 }
 
 /// What a report did worse than the site's report scanned before it.

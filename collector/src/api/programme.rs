@@ -5,7 +5,7 @@ use super::*;
 use crate::programme::{self, SiteFacts};
 use lanready_schema::programme::WaiverState;
 
-type BySite<T> = std::collections::BTreeMap<String, Vec<T>>;
+use crate::store::BySite;
 
 /// Every site's waivers as documents on `now`'s day (only those in force with `in_force`).
 fn waivers_by_site(
@@ -61,6 +61,8 @@ pub(super) async fn document(
                 .collect();
             let mut waivers = waivers_by_site(st, now, true)?;
             let mut regressions = regressions_by_site(st, programme::week_before(now))?;
+            let mut burndowns =
+                st.burndowns(programme::burndown_start(crate::waiver::today(now)))?;
             let mut out = Vec::new();
             for entry in st.calendar()? {
                 if !caller.may_read(&entry.site) {
@@ -90,6 +92,7 @@ pub(super) async fn document(
                 out.push(SiteFacts {
                     waivers: waivers.remove(&entry.site).unwrap_or_default(),
                     regressions: regressions.remove(&entry.site).unwrap_or_default(),
+                    burndown: burndowns.remove(&entry.site).unwrap_or_default(),
                     entry,
                     latest: last,
                     week_ago,

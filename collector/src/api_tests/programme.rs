@@ -82,6 +82,15 @@ async fn the_programme_projects_each_sites_burn_down_against_its_cutover() {
     assert_eq!(hq.projection.projected_ready.as_deref(), Some("2026-01-21"));
     assert!(!hq.projection.slipping);
     assert_eq!((hq.wave, hq.owner.as_deref()), (Some(1), Some("Jo")));
+    // The burn-down: each day with a scan in the 28 days to today (4 December is the
+    // window's first day), its last report's blockers.
+    let burn: Vec<(&str, u32)> = hq
+        .burndown
+        .iter()
+        .map(|b| (b.day.as_str(), b.blockers))
+        .collect();
+    assert_eq!(burn, [("2025-12-04", 48), ("2025-12-24", 30), ("2026-01-01", 20)]);
+    assert!(branch.burndown.is_empty());
 
     // The reader sees every calendar site.
     let all = programme_of(&f, &f.reader).await;
@@ -96,6 +105,9 @@ async fn the_programme_projects_each_sites_burn_down_against_its_cutover() {
     assert_eq!((hq.days_left, hq.phase), (-1, Phase::After));
     assert_eq!(hq.projection.projected_ready.as_deref(), Some("2026-02-12"));
     assert!(hq.projection.slipping);
+    // 28 days back from 23 January is 26 December: the first two days fall out.
+    let days: Vec<&str> = hq.burndown.iter().map(|b| b.day.as_str()).collect();
+    assert_eq!(days, ["2026-01-01"]);
 }
 
 #[tokio::test]

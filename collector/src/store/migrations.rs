@@ -134,6 +134,35 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX regressions_site ON regressions(site, found_at);
     CREATE INDEX regressions_report ON regressions(report_pk);",
+    // 7: each site's last report of each UTC day (the blocker burn-down the programme and
+    // the dashboard draw), kept by the writer and backfilled here. A row goes with its
+    // report when history is pruned.
+    "CREATE TABLE site_days (
+        site         TEXT    NOT NULL,
+        day          INTEGER NOT NULL,   -- generated_at / 86400: days since 1970-01-01 UTC
+        generated_at INTEGER NOT NULL,
+        pk           INTEGER NOT NULL REFERENCES reports(pk) ON DELETE CASCADE,
+        blockers     INTEGER NOT NULL,
+        score        INTEGER NOT NULL,
+        verdict      TEXT    NOT NULL,
+        PRIMARY KEY (site, day)
+    ) WITHOUT ROWID;
+    CREATE INDEX site_days_pk ON site_days(pk);
+    CREATE INDEX site_days_day ON site_days(day);
+    INSERT INTO site_days (site, day, generated_at, pk, blockers, score, verdict)
+        SELECT site, day, generated_at, pk, blockers, score, verdict FROM (
+            SELECT site, generated_at / 86400 AS day, generated_at, pk, blockers, score,
+                verdict, ROW_NUMBER() OVER (PARTITION BY site, generated_at / 86400
+                    ORDER BY generated_at DESC, pk DESC) AS n
+            FROM reports)
+        WHERE n = 1;",
+    // 8: how far each webhook has been sent the regressions: the last regression id it
+    // acknowledged. Regressions after it are the webhook's spool.
+    "CREATE TABLE webhook_cursor (
+        url     TEXT    PRIMARY KEY,
+        last_id INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL          -- when last_id was acknowledged, unix seconds
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -41,6 +41,7 @@ mod writer;
 
 pub use migrations::SCHEMA_VERSION;
 use migrations::{connect, migrate};
+pub use programme::BySite;
 pub use regressions::StoredRegression;
 use reports::{META_COLUMNS, StoredPoint, meta_from_row};
 use summary::{refresh_site, refresh_sites};

@@ -7,6 +7,9 @@ use time::OffsetDateTime;
 use super::*;
 use crate::programme::{CalendarEntry, Point, day, parse_day};
 
+/// Rows per site, by site name.
+pub type BySite<T> = std::collections::BTreeMap<String, Vec<T>>;
+
 /// A `programme` row (site, cutover, wave, extensions, owner).
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<CalendarEntry> {
     let cutover: String = r.get(1)?;
@@ -90,6 +93,36 @@ impl Store {
         )
         .and_then(|mut st| st.query_row(params![site], entry).optional())
         .map_err(sql("reading the calendar"))
+    }
+
+    /// Every site's burn-down from `first` on: the blockers of each day's last report
+    /// (`site_days`), oldest day first.
+    pub fn burndowns(&self, first: time::Date) -> Result<BySite<(time::Date, u32)>, StoreError> {
+        let conn = self.read();
+        let first_day = (first.midnight().assume_utc().unix_timestamp()).div_euclid(86_400);
+        let mut st = conn
+            .prepare_cached(
+                "SELECT site, day, blockers FROM site_days WHERE day >= ?1 ORDER BY site, day",
+            )
+            .map_err(sql("reading the burn-downs"))?;
+        let rows = st
+            .query_map(params![first_day], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, u32>(2)?,
+                ))
+            })
+            .map_err(sql("reading the burn-downs"))?;
+        let mut out: BySite<_> = Default::default();
+        for row in rows {
+            let (site, d, blockers) = row.map_err(sql("reading the burn-downs"))?;
+            let date = OffsetDateTime::from_unix_timestamp(d * 86_400)
+                .map(|t| t.date())
+                .unwrap_or(first);
+            out.entry(site).or_default().push((date, blockers));
+        }
+        Ok(out)
     }
 
     /// The site's latest report scanned at or before `t`.

@@ -1,7 +1,7 @@
 //! The store against real database files.
 
 use super::migrations::MIGRATIONS;
-use super::writer::insert_row;
+use super::writer::insert_report_row;
 use super::*;
 use crate::testutil::{report, t};
 
@@ -180,7 +180,7 @@ fn migration_2_fills_site_latest_from_existing_reports() {
                 token_name: "x".into(),
                 previous: None,
             };
-            insert_row(&conn, &new).unwrap();
+            insert_report_row(&conn, &new).unwrap();
         }
     }
     let s = Store::open(&path).unwrap();
@@ -382,4 +382,61 @@ fn an_unknown_stored_token_kind_is_an_error_in_the_list() {
         "{chain}"
     );
     assert!(s.active_tokens().unwrap().is_empty());
+}
+
+fn at(text: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+fn with_blockers(id: &str, site: &str, generated_at: &str, blockers: u32) -> Report {
+    let mut r = report(id, site, generated_at, 50);
+    r.counts.blockers = blockers;
+    r
+}
+
+#[test]
+fn each_site_day_is_its_last_scan_and_goes_with_pruned_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("c.db")).unwrap();
+    let d1 = time::macros::date!(2026 - 01 - 01);
+    let d2 = time::macros::date!(2026 - 01 - 02);
+    insert(&s, &with_blockers("a1", "a", "2026-01-01T10:00:00Z", 5), t(0));
+    // Arrives later but was scanned earlier in the day: not the day's last.
+    insert(&s, &with_blockers("a0", "a", "2026-01-01T08:00:00Z", 9), t(1));
+    insert(&s, &with_blockers("a2", "a", "2026-01-01T23:59:59Z", 4), t(2));
+    insert(&s, &with_blockers("a3", "a", "2026-01-02T00:00:00Z", 3), t(3));
+    insert(&s, &with_blockers("b1", "b", "2026-01-01T12:00:00Z", 7), t(4));
+    let all = s.burndowns(d1).unwrap();
+    assert_eq!(all["a"], [(d1, 4), (d2, 3)]);
+    assert_eq!(all["b"], [(d1, 7)]);
+    let later = s.burndowns(d2).unwrap();
+    assert_eq!(later.get("a").map(Vec::as_slice), Some(&[(d2, 3)][..]));
+    assert!(!later.contains_key("b"));
+    // Day 1's reports are pruned (b's is its latest and stays).
+    assert_eq!(s.prune(at("2026-01-02T00:00:00Z")).unwrap(), 3);
+    let pruned = s.burndowns(d1).unwrap();
+    assert_eq!(pruned["a"], [(d2, 3)]);
+    assert_eq!(pruned["b"], [(d1, 7)]);
+}
+
+#[test]
+fn migration_7_fills_site_days_from_existing_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    {
+        let s = Store::open(&path).unwrap();
+        insert(&s, &with_blockers("a1", "a", "2026-01-01T10:00:00Z", 5), t(0));
+        insert(&s, &with_blockers("a2", "a", "2026-01-01T09:00:00Z", 8), t(1));
+        insert(&s, &with_blockers("a3", "a", "2026-01-03T09:00:00Z", 2), t(2));
+        // Back to version 6: the tables of steps 7 and 8 gone.
+        lock(&s.writer)
+            .execute_batch(
+                "DROP TABLE site_days; DROP TABLE webhook_cursor; PRAGMA user_version = 6;",
+            )
+            .unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+    let d = |day| time::Date::from_calendar_date(2026, time::Month::January, day).unwrap();
+    assert_eq!(s.burndowns(d(1)).unwrap()["a"], [(d(1), 5), (d(3), 2)]);
 }

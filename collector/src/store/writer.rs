@@ -127,9 +127,23 @@ pub(super) fn commit_batch(
     outcomes
 }
 
-/// Inserts one report row unless its id is stored; returns the outcome and, for a new row,
-/// its pk. Does not commit.
+/// Inserts one report unless its id is stored, with its day (`site_days`) and its
+/// regressions; returns the outcome and, for a new row, its pk. Does not commit.
 pub(super) fn insert_row(
+    conn: &Connection,
+    new: &NewReport,
+) -> Result<(Inserted, Option<i64>), StoreError> {
+    let (outcome, pk) = insert_report_row(conn, new)?;
+    if let Some(pk) = pk {
+        record_day(conn, pk, new)?;
+        regressions::record(conn, pk, new)?;
+    }
+    Ok((outcome, pk))
+}
+
+/// Inserts the `reports` row alone unless its id is stored (the other tables are the
+/// caller's).
+pub(super) fn insert_report_row(
     conn: &Connection,
     new: &NewReport,
 ) -> Result<(Inserted, Option<i64>), StoreError> {
@@ -187,7 +201,6 @@ pub(super) fn insert_row(
     })
     .map_err(sql("inserting the report"))?;
     let pk = conn.last_insert_rowid();
-    regressions::record(conn, pk, new)?;
     Ok((
         Inserted::New(ReportMeta {
             report_id: r.id.clone(),
@@ -202,4 +215,31 @@ pub(super) fn insert_row(
         }),
         Some(pk),
     ))
+}
+
+/// Makes the report just stored as `pk` its site's day in `site_days` when it is the day's
+/// last: by scan time, then by arrival.
+fn record_day(conn: &Connection, pk: i64, new: &NewReport) -> Result<(), StoreError> {
+    let r = &new.report;
+    conn.prepare_cached(
+        "INSERT INTO site_days (site, day, generated_at, pk, blockers, score, verdict)
+         VALUES (?1, ?2 / 86400, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (site, day) DO UPDATE SET generated_at = excluded.generated_at,
+             pk = excluded.pk, blockers = excluded.blockers, score = excluded.score,
+             verdict = excluded.verdict
+         WHERE excluded.generated_at > site_days.generated_at
+            OR (excluded.generated_at = site_days.generated_at AND excluded.pk > site_days.pk)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            r.site,
+            new.generated_at.unix_timestamp(),
+            pk,
+            r.counts.blockers,
+            r.score,
+            r.verdict.as_str(),
+        ])
+    })
+    .map_err(sql("recording the site's day"))?;
+    Ok(())
 }
