@@ -47,7 +47,9 @@ pub struct ProgrammeSite {
     /// Days from `today` to `cutover`: 0 on the day, negative after it.
     pub days_left: i64,
     pub phase: Phase,
-    /// The latest report's; None when no report has arrived yet ("no scan yet").
+    /// The latest report's, judged with the waivers in force (as the gate judges it), like
+    /// `score` and `blockers`; None when no report has arrived yet ("no scan yet"). The
+    /// burn-down and `blockers_week_ago` are the reports' counts as they were stored.
     pub verdict: Option<Verdict>,
     pub score: Option<u8>,
     pub blockers: Option<u32>,

@@ -68,13 +68,25 @@ pub(super) async fn document(
                 if !caller.may_read(&entry.site) {
                     continue;
                 }
-                let last = latest.get(&entry.site).map(|m| {
+                let site_waivers = waivers.remove(&entry.site).unwrap_or_default();
+                let mut last = latest.get(&entry.site).map(|m| {
                     let p = programme::Point {
                         at: m.generated_at,
                         blockers: m.blockers,
                     };
                     (p, m.verdict, m.score)
                 });
+                // Waivers in force take their findings out of the verdict here as in the
+                // gate: the latest report is judged again with them (only for a site that
+                // has any).
+                if let (Some((p, verdict, score)), false) = (&mut last, site_waivers.is_empty())
+                    && let Some(stored) = st.latest_report(&entry.site)?
+                {
+                    let applied =
+                        lanready_gate::waivers::apply(&stored.report, &site_waivers).report;
+                    (p.blockers, *verdict, *score) =
+                        (applied.counts.blockers, applied.verdict, applied.score);
+                }
                 let (week_ago, window_first) = match last {
                     None => (None, None),
                     Some((p, _, _)) => {
@@ -90,7 +102,7 @@ pub(super) async fn document(
                     }
                 };
                 out.push(SiteFacts {
-                    waivers: waivers.remove(&entry.site).unwrap_or_default(),
+                    waivers: site_waivers,
                     regressions: regressions.remove(&entry.site).unwrap_or_default(),
                     burndown: burndowns.remove(&entry.site).unwrap_or_default(),
                     entry,

@@ -106,12 +106,32 @@ async fn a_waiver_is_in_the_programme_until_its_expiry_day() {
     f.state.store.set_calendar(&[cal], t(0)).unwrap();
     let (s, _) = add(&f, &f.agent, waiver_body("hq", "2026-01-10")).await;
     assert_eq!(s, StatusCode::CREATED);
-    assert_eq!(programme_doc(&f).await.sites[0].waivers.len(), 1);
-    // 23:59 UTC on the 9th: still in force. Midnight UTC on the 10th: expired.
+    // One blocker the waiver's glob covers (Gi1/0/*), one it does not.
+    let failing = ["Gi1/0/5", "Gi2/0/5"]
+        .iter()
+        .map(|p| {
+            finding(
+                "voice_vlan.port",
+                Severity::Blocker,
+                Status::Fail,
+                "127.0.0.1:1161",
+                Some(p),
+            )
+        })
+        .collect();
+    let r = with_failing(report("w1", "hq", &at(0), 40), Verdict::NotReady, failing);
+    store(&f, &f.agent, &r).await;
+    let judged = |p: &ProgrammeResponse| (p.sites[0].waivers.len(), p.sites[0].blockers);
+    assert_eq!(judged(&programme_doc(&f).await), (1, Some(1)));
+    // 23:59 UTC on the 9th: still in force. Midnight UTC on the 10th: expired, and the
+    // waived blocker counts again.
     f.clock.set(t(9 * 86_400 - 60));
-    assert_eq!(programme_doc(&f).await.sites[0].waivers.len(), 1);
+    assert_eq!(judged(&programme_doc(&f).await), (1, Some(1)));
     f.clock.set(t(9 * 86_400));
-    assert!(programme_doc(&f).await.sites[0].waivers.is_empty());
+    let p = programme_doc(&f).await;
+    assert_eq!(judged(&p), (0, Some(2)));
+    // The burn-down is the blockers as reported.
+    assert_eq!(p.sites[0].burndown[0].blockers, 2);
     let all = listed(&f, &f.reader, "/api/v1/waivers?site=hq").await;
     assert_eq!(all.waivers[0].state, WaiverState::Expired);
 }
