@@ -63,19 +63,24 @@ pub(crate) fn chromium(url: &str, extra: &[String]) -> String {
     reader.join().unwrap()
 }
 
-async fn dump_dom(url: String) -> String {
+pub(crate) async fn dump_dom(url: String) -> String {
     tokio::task::spawn_blocking(move || chromium(&url, &["--dump-dom".to_string()]))
         .await
         .unwrap()
 }
 
 async fn screenshot(url: String, path: PathBuf) {
+    screenshot_at(url, path, (1280, 900)).await
+}
+
+/// A screenshot of `url` in a window of `size` (width, height) pixels.
+pub(crate) async fn screenshot_at(url: String, path: PathBuf, size: (u32, u32)) {
     tokio::task::spawn_blocking(move || {
         chromium(
             &url,
             &[
                 format!("--screenshot={}", path.display()),
-                "--window-size=1280,900".to_string(),
+                format!("--window-size={},{}", size.0, size.1),
                 "--hide-scrollbars".to_string(),
             ],
         )
@@ -85,7 +90,7 @@ async fn screenshot(url: String, path: PathBuf) {
 }
 
 /// The value of `attr="..."` in `tag` (the opening tag's text).
-fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let key = format!(" {name}=\"");
     let start = tag.find(&key)? + key.len();
     let len = tag[start..].find('"')?;

@@ -11,6 +11,7 @@ mod harness;
 mod platforms;
 mod poll;
 mod programme;
+mod programme_page;
 mod push;
 mod responder;
 mod scan;
