@@ -24,6 +24,7 @@ pub mod store;
 pub mod tls;
 pub mod validate;
 pub mod waiver;
+pub mod webhook;
 pub mod weekly;
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use lanready_collector::auth::{SiteScope, Token};
 use lanready_collector::clock::{Clock, SystemClock};
 use lanready_collector::gate::{self, GateOptions};
 use lanready_collector::store::Store;
+use lanready_collector::webhook::{self, WebhookConfig, WebhookUrl};
 use lanready_collector::{AppState, Settings, tls, validate};
 use lanready_gate::Criteria;
 
@@ -103,6 +104,14 @@ struct ServeArgs {
     /// Per-site stale interval, `SITE=DURATION`; repeatable.
     #[arg(long = "stale-after-site", value_parser = parse_site_duration)]
     stale_after_site: Vec<(String, Duration)>,
+    /// POST each new regression to this http:// or https:// URL as a `lanready.webhook/v1`
+    /// document (spooled in the database and retried; ingest never waits for it).
+    // Checked in `serve` rather than by clap, whose error would repeat the URL whole.
+    #[arg(long, value_name = "URL")]
+    webhook: Option<String>,
+    /// Send `Authorization: Bearer` with the token in this file to --webhook.
+    #[arg(long, value_name = "FILE", requires = "webhook")]
+    webhook_token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -307,6 +316,17 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
     if args.body_limit < 1024 {
         bail!("--body-limit must be at least 1KiB");
     }
+    let hook = match args.webhook.as_deref().map(WebhookUrl::parse).transpose()? {
+        Some(url) => {
+            let token = args
+                .webhook_token_file
+                .as_deref()
+                .map(webhook::read_token)
+                .transpose()?;
+            Some(WebhookConfig::new(url, token))
+        }
+        None => None,
+    };
     let mut staleness = Staleness::new(args.stale_after);
     staleness.per_site = args
         .stale_after_site
@@ -334,6 +354,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
         _ => None,
     };
     runtime()?.block_on(async move {
+        let hook = hook
+            .map(|config| webhook::spawn(state.clone(), config))
+            .transpose()?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
@@ -354,6 +377,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<u8> {
             None => lanready_collector::serve(listener, state, retention, stop).await,
         }
         .context("serving HTTP")?;
+        if let Some(task) = hook {
+            // What it was sending is sent again at the next start (its cursor did not move).
+            task.abort();
+        }
         tracing::info!(message = "Collector stopped.");
         Ok(0)
     })

@@ -156,6 +156,24 @@ fn programme_gauges(out: &mut String, p: &ProgrammeResponse) {
     }
 }
 
+/// The webhook task's series (`serve --webhook`): its spool and its failed deliveries.
+pub fn webhook_gauges(out: &mut String, pending: u64, failures: u64) {
+    header(
+        out,
+        "lanready_webhook_pending",
+        "gauge",
+        "Regressions stored and not yet acknowledged by the webhook.",
+    );
+    let _ = writeln!(out, "lanready_webhook_pending {pending}");
+    header(
+        out,
+        "lanready_webhook_failures_total",
+        "counter",
+        "Webhook deliveries that failed (no connection, timeout, not 2xx) since start.",
+    );
+    let _ = writeln!(out, "lanready_webhook_failures_total {failures}");
+}
+
 /// The exposition text. `counters` are the whole collector's ingest counters: they are
 /// given only to a token that may read every site (they count every site's reports).
 pub fn render(

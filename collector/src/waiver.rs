@@ -125,13 +125,7 @@ impl NewWaiver {
 /// Whether a stored waiver applies on `today`: revoked, expired (from its expiry day on), or
 /// in force.
 pub fn state(w: &StoredWaiver, today: Date) -> WaiverState {
-    if w.revoked_at.is_some() {
-        WaiverState::Revoked
-    } else if today >= w.waiver.expires {
-        WaiverState::Expired
-    } else {
-        WaiverState::InForce
-    }
+    lanready_gate::waivers::state_on(w.revoked_at.is_some(), w.waiver.expires, today)
 }
 
 /// The document form of a stored waiver on `today`.

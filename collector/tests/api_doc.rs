@@ -234,6 +234,7 @@ async fn answers_match_the_documented_schemas() {
         "lanready.dashboard/v1",
         "lanready.programme/v1",
         "lanready.waivers/v1",
+        "lanready.webhook/v1",
         "$defs",
     ] {
         assert!(
@@ -327,6 +328,13 @@ async fn answers_match_the_documented_schemas() {
         let (s, body) = call(&state, "GET", uri, &agent, None).await;
         assert_eq!(s, 200, "{uri}");
         answers.push((schema, body));
+    }
+    // What the webhook sends for each regression found.
+    let found = state.store.regressions_since(t(-86_400)).unwrap();
+    assert!(!found.is_empty(), "r3 regressed");
+    for r in &found {
+        let event = lanready_collector::webhook::event(r);
+        answers.push(("lanready.webhook/v1", serde_json::to_value(event).unwrap()));
     }
     let v = Validator {
         defs: &schemas["$defs"],

@@ -20,6 +20,19 @@ pub struct Applied {
     pub waived: Vec<Waived>,
 }
 
+/// A waiver's state on `today` (a UTC day): revoked, or expired from its expiry day on (the
+/// expiry day is the first day it no longer applies), or else in force. The one rule both
+/// gates and the collector judge expiry by.
+pub fn state_on(revoked: bool, expires: time::Date, today: time::Date) -> WaiverState {
+    if revoked {
+        WaiverState::Revoked
+    } else if today >= expires {
+        WaiverState::Expired
+    } else {
+        WaiverState::InForce
+    }
+}
+
 /// Whether `pattern` (`*` any run of characters, `?` one character) matches all of `text`.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
@@ -97,6 +110,15 @@ pub fn describe(w: &Waiver) -> String {
 mod tests {
     use super::*;
     use lanready_schema::{Severity, Verdict};
+
+    #[test]
+    fn a_waiver_stops_on_its_expiry_day() {
+        let day = |d| time::Date::from_calendar_date(2027, time::Month::March, d).unwrap();
+        assert_eq!(state_on(false, day(10), day(9)), WaiverState::InForce);
+        assert_eq!(state_on(false, day(10), day(10)), WaiverState::Expired);
+        assert_eq!(state_on(false, day(10), day(11)), WaiverState::Expired);
+        assert_eq!(state_on(true, day(10), day(9)), WaiverState::Revoked);
+    }
 
     #[test]
     fn globs_match_whole_names() {

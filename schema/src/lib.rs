@@ -11,6 +11,7 @@ pub mod sample;
 pub mod score;
 pub mod secret;
 pub mod snapshot;
+pub mod webhook;
 
 pub use report::*;
 pub use snapshot::*;

@@ -65,8 +65,8 @@ fn load_waivers(path: &std::path::Path) -> anyhow::Result<Vec<Waiver>> {
                 w.expires
             )
         })?;
-        if w.state == WaiverState::InForce && today >= expires {
-            w.state = WaiverState::Expired;
+        if w.state == WaiverState::InForce {
+            w.state = lanready_gate::waivers::state_on(false, expires, today);
         }
     }
     Ok(out)

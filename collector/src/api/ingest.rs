@@ -256,19 +256,24 @@ pub(super) async fn ingest_inner(
     };
     // Regressions are found here, on a read connection and on any core, against the site's
     // report scanned before this one; the writer only stores them.
-    let outcome = state
+    let (outcome, regressions) = state
         .db(move |s| {
             let mut new = new;
             new.previous = s
                 .previous_report(&new.report.site, new.generated_at)?
                 .map(|(id, before)| (id, crate::regression::between(&before, &new.report)));
-            s.insert_report(new)
+            let found = new.previous.as_ref().map_or(0, |(_, f)| f.len());
+            Ok((s.insert_report(new)?, found))
         })
         .await?;
     let location = format!("/api/v1/sites/{}", report.site);
     let (status, meta) = match outcome {
         Inserted::New(meta) => {
             state.counters.stored();
+            if regressions > 0 {
+                // Stored and committed: the webhook task (if any) may send them now.
+                state.regressions_found.notify_one();
+            }
             tracing::info!(message = "Report stored.", site = %meta.site, id = %meta.report_id, token = %caller.name);
             (StatusCode::CREATED, meta)
         }

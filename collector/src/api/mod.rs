@@ -115,6 +115,11 @@ pub struct AppState {
     dash: Arc<DashCache>,
     /// Bytes of report bodies being received now, as permits (one per KiB).
     inflight: Arc<tokio::sync::Semaphore>,
+    /// Told after a report with regressions is stored: wakes the webhook task, if any
+    /// (ingest never waits for it).
+    pub regressions_found: Arc<tokio::sync::Notify>,
+    /// The webhook task's cursor and failures, for `/metrics`.
+    pub webhook: Arc<crate::webhook::WebhookStats>,
 }
 
 impl AppState {
@@ -128,6 +133,8 @@ impl AppState {
             cards: Arc::default(),
             dash: Arc::default(),
             inflight: Arc::new(tokio::sync::Semaphore::new(permits as usize)),
+            regressions_found: Arc::default(),
+            webhook: Arc::default(),
         }
     }
 
@@ -347,12 +354,17 @@ async fn metrics_text(
     // The ingest counters count every site's reports: only for a token that reads them all.
     let counters = matches!(caller.scope, auth::SiteScope::All).then_some(&*state.counters);
     let programme = programme::document(&state, caller).await?;
-    let text = metrics::render(
+    let mut text = metrics::render(
         &sites,
         aggregate::estate_score(&weights),
         counters,
         Some(&programme),
     );
+    // The webhook's spool holds every site's regressions: for a token that reads them all.
+    if let (Some(_), Some(cursor)) = (counters, state.webhook.cursor()) {
+        let pending = state.db(move |s| s.regressions_pending(cursor)).await?;
+        metrics::webhook_gauges(&mut text, pending, state.webhook.failures_total());
+    }
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -84,6 +84,26 @@ fn at(secs: i64) -> String {
     crate::aggregate::rfc3339(t(secs))
 }
 
+/// A not-ready report of `site` scanned `secs` after 2026-01-01 whose sockets Gi1/0/1 to
+/// Gi1/0/`blockers` lack the voice VLAN (with no blockers: ready, score 95).
+fn voice_blocked(id: &str, site: &str, secs: i64, blockers: u32) -> Report {
+    if blockers == 0 {
+        return report(id, site, &at(secs), 95);
+    }
+    let failing = (1..=blockers)
+        .map(|n| {
+            finding(
+                "voice_vlan.port",
+                Severity::Blocker,
+                Status::Fail,
+                "127.0.0.1:1161",
+                Some(&format!("Gi1/0/{n}")),
+            )
+        })
+        .collect();
+    with_failing(report(id, site, &at(secs), 40), Verdict::NotReady, failing)
+}
+
 fn hq_report(id: &str, secs: i64, score: u8) -> Report {
     with_failing(
         report(id, "hq", &at(secs), score),
@@ -683,3 +703,4 @@ async fn a_future_dated_report_cannot_shadow_later_scans() {
 
 mod programme;
 mod waivers;
+mod webhook;

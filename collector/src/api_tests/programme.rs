@@ -9,18 +9,7 @@ const DAY: i64 = 86_400;
 
 /// An hq report scanned `secs` after 2026-01-01 with `blockers` failing voice VLAN ports.
 fn hq_with(id: &str, secs: i64, blockers: u32) -> Report {
-    let failing = (1..=blockers)
-        .map(|n| {
-            finding(
-                "voice_vlan.port",
-                Severity::Blocker,
-                Status::Fail,
-                "127.0.0.1:1161",
-                Some(&format!("Gi1/0/{n}")),
-            )
-        })
-        .collect();
-    with_failing(report(id, "hq", &at(secs), 40), Verdict::NotReady, failing)
+    voice_blocked(id, "hq", secs, blockers)
 }
 
 fn calendar(f: &Fixture, rows: &[(&str, &str)]) {
@@ -89,7 +78,10 @@ async fn the_programme_projects_each_sites_burn_down_against_its_cutover() {
         .iter()
         .map(|b| (b.day.as_str(), b.blockers))
         .collect();
-    assert_eq!(burn, [("2025-12-04", 48), ("2025-12-24", 30), ("2026-01-01", 20)]);
+    assert_eq!(
+        burn,
+        [("2025-12-04", 48), ("2025-12-24", 30), ("2026-01-01", 20)]
+    );
     assert!(branch.burndown.is_empty());
 
     // The reader sees every calendar site.

@@ -117,7 +117,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // scanned before it, with both reports and the phase (before or after the cutover, or
     // none outside the calendar) when it was found.
     "CREATE TABLE regressions (
-        id          INTEGER PRIMARY KEY,
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a webhook's cursor is an id
         site        TEXT    NOT NULL,
         report_pk   INTEGER NOT NULL REFERENCES reports(pk) ON DELETE CASCADE,
         report_id   TEXT    NOT NULL,

@@ -37,6 +37,7 @@ mod summary;
 mod tokens;
 mod verify;
 mod waivers;
+mod webhook;
 mod writer;
 
 pub use migrations::SCHEMA_VERSION;

@@ -80,10 +80,11 @@ pub(super) fn record(conn: &Connection, pk: i64, new: &NewReport) -> Result<(), 
     Ok(())
 }
 
-const COLUMNS: &str = "id, site, report_id, previous_id, kind, check_id, switch, port, severity,
+pub(super) const COLUMNS: &str =
+    "id, site, report_id, previous_id, kind, check_id, switch, port, severity,
     was, now, phase, found_at";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRegression> {
+pub(super) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRegression> {
     let kind: String = r.get(4)?;
     let kind = Kind::parse(&kind).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(

@@ -388,10 +388,13 @@ fn at(text: &str) -> OffsetDateTime {
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
 }
 
-fn with_blockers(id: &str, site: &str, generated_at: &str, blockers: u32) -> Report {
-    let mut r = report(id, site, generated_at, 50);
-    r.counts.blockers = blockers;
-    r
+/// Stores each (id, site, scanned, blockers) in turn, a second apart in arrival.
+fn insert_scans(store: &Store, scans: &[(&str, &str, &str, u32)]) {
+    for (n, (id, site, generated_at, blockers)) in scans.iter().enumerate() {
+        let mut r = report(id, site, generated_at, 50);
+        r.counts.blockers = *blockers;
+        insert(store, &r, t(n as i64));
+    }
 }
 
 #[test]
@@ -400,12 +403,17 @@ fn each_site_day_is_its_last_scan_and_goes_with_pruned_history() {
     let s = Store::open(&dir.path().join("c.db")).unwrap();
     let d1 = time::macros::date!(2026 - 01 - 01);
     let d2 = time::macros::date!(2026 - 01 - 02);
-    insert(&s, &with_blockers("a1", "a", "2026-01-01T10:00:00Z", 5), t(0));
-    // Arrives later but was scanned earlier in the day: not the day's last.
-    insert(&s, &with_blockers("a0", "a", "2026-01-01T08:00:00Z", 9), t(1));
-    insert(&s, &with_blockers("a2", "a", "2026-01-01T23:59:59Z", 4), t(2));
-    insert(&s, &with_blockers("a3", "a", "2026-01-02T00:00:00Z", 3), t(3));
-    insert(&s, &with_blockers("b1", "b", "2026-01-01T12:00:00Z", 7), t(4));
+    // a0 arrives after a1 but was scanned earlier in the day: not the day's last.
+    insert_scans(
+        &s,
+        &[
+            ("a1", "a", "2026-01-01T10:00:00Z", 5),
+            ("a0", "a", "2026-01-01T08:00:00Z", 9),
+            ("a2", "a", "2026-01-01T23:59:59Z", 4),
+            ("a3", "a", "2026-01-02T00:00:00Z", 3),
+            ("b1", "b", "2026-01-01T12:00:00Z", 7),
+        ],
+    );
     let all = s.burndowns(d1).unwrap();
     assert_eq!(all["a"], [(d1, 4), (d2, 3)]);
     assert_eq!(all["b"], [(d1, 7)]);
@@ -425,9 +433,14 @@ fn migration_7_fills_site_days_from_existing_reports() {
     let path = dir.path().join("c.db");
     {
         let s = Store::open(&path).unwrap();
-        insert(&s, &with_blockers("a1", "a", "2026-01-01T10:00:00Z", 5), t(0));
-        insert(&s, &with_blockers("a2", "a", "2026-01-01T09:00:00Z", 8), t(1));
-        insert(&s, &with_blockers("a3", "a", "2026-01-03T09:00:00Z", 2), t(2));
+        insert_scans(
+            &s,
+            &[
+                ("a1", "a", "2026-01-01T10:00:00Z", 5),
+                ("a2", "a", "2026-01-01T09:00:00Z", 8),
+                ("a3", "a", "2026-01-03T09:00:00Z", 2),
+            ],
+        );
         // Back to version 6: the tables of steps 7 and 8 gone.
         lock(&s.writer)
             .execute_batch(
