@@ -53,19 +53,53 @@ fn rank(v: Verdict) -> u8 {
     }
 }
 
-/// The (check, switch) pairs whose findings all passed in `r`.
-fn passed(r: &Report) -> BTreeSet<(&str, &str)> {
-    let mut by: BTreeMap<(&str, &str), bool> = BTreeMap::new();
-    for f in &r.findings {
-        let all = by
-            .entry((f.check.as_str(), f.switch.as_str()))
-            .or_insert(true);
-        *all &= f.status == Status::Pass;
+/// What a later report of the site is compared against: a report's verdict and the
+/// (check, switch) pairs whose findings all passed in it. Kept beside each stored report
+/// (`report_basis`), so ingest need not read and parse the whole previous body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Basis {
+    pub verdict: Verdict,
+    pub passed: BTreeSet<(String, String)>,
+}
+
+impl Basis {
+    pub fn of(r: &Report) -> Basis {
+        let mut by: BTreeMap<(&str, &str), bool> = BTreeMap::new();
+        for f in &r.findings {
+            let all = by
+                .entry((f.check.as_str(), f.switch.as_str()))
+                .or_insert(true);
+            *all &= f.status == Status::Pass;
+        }
+        Basis {
+            verdict: r.verdict,
+            passed: by
+                .into_iter()
+                .filter(|(_, ok)| *ok)
+                .map(|((c, s), _)| (c.to_string(), s.to_string()))
+                .collect(),
+        }
     }
-    by.into_iter()
-        .filter(|(_, ok)| *ok)
-        .map(|(k, _)| k)
-        .collect()
+
+    /// The passed pairs as stored: a JSON array of `[check, switch]`.
+    pub fn passed_json(&self) -> String {
+        serde_json::to_string(&self.passed).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// A stored basis back: the report's verdict column and its `passed_json`.
+    pub fn from_stored(verdict: &str, passed_json: &str) -> Option<Basis> {
+        Some(Basis {
+            verdict: parse_verdict(verdict)?,
+            passed: serde_json::from_str(passed_json).ok()?,
+        })
+    }
+}
+
+/// A verdict as `Verdict::as_str` spells it.
+pub fn parse_verdict(s: &str) -> Option<Verdict> {
+    [Verdict::Ready, Verdict::AtRisk, Verdict::NotReady]
+        .into_iter()
+        .find(|v| v.as_str() == s)
 }
 
 fn counts_against(f: &Finding) -> bool {
@@ -75,7 +109,7 @@ fn counts_against(f: &Finding) -> bool {
 /// What `now` does worse than `before` (the same site's previous scan): the verdict first,
 /// then each failing blocker or warning whose check passed on its switch before, in `now`'s
 /// order, once per (check, switch, port).
-pub fn between(before: &Report, now: &Report) -> Vec<Regression> {
+pub fn between(before: &Basis, now: &Report) -> Vec<Regression> {
     let mut out = Vec::new();
     if rank(now.verdict) > rank(before.verdict) {
         out.push(Regression {
@@ -88,10 +122,9 @@ pub fn between(before: &Report, now: &Report) -> Vec<Regression> {
             now: now.verdict.as_str().into(),
         });
     }
-    let passed = passed(before);
     let mut seen = BTreeSet::new();
     for f in now.findings.iter().filter(|f| counts_against(f)) {
-        if !passed.contains(&(f.check.as_str(), f.switch.as_str()))
+        if !before.passed.contains(&(f.check.clone(), f.switch.clone()))
             || !seen.insert((&f.check, &f.switch, &f.port))
         {
             continue;
@@ -162,7 +195,7 @@ mod tests {
                 finding("poe.budget", None, Fail, Blocker),
             ],
         );
-        let r = between(&before, &now);
+        let r = between(&Basis::of(&before), &now);
         let got: Vec<(Kind, Option<&str>, Option<&str>)> = r
             .iter()
             .map(|r| (r.kind, r.check.as_deref(), r.port.as_deref()))
@@ -181,7 +214,15 @@ mod tests {
             ("ready", "not_ready")
         );
         // The same report again, or a better one: nothing.
-        assert!(between(&now, &now).is_empty());
-        assert!(between(&now, &before).is_empty());
+        assert!(between(&Basis::of(&now), &now).is_empty());
+        assert!(between(&Basis::of(&now), &before).is_empty());
+        // The basis as stored reads back the same.
+        let b = Basis::of(&before);
+        assert_eq!(
+            Basis::from_stored(b.verdict.as_str(), &b.passed_json()),
+            Some(b.clone())
+        );
+        assert_eq!(b.passed.len(), 3, "{b:?}");
+        assert_eq!(Basis::from_stored("maybe", "[]"), None);
     }
 }

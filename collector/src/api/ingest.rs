@@ -260,7 +260,7 @@ pub(super) async fn ingest_inner(
         .db(move |s| {
             let mut new = new;
             new.previous = s
-                .previous_report(&new.report.site, new.generated_at)?
+                .previous_basis(&new.report.site, new.generated_at)?
                 .map(|(id, before)| (id, crate::regression::between(&before, &new.report)));
             let found = new.previous.as_ref().map_or(0, |(_, f)| f.len());
             Ok((s.insert_report(new)?, found))

@@ -163,6 +163,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
         last_id INTEGER NOT NULL,
         sent_at INTEGER NOT NULL          -- when last_id was acknowledged, unix seconds
     ) WITHOUT ROWID;",
+    // 9: what the site's next report is compared against for regressions (the passed
+    // (check, switch) pairs; the verdict is the report's own column), so ingest reads a few
+    // hundred bytes rather than the previous body. Not backfilled: a report without a row
+    // is compared from its body.
+    "CREATE TABLE report_basis (
+        pk     INTEGER PRIMARY KEY REFERENCES reports(pk) ON DELETE CASCADE,
+        passed TEXT    NOT NULL           -- JSON array of [check, switch]
+    );",
 ];
 
 /// The schema version this build writes.

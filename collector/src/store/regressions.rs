@@ -125,28 +125,52 @@ pub(super) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRegression> {
 }
 
 impl Store {
-    /// The site's report scanned last before `generated_at` (its id and the report), the one a
-    /// new report's regressions are found against.
-    pub fn previous_report(
+    /// What the site's report scanned before `generated_at` gives a new report to be
+    /// compared against: its id and its basis (from `report_basis`, or from its body for a
+    /// report stored before that table).
+    pub fn previous_basis(
         &self,
         site: &str,
         generated_at: OffsetDateTime,
-    ) -> Result<Option<(String, Report)>, StoreError> {
+    ) -> Result<Option<(String, regression::Basis)>, StoreError> {
         let conn = self.read();
         let row = conn
-            .prepare_cached(&format!(
-                "SELECT {META_COLUMNS}, body FROM reports WHERE site = ?1 AND generated_at < ?2
-                 ORDER BY generated_at DESC, pk DESC LIMIT 1"
-            ))
+            .prepare_cached(
+                "SELECT r.pk, r.report_id, r.verdict, b.passed FROM reports r
+                 LEFT JOIN report_basis b ON b.pk = r.pk
+                 WHERE r.site = ?1 AND r.generated_at < ?2
+                 ORDER BY r.generated_at DESC, r.pk DESC LIMIT 1",
+            )
             .and_then(|mut st| {
                 st.query_row(params![site, generated_at.unix_timestamp()], |row| {
-                    Ok((meta_from_row(row)?, row.get::<_, String>(9)?))
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, Option<String>>(3)?,
+                    ))
                 })
                 .optional()
             })
             .map_err(sql("reading the previous report"))?;
-        row.map(|(meta, body)| parse_stored(meta, &body).map(|s| (s.meta.report_id, s.report)))
-            .transpose()
+        let Some((pk, id, verdict, passed)) = row else {
+            return Ok(None);
+        };
+        if let Some(b) = passed.and_then(|p| regression::Basis::from_stored(&verdict, &p)) {
+            return Ok(Some((id, b)));
+        }
+        let (meta, body) = conn
+            .prepare_cached(&format!(
+                "SELECT {META_COLUMNS}, body FROM reports WHERE pk = ?1"
+            ))
+            .and_then(|mut st| {
+                st.query_row(params![pk], |row| {
+                    Ok((meta_from_row(row)?, row.get::<_, String>(9)?))
+                })
+            })
+            .map_err(sql("reading the previous report"))?;
+        let stored = parse_stored(meta, &body)?;
+        Ok(Some((id, regression::Basis::of(&stored.report))))
     }
 
     /// The regressions found since `t` (of every site), oldest first.

@@ -163,6 +163,10 @@ fn migration_2_fills_site_latest_from_existing_reports() {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(MIGRATIONS[0]).unwrap();
         conn.pragma_update(None, "user_version", 1).unwrap();
+        // The writer also fills migration 9's table; a temporary one takes those rows here
+        // and goes with the connection.
+        conn.execute_batch("CREATE TEMP TABLE report_basis (pk INTEGER PRIMARY KEY, passed TEXT)")
+            .unwrap();
         for (id, at, score) in [
             ("a", "2026-01-02T00:00:00Z", 90),
             ("b", "2026-01-01T00:00:00Z", 40),
@@ -441,10 +445,11 @@ fn migration_7_fills_site_days_from_existing_reports() {
                 ("a3", "a", "2026-01-03T09:00:00Z", 2),
             ],
         );
-        // Back to version 6: the tables of steps 7 and 8 gone.
+        // Back to version 6: the tables of steps 7 to 9 gone.
         lock(&s.writer)
             .execute_batch(
-                "DROP TABLE site_days; DROP TABLE webhook_cursor; PRAGMA user_version = 6;",
+                "DROP TABLE site_days; DROP TABLE webhook_cursor; DROP TABLE report_basis;
+                 PRAGMA user_version = 6;",
             )
             .unwrap();
     }
@@ -452,4 +457,50 @@ fn migration_7_fills_site_days_from_existing_reports() {
     assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
     let d = |day| time::Date::from_calendar_date(2026, time::Month::January, day).unwrap();
     assert_eq!(s.burndowns(d(1)).unwrap()["a"], [(d(1), 5), (d(3), 2)]);
+}
+
+#[test]
+fn the_previous_basis_is_the_scan_before_from_its_row_or_its_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("c.db")).unwrap();
+    let a1 = report("a1", "a", "2026-01-01T10:00:00Z", 95);
+    let a2 = report("a2", "a", "2026-01-02T10:00:00Z", 40);
+    insert(&s, &a1, t(0));
+    insert(&s, &a2, t(1));
+    insert(&s, &report("b1", "b", "2026-01-01T11:00:00Z", 10), t(2));
+    // Before a2: a1 (not b's scan, not a2 itself).
+    let (id, basis) = s
+        .previous_basis("a", at("2026-01-02T10:00:00Z"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (id.as_str(), &basis),
+        ("a1", &crate::regression::Basis::of(&a1))
+    );
+    assert!(!basis.passed.is_empty(), "the sample has passing checks");
+    let (id, basis) = s
+        .previous_basis("a", at("2026-02-01T00:00:00Z"))
+        .unwrap()
+        .unwrap();
+    assert_eq!((id.as_str(), basis.verdict), ("a2", Verdict::NotReady));
+    assert_eq!(
+        s.previous_basis("a", at("2026-01-01T10:00:00Z")).unwrap(),
+        None
+    );
+    // A report stored before the basis table (no row): the same basis, from its body.
+    lock(&s.writer)
+        .execute_batch("DELETE FROM report_basis")
+        .unwrap();
+    let (_, from_body) = s
+        .previous_basis("a", at("2026-01-02T10:00:00Z"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(from_body, crate::regression::Basis::of(&a1));
+    // Pruned with its report.
+    insert(&s, &report("a3", "a", "2026-03-01T10:00:00Z", 40), t(3));
+    assert_eq!(s.prune(at("2026-02-15T00:00:00Z")).unwrap(), 2);
+    let left: i64 = lock(&s.writer)
+        .query_row("SELECT COUNT(*) FROM report_basis", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 1, "a3's row only (b1's was deleted above)");
 }
