@@ -111,63 +111,70 @@ fn actions(r: &Report) -> Vec<Action> {
 /// The weekly report at `now` for the period from `since`. The waivers in force today are
 /// applied to both reports (a waived blocker is neither left nor closed; it is listed with
 /// its waiver).
-pub fn build(mut facts: Vec<WeeklyFacts>, now: OffsetDateTime, since: OffsetDateTime) -> Weekly {
-    for f in &mut facts {
-        for r in [&mut f.now, &mut f.then].into_iter().flatten() {
-            *r = lanready_gate::waivers::apply(r, &f.waivers).report;
-        }
-    }
-    let today: Date = now.to_offset(time::UtcOffset::UTC).date();
-    facts.sort_by(|a, b| (a.entry.cutover, &a.entry.site).cmp(&(b.entry.cutover, &b.entry.site)));
-    let horizon = today + time::Duration::days(EXPIRING_WITHIN_DAYS);
-    let since_text = rfc3339(since);
-    let sites = facts
-        .into_iter()
-        .map(|f| {
-            let (days_left, phase) = days_left(today, f.entry.cutover);
-            let (b_now, b_then) = (
-                f.now.as_ref().map(blockers).unwrap_or_default(),
-                f.then.as_ref().map(blockers).unwrap_or_default(),
-            );
-            let waivers_added = f
-                .waivers
-                .iter()
-                .filter(|w| w.created_at >= since_text)
-                .cloned()
-                .collect();
-            let waivers_expiring = f
-                .waivers
-                .iter()
-                .filter(|w| {
-                    w.state == lanready_schema::programme::WaiverState::InForce
-                        && w.expires.as_str() <= day(horizon).as_str()
-                })
-                .cloned()
-                .collect();
-            WeeklySite {
-                site: f.entry.site.clone(),
-                cutover: day(f.entry.cutover),
-                days_left,
-                phase,
-                owner: f.entry.owner.clone(),
-                verdict: f.now.as_ref().map(|r| r.verdict),
-                verdict_then: f.then.as_ref().map(|r| r.verdict),
-                blockers: f.now.as_ref().map(|r| r.counts.blockers),
-                closed: b_then.difference(&b_now).cloned().collect(),
-                // With no report at the start, every blocker is new in the period.
-                new: b_now.difference(&b_then).cloned().collect(),
-                waivers_added,
-                waivers_expiring,
-                regressions: f.regressions,
-                actions: f.now.as_ref().map(actions).unwrap_or_default(),
-            }
-        })
-        .collect();
+pub fn build(facts: Vec<WeeklyFacts>, now: OffsetDateTime, since: OffsetDateTime) -> Weekly {
+    assemble(
+        facts.into_iter().map(|f| site(f, now, since)).collect(),
+        now,
+        since,
+    )
+}
+
+/// The weekly report from its sites, made one at a time with [`site`] (so a caller need not
+/// hold every site's two reports at once), in cutover order.
+pub fn assemble(mut sites: Vec<WeeklySite>, now: OffsetDateTime, since: OffsetDateTime) -> Weekly {
+    sites.sort_by(|a, b| (&a.cutover, &a.site).cmp(&(&b.cutover, &b.site)));
     Weekly {
         as_of: rfc3339(now),
-        since: since_text,
-        today: day(today),
+        since: rfc3339(since),
+        today: day(now.to_offset(time::UtcOffset::UTC).date()),
         sites,
+    }
+}
+
+/// One site's part of the weekly report.
+pub fn site(mut f: WeeklyFacts, now: OffsetDateTime, since: OffsetDateTime) -> WeeklySite {
+    for r in [&mut f.now, &mut f.then].into_iter().flatten() {
+        *r = lanready_gate::waivers::apply(r, &f.waivers).report;
+    }
+    let today: Date = now.to_offset(time::UtcOffset::UTC).date();
+    let horizon = today + time::Duration::days(EXPIRING_WITHIN_DAYS);
+    let since_text = rfc3339(since);
+    let (days_left, phase) = days_left(today, f.entry.cutover);
+    let (b_now, b_then) = (
+        f.now.as_ref().map(blockers).unwrap_or_default(),
+        f.then.as_ref().map(blockers).unwrap_or_default(),
+    );
+    let waivers_added = f
+        .waivers
+        .iter()
+        .filter(|w| w.created_at >= since_text)
+        .cloned()
+        .collect();
+    let waivers_expiring = f
+        .waivers
+        .iter()
+        .filter(|w| {
+            w.state == lanready_schema::programme::WaiverState::InForce
+                && w.expires.as_str() <= day(horizon).as_str()
+        })
+        .cloned()
+        .collect();
+    WeeklySite {
+        site: f.entry.site.clone(),
+        cutover: day(f.entry.cutover),
+        days_left,
+        phase,
+        owner: f.entry.owner.clone(),
+        verdict: f.now.as_ref().map(|r| r.verdict),
+        verdict_then: f.then.as_ref().map(|r| r.verdict),
+        blockers: f.now.as_ref().map(|r| r.counts.blockers),
+        closed: b_then.difference(&b_now).cloned().collect(),
+        // With no report at the start, every blocker is new in the period.
+        new: b_now.difference(&b_then).cloned().collect(),
+        waivers_added,
+        waivers_expiring,
+        regressions: f.regressions,
+        actions: f.now.as_ref().map(actions).unwrap_or_default(),
     }
 }
 
