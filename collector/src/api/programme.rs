@@ -61,9 +61,7 @@ pub(super) async fn document(
                 .collect();
             let mut waivers = waivers_by_site(st, now, true)?;
             let mut regressions = regressions_by_site(st, programme::week_before(now))?;
-            let mut burndowns =
-                st.burndowns(programme::burndown_start(crate::waiver::today(now)))?;
-            let mut out = Vec::new();
+            let mut sites = Vec::new();
             for entry in st.calendar()? {
                 if !caller.may_read(&entry.site) {
                     continue;
@@ -87,28 +85,27 @@ pub(super) async fn document(
                     (p.blockers, *verdict, *score) =
                         (applied.counts.blockers, applied.verdict, applied.score);
                 }
-                let (week_ago, window_first) = match last {
-                    None => (None, None),
-                    Some((p, _, _)) => {
-                        let start = programme::window_start(p.at);
-                        let first = match st.blockers_at(&entry.site, start)? {
-                            Some(f) => Some(f),
-                            None => st.first_blockers_since(&entry.site, start)?,
-                        };
-                        (
-                            st.blockers_at(&entry.site, programme::week_before(now))?,
-                            first,
-                        )
-                    }
-                };
+                sites.push((entry, site_waivers, last));
+            }
+            let asked: Vec<(&str, Option<OffsetDateTime>)> = sites
+                .iter()
+                .map(|(e, _, last)| (e.site.as_str(), last.map(|(p, _, _)| p.at)))
+                .collect();
+            let histories = st.histories(
+                &asked,
+                programme::week_before(now),
+                programme::burndown_start(crate::waiver::today(now)),
+            )?;
+            let mut out = Vec::with_capacity(sites.len());
+            for ((entry, site_waivers, last), h) in sites.into_iter().zip(histories) {
                 out.push(SiteFacts {
                     waivers: site_waivers,
                     regressions: regressions.remove(&entry.site).unwrap_or_default(),
-                    burndown: burndowns.remove(&entry.site).unwrap_or_default(),
+                    burndown: h.burndown,
                     entry,
                     latest: last,
-                    week_ago,
-                    window_first,
+                    week_ago: h.week_ago,
+                    window_first: h.window_first,
                 });
             }
             Ok(out)

@@ -127,12 +127,7 @@ impl Store {
 
     /// The site's latest report scanned at or before `t`.
     pub fn blockers_at(&self, site: &str, t: OffsetDateTime) -> Result<Option<Point>, StoreError> {
-        self.point(
-            "SELECT generated_at, blockers FROM reports WHERE site = ?1 AND generated_at <= ?2
-             ORDER BY generated_at DESC, pk DESC LIMIT 1",
-            site,
-            t,
-        )
+        point(&self.read(), AT_OR_BEFORE, site, t)
     }
 
     /// The site's oldest report scanned at or after `t`.
@@ -141,31 +136,88 @@ impl Store {
         site: &str,
         t: OffsetDateTime,
     ) -> Result<Option<Point>, StoreError> {
-        self.point(
-            "SELECT generated_at, blockers FROM reports WHERE site = ?1 AND generated_at >= ?2
-             ORDER BY generated_at ASC, pk ASC LIMIT 1",
-            site,
-            t,
-        )
+        point(&self.read(), AT_OR_AFTER, site, t)
     }
 
-    fn point(
+    /// What the programme reads of each site's blocker history, on one connection in one
+    /// read transaction (one snapshot; a few thousand index seeks for 1,000 sites without a
+    /// lock and a connection taken per seek). `sites` are (site, its latest scan's time);
+    /// `first` is the burn-down's first day.
+    pub fn histories(
         &self,
-        query: &'static str,
-        site: &str,
-        t: OffsetDateTime,
-    ) -> Result<Option<Point>, StoreError> {
-        let conn = self.read();
-        conn.prepare_cached(query)
-            .and_then(|mut st| {
-                st.query_row(params![site, t.unix_timestamp()], |r| {
-                    Ok(Point {
-                        at: from_unix(r.get(0)?),
-                        blockers: r.get(1)?,
-                    })
+        sites: &[(&str, Option<OffsetDateTime>)],
+        week_ago: OffsetDateTime,
+        first: time::Date,
+    ) -> Result<Vec<History>, StoreError> {
+        let what = "reading the sites' blocker history";
+        let mut conn = self.read();
+        let tx = conn.transaction().map_err(sql(what))?;
+        let first_day = (first.midnight().assume_utc().unix_timestamp()).div_euclid(86_400);
+        let mut out = Vec::with_capacity(sites.len());
+        let mut days = tx
+            .prepare_cached(
+                "SELECT day, blockers FROM site_days WHERE site = ?1 AND day >= ?2 ORDER BY day",
+            )
+            .map_err(sql(what))?;
+        for (site, latest) in sites {
+            let mut h = History::default();
+            if let Some(latest) = latest {
+                let start = crate::programme::window_start(*latest);
+                h.window_first = match point(&tx, AT_OR_BEFORE, site, start)? {
+                    Some(p) => Some(p),
+                    None => point(&tx, AT_OR_AFTER, site, start)?,
+                };
+                h.week_ago = point(&tx, AT_OR_BEFORE, site, week_ago)?;
+            }
+            let rows = days
+                .query_map(params![site, first_day], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, u32>(1)?))
                 })
-                .optional()
-            })
-            .map_err(sql("reading a site's blocker history"))
+                .map_err(sql(what))?;
+            for row in rows {
+                let (d, blockers) = row.map_err(sql(what))?;
+                let date = OffsetDateTime::from_unix_timestamp(d * 86_400)
+                    .map(|t| t.date())
+                    .unwrap_or(first);
+                h.burndown.push((date, blockers));
+            }
+            out.push(h);
+        }
+        Ok(out)
     }
+}
+
+/// What [`Store::histories`] gives of one site.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History {
+    /// The latest report scanned at or before a week ago.
+    pub week_ago: Option<Point>,
+    /// The burn-down window's first report (see [`crate::programme::window_start`]).
+    pub window_first: Option<Point>,
+    /// Each day's last report's blockers from the first day asked for, oldest first.
+    pub burndown: Vec<(time::Date, u32)>,
+}
+
+const AT_OR_BEFORE: &str = "SELECT generated_at, blockers FROM reports
+    WHERE site = ?1 AND generated_at <= ?2 ORDER BY generated_at DESC, pk DESC LIMIT 1";
+const AT_OR_AFTER: &str = "SELECT generated_at, blockers FROM reports
+    WHERE site = ?1 AND generated_at >= ?2 ORDER BY generated_at ASC, pk ASC LIMIT 1";
+
+fn point(
+    conn: &rusqlite::Connection,
+    query: &'static str,
+    site: &str,
+    t: OffsetDateTime,
+) -> Result<Option<Point>, StoreError> {
+    conn.prepare_cached(query)
+        .and_then(|mut st| {
+            st.query_row(params![site, t.unix_timestamp()], |r| {
+                Ok(Point {
+                    at: from_unix(r.get(0)?),
+                    blockers: r.get(1)?,
+                })
+            })
+            .optional()
+        })
+        .map_err(sql("reading a site's blocker history"))
 }
