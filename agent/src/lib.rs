@@ -7,7 +7,7 @@ pub mod daemon;
 pub mod gate;
 pub mod plan;
 pub mod push;
-pub mod remediation;
+pub use lanready_works::remediation;
 pub mod render;
 pub mod report;
 pub mod scan;
