@@ -164,6 +164,9 @@ fn evaluate_switch(
                 poe: vec![],
                 platform: None,
                 roles: vec![],
+                supplies: vec![],
+                members: vec![],
+                poe_hardware: vec![],
             };
             (fs, result)
         }
@@ -183,6 +186,9 @@ fn evaluate_switch(
                 poe: checks::poe_budgets(&ctx),
                 platform: Some(snap.platform.clone()),
                 roles: ports::role_groups(snap, &ctx.roles),
+                supplies: snap.power_supplies.clone(),
+                members: snap.stack.clone(),
+                poe_hardware: snap.poe.hardware.clone(),
             };
             (fs, result)
         }

@@ -129,6 +129,16 @@ pub struct SwitchResult {
     /// ports are not sockets).
     #[serde(default)]
     pub roles: Vec<RoleGroup>,
+    /// The power supplies as read (state, part and member through ENTITY-MIB), for the
+    /// bill of works.
+    #[serde(default)]
+    pub supplies: Vec<crate::snapshot::PowerSupply>,
+    /// The stack members (CISCO-STACKWISE-MIB), each with its model and power budget.
+    #[serde(default)]
+    pub members: Vec<crate::snapshot::StackMember>,
+    /// PoE hardware ENTITY-MIB shows (the models of PoE members and line cards).
+    #[serde(default)]
+    pub poe_hardware: Vec<String>,
 }
 
 /// Interfaces that share a role and its reason.

@@ -110,7 +110,7 @@ pub fn snapshot(walk: &Walk, target: &str) -> Snapshot {
     let stack = stack::decode_stack(v, &ent, &mut p);
     let stack_power = stack::decode_power_stacks(v, &stack, &mut p);
     let platform = platform::decode(&system, &ent, &stack, &mut p);
-    let power_supplies = stack::decode_power_supplies(v, &ent, &mut p);
+    let power_supplies = stack::decode_power_supplies(v, &ent, &stack, &mut p);
     let mut poe = poe::decode(v, &ent, &stack, &if_set, &mut p);
     poe.poe.pools = poe::pools(&poe.poe.modules, &stack_power);
     poe.poe.chassis_power = poe::chassis_power(v, &mut p);

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use lanready_schema::{PowerStack, PowerSupply, StackMember};
 
-use super::entity::Entities;
+use super::entity::{self, Entities, PhysicalClass};
 use super::mib_enum;
 use super::table::{Problems, read};
 use crate::{Oid, Value};
@@ -265,8 +265,25 @@ pub fn single_switch_member(ent: &Entities, stack: &BTreeMap<u32, StackMember>) 
 pub fn decode_power_supplies(
     values: &BTreeMap<Oid, Value>,
     ent: &Entities,
+    stack: &BTreeMap<u32, StackMember>,
     p: &mut Problems,
 ) -> Vec<PowerSupply> {
+    // Both tables are indexed by the supply's entPhysicalIndex on the platforms lanready
+    // judges (see tests/fixtures/FIXTURES.md and the corpus): its part and its member come
+    // from ENTITY-MIB.
+    let part = |index: u32| {
+        ent.physical
+            .get(&index)
+            .filter(|e| e.class == Some(PhysicalClass::PowerSupply))
+            .and_then(entity::part_number)
+            .map(str::to_string)
+    };
+    let member = |index: u32| {
+        ent.physical
+            .contains_key(&index)
+            .then(|| member_of(index, ent, stack))
+            .flatten()
+    };
     let env = read::<u32>(
         values,
         "ciscoEnvMonSupplyStatusTable",
@@ -284,6 +301,8 @@ pub fn decode_power_supplies(
                     state: st.map(|s| s.name()).unwrap_or_else(|| "unknown".into()),
                     ok: matches!(st, Some(EnvMonState::Normal | EnvMonState::Warning)),
                     source: "ciscoEnvMonSupplyState".into(),
+                    model: part(index),
+                    member: member(index),
                 }
             })
             .collect();
@@ -311,6 +330,8 @@ pub fn decode_power_supplies(
                     )
                 ),
                 source: "cefcFRUPowerOperStatus".into(),
+                model: part(index),
+                member: member(index),
             }
         })
         .collect()
@@ -334,6 +355,7 @@ mod tests {
 1.3.6.1.2.1.47.1.1.1.1.4.1013|2|1006
 1.3.6.1.2.1.47.1.1.1.1.5.1013|2|6
 1.3.6.1.2.1.47.1.1.1.1.7.1013|4|Switch 1 - Power Supply A
+1.3.6.1.2.1.47.1.1.1.1.13.1013|4|PWR-C5-600WAC
 1.3.6.1.2.1.47.1.1.1.1.4.2000|2|1
 1.3.6.1.2.1.47.1.1.1.1.5.2000|2|3
 1.3.6.1.2.1.47.1.1.1.1.7.2000|4|Switch 2
@@ -401,15 +423,24 @@ mod tests {
 
     #[test]
     fn power_supplies_prefer_envmon_then_fru_named_by_entity() {
-        let (e, _, _) = load("");
+        // Member numbers follow cswSwitchNumCurrent: chassis 1000 is member 2.
+        let (e, s, _) = load(
+            "1.3.6.1.4.1.9.9.500.1.2.1.1.1.1000|66|2\n1.3.6.1.4.1.9.9.500.1.2.1.1.1.2000|66|1\n",
+        );
         let fru = Walk::from_snmprec(&format!(
             "{ENT}1.3.6.1.4.1.9.9.117.1.1.2.1.2.1013|2|2\n1.3.6.1.4.1.9.9.117.1.1.2.1.2.2013|2|8\n"
         ))
         .unwrap();
         let mut p = Problems::default();
-        let ps = decode_power_supplies(&fru.values, &e, &mut p);
+        let ps = decode_power_supplies(&fru.values, &e, &s, &mut p);
         assert_eq!(ps.len(), 2);
         assert_eq!(ps[0].descr.as_deref(), Some("Switch 1 - Power Supply A"));
+        // The part and the member come from ENTITY-MIB: 1013 is in chassis 1000; 2013 has
+        // no entPhysicalModelName.
+        assert_eq!(ps[0].model.as_deref(), Some("PWR-C5-600WAC"));
+        assert_eq!(ps[0].member, Some(2));
+        assert_eq!(ps[1].model, None);
+        assert_eq!(ps[1].member, Some(1));
         assert!(ps[0].ok);
         assert_eq!(ps[1].state, "failed");
         assert!(!ps[1].ok);
@@ -420,9 +451,11 @@ mod tests {
              1.3.6.1.4.1.9.9.117.1.1.2.1.2.1013|2|2\n",
         )
         .unwrap();
-        let ps = decode_power_supplies(&env.values, &e, &mut p);
+        let ps = decode_power_supplies(&env.values, &e, &s, &mut p);
         assert_eq!(ps.len(), 2);
         assert_eq!(ps[0].source, "ciscoEnvMonSupplyState");
+        // 1001 is no entity here: neither part nor member is guessed.
+        assert_eq!((ps[0].model.as_deref(), ps[0].member), (None, None));
         assert!(ps[0].ok);
         assert_eq!(ps[1].state, "notPresent");
         assert!(!ps[1].ok);

@@ -172,6 +172,15 @@ pub struct PowerSupply {
     pub ok: bool,
     /// `ciscoEnvMonSupplyState` or `cefcFRUPowerOperStatus`.
     pub source: String,
+    /// The supply's part number (entPhysicalModelName of the entity the row's index names,
+    /// `PWR-C1-715WAC-P`, `C9400-PWR-3200AC`); None when ENTITY-MIB has no part for it (a
+    /// fixed internal supply reports an empty model).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The stack member (or chassis of a StackWise Virtual pair) the supply is in, through
+    /// entPhysicalContainedIn; None when the join could not be made.
+    #[serde(default)]
+    pub member: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
