@@ -272,6 +272,8 @@ pub fn psu(index: u32, ok: bool) -> PowerSupply {
         },
         ok,
         source: "ciscoEnvMonSupplyState".into(),
+        model: Some("PWR-C1-715WAC-P".into()),
+        member: Some(1),
     }
 }
 
