@@ -174,6 +174,14 @@ pub struct PoeBudget {
     /// pool's bar).
     #[serde(default)]
     pub unplaced_phones: u32,
+    /// Allocated now to devices on ports that are not sockets (access points, cameras),
+    /// watts: the pool must carry them too.
+    #[serde(default)]
+    pub other_w: u32,
+    /// What the pool lacks to power the planned phones and the other devices at the plan's
+    /// headroom, watts (0 when it has enough); None when its budget is unknown.
+    #[serde(default)]
+    pub short_w: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

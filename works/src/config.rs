@@ -14,23 +14,43 @@ use lanready_schema::{Finding, Report, Severity, Status};
 /// instead. For an engineer to review and apply; lines starting with `!` are comments.
 pub fn merged_config(report: &Report) -> String {
     let mut out = String::new();
+    for switch in switches(report) {
+        if let Some(text) = switch_config(report, switch) {
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+/// The report's switches in its order, then any a finding names that the list lacks.
+pub fn switches(report: &Report) -> Vec<&str> {
     let mut switches: Vec<&str> = report.switches.iter().map(|s| s.address.as_str()).collect();
     for f in &report.findings {
         if !switches.contains(&f.switch.as_str()) {
             switches.push(&f.switch);
         }
     }
-    for switch in switches {
-        let fixes: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| {
-                f.switch == switch && f.status == Status::Fail && f.severity != Severity::Info
-            })
-            .filter(|f| f.remediation.is_some())
-            .collect();
+    switches
+}
+
+/// The findings whose fixes the configuration carries: failed blockers and warnings with a
+/// remediation.
+pub fn fixes<'a>(report: &'a Report, switch: &str) -> Vec<&'a Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.switch == switch && f.status == Status::Fail && f.severity != Severity::Info)
+        .filter(|f| f.remediation.is_some())
+        .collect()
+}
+
+/// One switch's block of [`merged_config`], or None when it has nothing to fix.
+pub fn switch_config(report: &Report, switch: &str) -> Option<String> {
+    let mut out = String::new();
+    {
+        let fixes = fixes(report, switch);
         if fixes.is_empty() {
-            continue;
+            return None;
         }
         let mut comments: Vec<&str> = Vec::new();
         let mut globals: Vec<Vec<&str>> = Vec::new();
@@ -128,5 +148,5 @@ pub fn merged_config(report: &Report) -> String {
         out.push_str(&checked);
         let _ = writeln!(out, "end\n");
     }
-    out
+    Some(out)
 }

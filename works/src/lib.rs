@@ -4,5 +4,8 @@
 //! bill of works ([`bill`]): hardware to buy with its reason and evidence, configuration
 //! per switch with its size and whether it needs a maintenance window, and totals.
 
+pub mod bill;
 pub mod config;
 pub mod remediation;
+pub mod render;
+pub mod supplies;

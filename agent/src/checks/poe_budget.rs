@@ -86,9 +86,18 @@ fn demands<'a>(c: &'a Ctx<'a>) -> (Vec<Demand<'a>>, u32, u32) {
 /// Each pool's budget, use and planned draw, for the report's dashboard bars.
 pub fn budgets(c: &Ctx<'_>) -> Vec<PoeBudget> {
     let (ds, unplaced, _) = demands(c);
+    let headroom = u64::from(c.plan.thresholds.poe_headroom_pct);
     ds.iter()
         .enumerate()
         .map(|(k, d)| PoeBudget {
+            other_w: (d.other_mw / 1000) as u32,
+            // The same arithmetic as `evaluate`, rounded up to whole watts.
+            short_w: pool_budget_w(c, d.pool).map(|(w, _)| {
+                let usable = u64::from(w) * 1000 * (100 - headroom) / 100;
+                (d.planned_mw + d.other_mw)
+                    .saturating_sub(usable)
+                    .div_ceil(1000) as u32
+            }),
             group: d.pool.groups.first().copied().unwrap_or(0),
             stack_member: (d.pool.members.len() == 1).then(|| d.pool.members[0]),
             budget_w: d.pool.budget_w.unwrap_or(0),
@@ -234,19 +243,7 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
                 ));
             }
         }
-        let budget = p
-            .budget_w
-            .map(|w| (w, p.budget_source.clone().unwrap_or_default()))
-            .or_else(|| {
-                // A member pool without pethMainPsePower: the member's cswSwitchPowerBudget.
-                let n = (p.kind == "member")
-                    .then(|| p.members.first().copied())
-                    .flatten()?;
-                let m = snap.stack.iter().find(|s| s.number == n)?;
-                m.power_budget_w
-                    .filter(|&w| w > 0)
-                    .map(|w| (w, format!("cswSwitchPowerBudget.{}", m.ent_physical_index)))
-            });
+        let budget = pool_budget_w(c, p);
         if let Some((w, source)) = &budget {
             if source.contains(" + ") {
                 f = f.ev(ev::note("computed: budget", format!("{w} W ({source})")));
@@ -366,6 +363,22 @@ pub fn evaluate(c: &Ctx<'_>) -> Vec<Finding> {
     } else {
         failed
     }
+}
+
+/// A pool's budget, watts, and the object it comes from: pethMainPsePower, else for a
+/// member pool the member's cswSwitchPowerBudget.
+fn pool_budget_w(c: &Ctx<'_>, p: &PoePool) -> Option<(u32, String)> {
+    p.budget_w
+        .map(|w| (w, p.budget_source.clone().unwrap_or_default()))
+        .or_else(|| {
+            let n = (p.kind == "member")
+                .then(|| p.members.first().copied())
+                .flatten()?;
+            let m = c.snap.stack.iter().find(|s| s.number == n)?;
+            m.power_budget_w
+                .filter(|&w| w > 0)
+                .map(|w| (w, format!("cswSwitchPowerBudget.{}", m.ent_physical_index)))
+        })
 }
 
 /// A 6500-style chassis: its power supplies' total must cover what is drawn plus what the

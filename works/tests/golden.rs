@@ -1,0 +1,182 @@
+//! The bill of works of every golden report (each made by scanning a fixture over SNMP in
+//! tests/integration), against its golden document in all three formats. Refresh with
+//! `UPDATE_GOLDEN=1 cargo test -p lanready-works --test golden`.
+
+use std::path::{Path, PathBuf};
+
+use lanready_schema::Report;
+use lanready_works::{bill, render};
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden")
+}
+
+fn reports() -> Vec<(String, Report)> {
+    let mut out = Vec::new();
+    for dir in [golden_dir(), golden_dir().join("platforms")] {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_string_lossy().to_string();
+                n.starts_with("report-") && n.ends_with(".json")
+            })
+            .collect();
+        names.sort();
+        for p in names {
+            let stem = p
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .trim_start_matches("report-")
+                .to_string();
+            let r: Report = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            out.push((stem, r));
+        }
+    }
+    out
+}
+
+fn compare(path: &Path, got: &str, failures: &mut Vec<String>) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, got).unwrap();
+        return;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(want) if want == got => {}
+        Ok(_) => failures.push(format!(
+            "{} differs (UPDATE_GOLDEN=1 to refresh)",
+            path.display()
+        )),
+        Err(e) => failures.push(format!("{}: {e}", path.display())),
+    }
+}
+
+#[test]
+fn every_golden_report_has_its_golden_bill_in_three_formats() {
+    let dir = golden_dir().join("works");
+    let mut failures = Vec::new();
+    let rs = reports();
+    assert!(rs.len() >= 15, "{} golden reports", rs.len());
+    for (name, r) in &rs {
+        let w = bill::bill(r);
+        let json = serde_json::to_string_pretty(&w).unwrap() + "\n";
+        compare(&dir.join(format!("{name}.json")), &json, &mut failures);
+        compare(
+            &dir.join(format!("{name}.csv")),
+            &render::csv(&w),
+            &mut failures,
+        );
+        compare(
+            &dir.join(format!("{name}.md")),
+            &render::markdown(&w),
+            &mut failures,
+        );
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+fn site(name: &str) -> lanready_schema::works::Works {
+    let (_, r) = reports().into_iter().find(|(n, _)| n == name).unwrap();
+    bill::bill(&r)
+}
+
+#[test]
+fn a_member_short_of_poe_gets_power_with_its_supplies_and_options() {
+    // stack3: member 2 (WS-C3750X-24P-L, two C3KX-PWR-1100WAC, one failed) is short.
+    let w = site("poe-budget");
+    let p = w
+        .hardware
+        .iter()
+        .find(|h| h.item == "poe_power")
+        .expect("a poe_power line");
+    assert_eq!(p.member, Some(2));
+    assert!(p.short_w.unwrap() > 0);
+    assert!(p.supplies_present.iter().all(|s| s.member == Some(2)));
+    assert!(
+        p.supplies_present
+            .iter()
+            .any(|s| s.model.as_deref() == Some("C3KX-PWR-1100WAC"))
+    );
+    // Two bays, both fitted, and 1100 W is the family's largest: no option to offer.
+    assert!(p.options.is_empty(), "{:?}", p.options);
+    assert_eq!(p.quantity, None);
+    assert!(
+        w.hardware
+            .iter()
+            .any(|h| h.item == "failed_supply" && h.member == Some(2))
+    );
+    assert!(
+        w.hardware.iter().any(|h| h.item == "stack_power"),
+        "{:#?}",
+        w.hardware
+    );
+}
+
+#[test]
+fn a_fixed_switch_without_poe_is_replaced_for_its_sockets() {
+    let w = site("nopoe-unreachable");
+    let h = w.hardware.iter().find(|h| h.item == "poe_switch").unwrap();
+    assert_eq!((h.quantity, h.sockets), (Some(1), Some(24)));
+    assert_eq!(w.totals.switches_to_replace, 1);
+    // The unreachable switch is to verify, never a line of hardware.
+    assert!(
+        w.verify.iter().any(|v| v.what.contains("did not answer")),
+        "{:#?}",
+        w.verify
+    );
+    assert!(w.hardware.iter().all(|h| h.switch == w.hardware[0].switch));
+}
+
+#[test]
+fn a_single_supply_gets_a_second_in_its_free_bay_and_a_fixed_one_is_not_counted() {
+    let w = site("edge9300");
+    let h = w
+        .hardware
+        .iter()
+        .find(|h| h.item == "second_supply")
+        .unwrap();
+    assert_eq!(h.quantity, Some(1));
+    assert_eq!(h.options[0].model, "PWR-C1-715WAC");
+    let w = site("avaya2960");
+    let h = w
+        .hardware
+        .iter()
+        .find(|h| h.item == "second_supply")
+        .unwrap();
+    assert_eq!(h.quantity, None, "a 2960-X supply is fixed");
+    assert!(h.reason.contains("fixed"));
+    assert_eq!(w.totals.supplies_to_buy, 0);
+    assert_eq!(w.totals.hardware_unknown, 1);
+}
+
+#[test]
+fn configuration_counts_lines_and_windows_by_port_role() {
+    let w = site("voice-qos");
+    assert!(
+        w.hardware.iter().all(|h| h.item == "second_supply"),
+        "configuration only: {:#?}",
+        w.hardware
+    );
+    let c = &w.configuration[0];
+    assert!(c.lines > 0 && !c.interfaces.is_empty());
+    for i in &c.interfaces {
+        if i.role == Some(lanready_schema::PortRole::User) {
+            assert!(
+                !i.window || c.window_reasons.iter().any(|r| r.contains(&i.interface)),
+                "{i:?}"
+            );
+        } else {
+            assert!(i.window, "{i:?}");
+        }
+    }
+    // The sum of the parts is the whole.
+    let parts: u32 = c.global.iter().map(|g| g.lines).sum::<u32>()
+        + c.interfaces.iter().map(|i| i.lines).sum::<u32>();
+    assert_eq!(parts, c.lines);
+    assert_eq!(
+        w.totals.lines,
+        w.configuration.iter().map(|c| c.lines).sum::<u32>()
+    );
+}
