@@ -1,4 +1,4 @@
-//! The agent's commands, one file each: `poll`, `record`, `scan`, `gate`, `run`.
+//! The agent's commands, one file each: `poll`, `record`, `scan`, `gate`, `run`, `works`.
 //! Each has its clap `Args` and an async `run` returning the process exit code.
 
 use clap::{Parser, Subcommand};
@@ -8,6 +8,7 @@ pub mod poll;
 pub mod record;
 pub mod run;
 pub mod scan;
+pub mod works;
 
 /// Which plan, and which of its sites (`scan`, `run`).
 #[derive(Debug, Clone, clap::Args)]
@@ -46,6 +47,8 @@ pub enum Command {
     Gate(gate::Args),
     /// Scan on a schedule and push each report to the collector.
     Run(run::Args),
+    /// Read a report and write its bill of works: what to buy and configure, per switch.
+    Works(works::Args),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -55,6 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Scan(a) => scan::run(a).await,
         Command::Gate(a) => gate::run(a).await,
         Command::Run(a) => run::run(a).await,
+        Command::Works(a) => works::run(a).await,
     }
 }
 
