@@ -235,6 +235,8 @@ async fn answers_match_the_documented_schemas() {
         "lanready.programme/v1",
         "lanready.waivers/v1",
         "lanready.webhook/v1",
+        "lanready.works/v1",
+        "lanready.estate-works/v1",
         "$defs",
     ] {
         assert!(
@@ -324,6 +326,8 @@ async fn answers_match_the_documented_schemas() {
         ("/api/v1/programme", "lanready.programme/v1"),
         ("/api/v1/waivers", "lanready.waivers/v1"),
         ("/api/v1/sites/hq/waivers", "lanready.waivers/v1"),
+        ("/api/v1/sites/hq/works", "lanready.works/v1"),
+        ("/api/v1/works", "lanready.estate-works/v1"),
     ] {
         let (s, body) = call(&state, "GET", uri, &agent, None).await;
         assert_eq!(s, 200, "{uri}");
@@ -335,6 +339,18 @@ async fn answers_match_the_documented_schemas() {
     for r in &found {
         let event = lanready_collector::webhook::event(r);
         answers.push(("lanready.webhook/v1", serde_json::to_value(event).unwrap()));
+    }
+    // The bill of works of real scans (every item kind the fixtures give), as the API writes it.
+    for name in ["poe-budget", "nopoe-unreachable", "voice-qos"] {
+        let path = format!(
+            "{}/../tests/golden/report-{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let r: Report = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        answers.push((
+            "lanready.works/v1",
+            serde_json::to_value(lanready_works::bill::bill(&r)).unwrap(),
+        ));
     }
     let v = Validator {
         defs: &schemas["$defs"],

@@ -34,13 +34,14 @@ mod ingest;
 mod programme;
 mod read;
 mod waivers;
+mod works;
 
 use dashboard::dashboard;
 use ingest::ingest;
 use ingest::shown;
 use programme::programme;
 pub use read::{AGE_HEADER, CUTOVER_HEADER, STALE_AFTER_HEADER, STALE_HEADER};
-use read::{list_sites, site_detail, site_report, summaries_for};
+use read::{list_sites, readable_site, site_detail, site_report, summaries_for};
 
 /// Default request body limit for `POST /api/v1/reports`: 2 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -165,6 +166,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/sites", get(list_sites))
         .route("/api/v1/sites/{site}", get(site_detail))
         .route("/api/v1/sites/{site}/report", get(site_report))
+        .route("/api/v1/sites/{site}/works", get(works::site_works))
+        .route("/api/v1/sites/{site}/config", get(works::site_config))
+        .route("/api/v1/works", get(works::estate_works))
         .route("/api/v1/dashboard", get(dashboard))
         .route("/api/v1/programme", get(programme))
         .route("/api/v1/programme/weekly", get(programme::weekly))

@@ -704,3 +704,4 @@ async fn a_future_dated_report_cannot_shadow_later_scans() {
 mod programme;
 mod waivers;
 mod webhook;
+mod works;
