@@ -180,3 +180,36 @@ fn configuration_counts_lines_and_windows_by_port_role() {
         w.configuration.iter().map(|c| c.lines).sum::<u32>()
     );
 }
+
+#[test]
+fn a_chassis_without_poe_line_cards_gets_cards_for_its_sockets() {
+    // The chassis9400 scan as it would read with data-only line cards: no PSE, and the
+    // check's no-PoE finding (the words `poe_budget::no_pse` writes).
+    let (_, mut r) = reports()
+        .into_iter()
+        .find(|(n, _)| n == "chassis9400")
+        .unwrap();
+    let sw = r.switches[0].address.clone();
+    r.switches[0].poe.clear();
+    r.switches[0].poe_hardware.clear();
+    let f = r
+        .findings
+        .iter_mut()
+        .find(|f| f.check == "poe.budget" && f.switch == sw)
+        .unwrap();
+    f.status = lanready_schema::Status::Fail;
+    f.message = "the switch has no PoE: no PSE in POWER-ETHERNET-MIB and no PoE hardware in ENTITY-MIB (C9407R), so no socket can power a phone".into();
+    let w = bill::bill(&r);
+    let h = w
+        .hardware
+        .iter()
+        .find(|h| h.item == "poe_line_card")
+        .expect("a line card line");
+    assert_eq!(h.sockets, Some(140));
+    assert_eq!(h.quantity, Some(3), "140 sockets on 48-port cards");
+    assert_eq!(w.totals.line_cards_to_buy, 3);
+    assert!(
+        w.hardware.iter().all(|h| h.item != "poe_switch"),
+        "a chassis is never replaced"
+    );
+}
