@@ -16,3 +16,4 @@ mod push;
 mod responder;
 mod scan;
 mod secrets;
+mod site_page;
