@@ -10,6 +10,11 @@
 //! it built). So an answer lags the store by at most [`MAX_STALE`], and under sustained
 //! ingest each scope's body is rebuilt about once a second, not once per request.
 //!
+//! **Warm scopes.** A scope asked for within [`WARM_FOR`] (the [`WARM_SCOPES`] most recent)
+//! is rebuilt in the background as soon as its body stops being fresh
+//! (`api::keep_warm`, started by `serve`), so a client that polls once a minute finds a
+//! body at most [`MAX_STALE`] old and never waits for a rebuild on its request.
+//!
 //! **Scope rule.** Bodies are keyed by the token's site scope, normalised (all sites, or the
 //! sorted list of sites), and built by filtering with exactly that scope, so a token limited
 //! to some sites is never served a body built for a wider scope.
@@ -36,6 +41,15 @@ pub const MAX_STALE: Duration = Duration::from_millis(1500);
 /// The most scopes kept; past it the least recently built body is dropped. A body of every
 /// site is about 3 MB at 1,000 sites, so this bounds the cache to about 50 MB there.
 pub const MAX_SCOPES: usize = 16;
+/// A scope asked for within this long is kept warm: its body is rebuilt in the background as
+/// soon as it stops being fresh, so a client that polls once a minute (the page does) finds
+/// a body built at most [`MAX_STALE`] ago instead of waiting for a rebuild.
+pub const WARM_FOR: Duration = Duration::from_secs(150);
+/// The most scopes kept warm at once (the most recently asked for): each costs about one
+/// rebuild a second while reports arrive or the clock moves.
+pub const WARM_SCOPES: usize = 4;
+/// How often the warmer looks at the warm scopes.
+pub const WARM_TICK: Duration = Duration::from_millis(200);
 /// The gzip level of the cached body (compressed once per rebuild, so a good ratio is
 /// worth more than speed).
 pub const GZIP_LEVEL: u32 = 6;
@@ -180,6 +194,8 @@ pub fn gzip(bytes: &[u8]) -> Bytes {
 #[derive(Debug, Default)]
 pub struct Slot {
     current: Mutex<Option<Arc<Body>>>,
+    /// When a request last asked for this scope.
+    asked: Mutex<Option<Instant>>,
     /// Held by the one rebuild in progress.
     pub rebuilding: Arc<tokio::sync::Mutex<()>>,
     /// Set once a client asked for gzip: rebuilds then compress too.
@@ -196,6 +212,15 @@ impl Slot {
 
     pub fn set(&self, body: Arc<Body>) {
         *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(body);
+    }
+
+    /// A request asked for this scope now.
+    pub fn touch(&self) {
+        *self.asked.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    pub fn asked(&self) -> Option<Instant> {
+        *self.asked.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn want_gzip(&self) {
@@ -258,6 +283,22 @@ impl DashCache {
     }
 
     /// A tag no other body of this process has.
+    /// The scopes to keep warm now: asked for within [`WARM_FOR`], the most recent
+    /// [`WARM_SCOPES`] of them.
+    pub fn warm(&self) -> Vec<(ScopeKey, Arc<Slot>)> {
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<(Instant, ScopeKey, Arc<Slot>)> = slots
+            .iter()
+            .filter_map(|(k, s)| {
+                let at = s.asked()?;
+                (at.elapsed() < WARM_FOR).then(|| (at, k.clone(), s.clone()))
+            })
+            .collect();
+        v.sort_by(|a, b| b.0.cmp(&a.0));
+        v.truncate(WARM_SCOPES);
+        v.into_iter().map(|(_, k, s)| (k, s)).collect()
+    }
+
     pub fn next_tag(&self) -> String {
         format!(
             "{:016x}-{}",

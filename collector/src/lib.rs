@@ -68,10 +68,13 @@ where
             }
         })
     });
+    // The dashboard bodies of recently polled scopes are rebuilt ahead of their polls.
+    let warmer = tokio::spawn(api::keep_warm(state.clone()));
     let limits = state.settings.limits;
     let result = axum::serve(guard::Guarded::new(listener, limits), app(state))
         .with_graceful_shutdown(shutdown)
         .await;
+    warmer.abort();
     if let Some(p) = pruner {
         p.abort();
     }

@@ -334,3 +334,38 @@ async fn a_matching_etag_gets_304_and_a_burst_shares_one_build() {
     assert_eq!(moved.doc().sites[0].score, 60);
     s.stop().await;
 }
+
+/// The build number in a body's tag (`"<nonce>-<n>"`).
+fn build_number(etag: &str) -> u64 {
+    etag.trim_matches('"')
+        .rsplit('-')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_polled_scope_is_rebuilt_ahead_of_its_next_poll() {
+    let s = Server::start().await;
+    s.post("a-1", "a", 95).await;
+    let first = s.dashboard(&s.wide, &[]).await;
+    // A report arrives and nobody asks for three seconds: the warmer rebuilds the polled
+    // scope as its body ages (the clock moves every second), so the next poll gets a body
+    // built meanwhile, with the report, not one built for it.
+    s.post("b-1", "b", 92).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let next = s.dashboard(&s.wide, &[]).await;
+    let mut sites = next.sites();
+    sites.sort();
+    assert_eq!(sites, ["a", "b"]);
+    let (a, b) = (build_number(first.etag()), build_number(next.etag()));
+    assert!(
+        b >= a + 2,
+        "built {} times in between without a request (tags {} then {})",
+        b - a,
+        first.etag(),
+        next.etag()
+    );
+    s.stop().await;
+}

@@ -125,6 +125,7 @@ pub(super) async fn dashboard(
     let gzip = dashcache::accepts_gzip(header_str(header::ACCEPT_ENCODING));
     let key = ScopeKey::of(&caller.scope);
     let slot = state.dash.slot(&key);
+    slot.touch();
     if gzip {
         slot.want_gzip();
     }
@@ -161,4 +162,34 @@ pub(super) async fn dashboard(
         HeaderValue::from_static("private, no-cache"),
     );
     Ok(resp)
+}
+
+/// Keeps the recently asked scopes' bodies warm (see [`dashcache::WARM_FOR`]): each tick,
+/// a warm scope whose body is no longer fresh is rebuilt in the background, one build at a
+/// time (the same queue requests use), so a poll never waits for one. Runs until the
+/// process ends; `serve` starts it.
+pub async fn keep_warm(state: AppState) {
+    let mut tick = tokio::time::interval(dashcache::WARM_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for (key, slot) in state.dash.warm() {
+            let fresh = slot.current().is_some_and(|b| {
+                b.freshness(state.store.generation(), state.clock.now()) == BodyAge::Fresh
+            });
+            if fresh {
+                continue;
+            }
+            let Ok(_guard) = slot.rebuilding.clone().try_lock_owned() else {
+                continue;
+            };
+            match build_dashboard(&state, &key, slot.gzip_wanted()).await {
+                Ok(b) => slot.set(b),
+                Err(ApiError::Internal(detail)) => {
+                    tracing::error!(message = "Dashboard rebuild failed.", error = %detail);
+                }
+                Err(_) => {}
+            }
+        }
+    }
 }

@@ -37,6 +37,7 @@ mod waivers;
 mod works;
 
 use dashboard::dashboard;
+pub use dashboard::keep_warm;
 use ingest::ingest;
 use ingest::shown;
 use programme::programme;
