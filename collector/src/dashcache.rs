@@ -294,7 +294,7 @@ impl DashCache {
                 (at.elapsed() < WARM_FOR).then(|| (at, k.clone(), s.clone()))
             })
             .collect();
-        v.sort_by(|a, b| b.0.cmp(&a.0));
+        v.sort_by_key(|x| std::cmp::Reverse(x.0));
         v.truncate(WARM_SCOPES);
         v.into_iter().map(|(_, k, s)| (k, s)).collect()
     }
