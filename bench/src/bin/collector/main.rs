@@ -198,6 +198,25 @@ fn main() -> anyhow::Result<()> {
             );
         }
         let site_seq = lat(v);
+        // The site page's own requests: its detail with 60 trend points and its bill of works
+        // (the latest report read whole and judged).
+        let mut v = Vec::new();
+        let mut w = Vec::new();
+        for i in 0..a.reads.min(100) {
+            let site = site_name((i * 7919) % a.sites);
+            v.push(
+                get_timed(&c, &format!("{url}/api/v1/sites/{site}?trend=60"), &reader)
+                    .await?
+                    .0,
+            );
+            w.push(
+                get_timed(&c, &format!("{url}/api/v1/sites/{site}/works"), &reader)
+                    .await?
+                    .0,
+            );
+        }
+        let page_site_seq = lat(v);
+        let page_works_seq = lat(w);
         let mut v = Vec::new();
         for _ in 0..a.reads.min(50) {
             v.push(get_timed(&c, &format!("{url}/api/v1/sites"), &reader).await?.0);
@@ -437,6 +456,8 @@ fn main() -> anyhow::Result<()> {
             row(&format!("`GET /api/v1/dashboard`, a wallboard polling every {MISS_GAP:?}, nothing else running (its scope kept warm: rebuilt in the background as the clock moves, as for the page's poll every 60 s), gzip, decoded"), dash_miss_seq),
             row("`GET /api/v1/dashboard`, the first request of a new scope (a cache miss), nothing else running, gzip, decoded", dash_fresh_seq),
             row("`GET /api/v1/sites/{site}`, sequential", site_seq),
+            row("`GET /api/v1/sites/{site}?trend=60` (the site page), sequential", page_site_seq),
+            row("`GET /api/v1/sites/{site}/works` (the site page's bill of works), sequential", page_works_seq),
             row("`GET /api/v1/sites`, sequential", sites_seq),
             row("`GET /api/v1/programme` (every site in the calendar), sequential", programme_seq),
             row("`GET /api/v1/programme/weekly?format=md` (every site: its latest and week-old report read whole), sequential", weekly_seq),
