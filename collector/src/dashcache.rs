@@ -10,7 +10,8 @@
 //! it built). So an answer lags the store by at most [`MAX_STALE`], and under sustained
 //! ingest each scope's body is rebuilt about once a second, not once per request.
 //!
-//! **Warm scopes.** A scope asked for within [`WARM_FOR`] (the [`WARM_SCOPES`] most recent)
+//! **Warm scopes.** A scope asked for twice within [`WARM_FOR`] (a poller; the
+//! [`WARM_SCOPES`] most recent)
 //! is rebuilt in the background as soon as its body stops being fresh
 //! (`api::keep_warm`, started by `serve`), so a client that polls once a minute finds a
 //! body at most [`MAX_STALE`] old and never waits for a rebuild on its request.
@@ -194,8 +195,8 @@ pub fn gzip(bytes: &[u8]) -> Bytes {
 #[derive(Debug, Default)]
 pub struct Slot {
     current: Mutex<Option<Arc<Body>>>,
-    /// When a request last asked for this scope.
-    asked: Mutex<Option<Instant>>,
+    /// When requests last asked for this scope: the latest, and the one before it.
+    asked: Mutex<(Option<Instant>, Option<Instant>)>,
     /// Held by the one rebuild in progress.
     pub rebuilding: Arc<tokio::sync::Mutex<()>>,
     /// Set once a client asked for gzip: rebuilds then compress too.
@@ -216,11 +217,14 @@ impl Slot {
 
     /// A request asked for this scope now.
     pub fn touch(&self) {
-        *self.asked.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        let mut a = self.asked.lock().unwrap_or_else(|p| p.into_inner());
+        *a = (Some(Instant::now()), a.0);
     }
 
-    pub fn asked(&self) -> Option<Instant> {
-        *self.asked.lock().unwrap_or_else(|p| p.into_inner())
+    /// When this scope was asked for the second-latest time: a scope is a poller's once it
+    /// has been asked twice (a one-off request is not kept warm).
+    pub fn asked_twice(&self) -> Option<Instant> {
+        self.asked.lock().unwrap_or_else(|p| p.into_inner()).1
     }
 
     pub fn want_gzip(&self) {
@@ -283,14 +287,14 @@ impl DashCache {
     }
 
     /// A tag no other body of this process has.
-    /// The scopes to keep warm now: asked for within [`WARM_FOR`], the most recent
-    /// [`WARM_SCOPES`] of them.
+    /// The scopes to keep warm now: asked for twice within [`WARM_FOR`] (a poller, not a
+    /// one-off request), the most recent [`WARM_SCOPES`] of them.
     pub fn warm(&self) -> Vec<(ScopeKey, Arc<Slot>)> {
         let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         let mut v: Vec<(Instant, ScopeKey, Arc<Slot>)> = slots
             .iter()
             .filter_map(|(k, s)| {
-                let at = s.asked()?;
+                let at = s.asked_twice()?;
                 (at.elapsed() < WARM_FOR).then(|| (at, k.clone(), s.clone()))
             })
             .collect();

@@ -349,6 +349,8 @@ fn build_number(etag: &str) -> u64 {
 async fn a_polled_scope_is_rebuilt_ahead_of_its_next_poll() {
     let s = Server::start().await;
     s.post("a-1", "a", 95).await;
+    // Polled twice (a one-off request does not make a scope warm).
+    s.dashboard(&s.wide, &[]).await;
     let first = s.dashboard(&s.wide, &[]).await;
     // A report arrives and nobody asks for three seconds: the warmer rebuilds the polled
     // scope as its body ages (the clock moves every second), so the next poll gets a body
