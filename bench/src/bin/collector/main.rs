@@ -318,6 +318,11 @@ fn main() -> anyhow::Result<()> {
                 (d, dz, s, tags.len())
             })
         };
+        // The wallboard's first two polls (unmeasured) make its scope a poller's, kept warm
+        // from then on, as the page's is from its second poll a minute after its first.
+        for _ in 0..2 {
+            get_gzip_timed(&c, &dash, &wallboard).await?;
+        }
         let board = {
             let (c, dash, wallboard, stop) =
                 (c.clone(), dash.clone(), wallboard.clone(), stop_reads.clone());
@@ -466,7 +471,7 @@ fn main() -> anyhow::Result<()> {
             row("`GET /api/v1/programme/weekly?format=md` (every site: its latest and week-old report read whole), sequential", weekly_seq),
             row("`GET /api/v1/dashboard` during the polled ingest run, plain JSON", dash_load),
             row("`GET /api/v1/dashboard` during the polled ingest run, gzip, decoded", dash_gz_load),
-            row(&format!("`GET /api/v1/dashboard` during the polled ingest run, a wallboard polling every {MISS_GAP:?} (its scope kept warm: bodies rebuilt in the background, as for the page's poll every 60 s), gzip, decoded"), dash_miss_load),
+            row(&format!("`GET /api/v1/dashboard` during the polled ingest run, a wallboard polling every {MISS_GAP:?} after two unmeasured polls (its scope kept warm: bodies rebuilt in the background, as for the page's poll every 60 s), gzip, decoded"), dash_miss_load),
             row("`GET /api/v1/dashboard` during the third ingest run, the first request of a new scope every 0.5 s (a cache miss: rebuilt on the request path), gzip, decoded", dash_fresh_load),
             row("`GET /api/v1/sites/{site}` during the polled ingest run", site_load),
         ].join("\n"));
