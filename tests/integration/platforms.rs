@@ -14,10 +14,11 @@ use lanready_tests::Snmpsim;
 use crate::scan::{agent, compare_golden, text};
 
 /// The fixture devices and the phones each site plans for.
-const SITES: [(&str, &str); 13] = [
+const SITES: [(&str, &str); 14] = [
     ("edge9300", r#"model = "cisco-8865""#),
     ("dist3750", "class = 2"),
     ("chassis9400", r#"model = "cisco-8865""#),
+    ("chassis9404data", r#"model = "avaya-j179""#),
     ("svl9400", r#"model = "cisco-8865""#),
     (
         "stack9300",
@@ -347,6 +348,34 @@ fn each_platform_is_judged_as_it_works() {
     assert_eq!(role(r, "Te2/0/1"), "infrastructure");
     assert_eq!(role(r, "Te3/0/3"), "uplink");
     assert_eq!(of(r, "poe.budget")[0].status, Status::Pass);
+
+    // chassis9404data: a chassis whose line cards have no PoE: no PoE is a blocker, and the
+    // bill of works asks for PoE line cards for its sockets (never a new chassis).
+    let r = &scanned["chassis9404data"].report;
+    assert!(r.switches[0].poe.is_empty());
+    assert!(r.switches[0].platform.as_ref().unwrap().modular);
+    let budget = of(r, "poe.budget");
+    assert_eq!(budget[0].status, Status::Fail, "{budget:#?}");
+    assert!(
+        budget[0].message.starts_with("the switch has no PoE"),
+        "{}",
+        budget[0].message
+    );
+    let w = lanready_works::bill::bill(r);
+    let cards: Vec<_> = w
+        .hardware
+        .iter()
+        .filter(|h| h.item == "poe_line_card")
+        .collect();
+    assert_eq!(cards.len(), 1, "{:#?}", w.hardware);
+    assert_eq!((cards[0].sockets, cards[0].quantity), (Some(96), Some(2)));
+    assert!(w.hardware.iter().all(|h| h.item != "poe_switch"));
+    assert!(
+        cards[0]
+            .supplies_present
+            .iter()
+            .all(|p| p.model.as_deref() == Some("C9400-PWR-3200AC"))
+    );
 
     // svl9400: a pool per chassis, and no per-port PoE rows: each socket's PoE is unknown,
     // citing what was there.
