@@ -151,7 +151,8 @@ struct GateArgs {
     /// The collector's base URL.
     #[arg(long)]
     url: String,
-    #[arg(long)]
+    /// The site to judge, as its reports name it (the gate reads its latest stored report).
+    #[arg(long, value_name = "NAME")]
     site: String,
     /// Fail when the score is below this (0-100).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
