@@ -4,7 +4,8 @@
 //!
 //! Layout of a spool directory:
 //! - `<stamp>-<id>.json`: a report waiting to be sent; `<stamp>` is its `generated_at` in
-//!   UTC, fixed width (`20261125T144625.000000000Z`), so names sort by scan time.
+//!   UTC, fixed width (`20261125T144625.000000000Z`), so names sort by scan time (two
+//!   scans stamped in the same second are listed in the order they were written).
 //! - `.tmp.<pid>.<seq>.<name>`: a file being written; one left by a crash is never read and
 //!   is removed when the spool is next opened.
 //! - `rejected/<name>` and `rejected/<name>.reason.txt`: a report the collector refused
@@ -171,13 +172,20 @@ impl Spool {
             if !e.file_type().map_err(list_err)?.is_file() {
                 continue;
             }
-            out.push(Entry {
-                path: e.path(),
-                name,
-            });
+            // Scans are stamped in whole seconds: two in one second are ordered by when they
+            // were written, not by their random ids.
+            let written = e.metadata().and_then(|m| m.modified()).ok();
+            out.push((
+                name.get(..STAMP_LEN).unwrap_or(&name).to_string(),
+                written,
+                Entry {
+                    path: e.path(),
+                    name,
+                },
+            ));
         }
         out.sort();
-        Ok(out)
+        Ok(out.into_iter().map(|(_, _, e)| e).collect())
     }
 
     /// The number of reports waiting.
@@ -281,6 +289,9 @@ pub fn file_name(report: &Report) -> String {
         .unwrap_or_else(|_| OffsetDateTime::now_utc());
     format!("{}-{}.json", stamp(at), safe_id(&report.id))
 }
+
+/// The length of [`stamp`]'s text.
+const STAMP_LEN: usize = "20261125T144625.000000000Z".len();
 
 /// A fixed-width UTC timestamp that sorts as text in time order.
 fn stamp(at: OffsetDateTime) -> String {
@@ -399,6 +410,24 @@ mod tests {
             .map(|e| e.id_hint().to_string())
             .collect();
         assert_eq!(ids, ["z", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn two_scans_in_one_second_are_listed_in_the_order_they_were_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        // Ids whose order is the reverse of the writes: the ids must not decide.
+        spool.put(&report("ffff", "2026-11-25T14:00:00Z")).unwrap();
+        // File times are kept to a few milliseconds: real scans are further apart.
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        spool.put(&report("0000", "2026-11-25T14:00:00Z")).unwrap();
+        let ids: Vec<String> = spool
+            .list()
+            .unwrap()
+            .iter()
+            .map(|e| e.id_hint().to_string())
+            .collect();
+        assert_eq!(ids, ["ffff", "0000"]);
     }
 
     #[test]
