@@ -244,11 +244,6 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
             .iter()
             .filter(move |f| f.switch == sw.address && f.check == check && f.status == Status::Fail)
     };
-    let family = sw
-        .platform
-        .as_ref()
-        .map(|p| p.family.as_str())
-        .unwrap_or("");
     let modular = sw.platform.as_ref().is_some_and(|p| p.modular);
     let stacked = sw.members.len() > 1;
     for f in on("poe.budget") {
@@ -354,44 +349,40 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
             (None, k) if k.starts_with("stackpower-") => format!("power stack {k}"),
             (None, k) => format!("PoE pool {k}"),
         };
+        let head = format!(
+            "{where_} is {short} W short at {}% headroom ({} W budget, {} W planned, {} W to other devices)",
+            report.plan.poe_headroom_pct, bar.budget_w, bar.planned_w, bar.other_w
+        );
         l.reason = if fixed {
             format!(
-                "{where_} is {} W short at {}% headroom ({} W budget, {} W planned, {} W to other devices); its supply is fixed: no supply can be added, so replace it with a model with a larger PoE budget or plan fewer phones",
-                short, report.plan.poe_headroom_pct, bar.budget_w, bar.planned_w, bar.other_w
+                "{head}; its supply is fixed: no supply can be added, so replace it with a model with a larger PoE budget or plan fewer phones"
             )
         } else if l.options.is_empty() {
+            let had = if had.is_empty() {
+                "none read".into()
+            } else {
+                had
+            };
             format!(
-                "{where_} is {short} W short at {}% headroom ({} W budget, {} W planned, {} W to other devices); supplies present: {}{failed_note}; lanready knows no larger or further supply for it: verify the options with `show environment power` and the data sheet",
-                report.plan.poe_headroom_pct,
-                bar.budget_w,
-                bar.planned_w,
-                bar.other_w,
-                if had.is_empty() {
-                    "none read".into()
-                } else {
-                    had
-                }
+                "{head}; supplies present: {had}{failed_note}; lanready knows no larger or further supply for it: verify the options with `show environment power` and the data sheet"
             )
         } else if let Some((_, how)) = &least {
             format!(
-                "{where_} is {short} W short at {}% headroom ({} W budget, {} W planned, {} W to other devices); supplies present: {had}{failed_note}; at least {how}, by rated output: the PoE a supply adds is less than its rating, so check the data sheet's PoE figure against the shortfall",
-                report.plan.poe_headroom_pct, bar.budget_w, bar.planned_w, bar.other_w
+                "{head}; supplies present: {had}{failed_note}; at least {how}, by rated output: the PoE a supply adds is less than its rating, so check the data sheet's PoE figure against the shortfall"
             )
         } else {
             format!(
-                "{where_} is {short} W short at {}% headroom ({} W budget, {} W planned, {} W to other devices); supplies present: {had}{failed_note}; even its free bays and the family's largest supplies cannot cover that by rated output: move sockets to another switch or plan fewer phones",
-                report.plan.poe_headroom_pct, bar.budget_w, bar.planned_w, bar.other_w
+                "{head}; supplies present: {had}{failed_note}; even its free bays and the family's largest supplies cannot cover that by rated output: move sockets to another switch or plan fewer phones"
             )
         };
         l.evidence.extend(supply_evidence(sw, member));
         out.push(l);
     }
     // StackPower: a stack whose members keep their own budgets while one is short.
-    let stack_power_capable = matches!(family, "ios_xe" | "ios")
-        && sw.model.as_deref().is_some_and(|m| {
-            let m = m.to_ascii_uppercase();
-            m.starts_with("C9300") || m.starts_with("WS-C3850") || m.starts_with("WS-C3750X")
-        });
+    let stack_power_capable = sw
+        .platform
+        .as_ref()
+        .is_some_and(crate::remediation::has_stack_power);
     let pooled = sw.poe.iter().any(|b| {
         b.pool
             .as_deref()
@@ -445,8 +436,7 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
                 let mut l = line(sw, "second_supply", f);
                 l.member = m;
                 let part = here.iter().find_map(|p| p.model.clone());
-                let bays = box_model(sw, m).and_then(supplies::bays);
-                match (part, bays) {
+                match (part, bays_of(sw, m)) {
                     (Some(part), Some(b)) if (here.len() as u32) < b => {
                         l.quantity = Some(1);
                         l.options = vec![SupplyOption {
