@@ -524,8 +524,17 @@ fn unused_addr() -> std::net::SocketAddr {
 }
 
 /// The spooled reports' ids, oldest first; each file must be a whole report.
+/// The ids waiting in a spool, in the order the agent sends them: by scan stamp, then (two
+/// scans stamped in one second) by when each file was written.
 fn spooled_ids(dir: &Path) -> Vec<String> {
-    spooled(dir)
+    let mut names = spooled(dir);
+    names.sort_by_key(|n| {
+        let written = std::fs::metadata(dir.join(n))
+            .and_then(|m| m.modified())
+            .ok();
+        (n.get(..26).unwrap_or(n).to_string(), written)
+    });
+    names
         .iter()
         .map(|n| {
             let bytes = std::fs::read(dir.join(n)).unwrap();
