@@ -56,6 +56,7 @@ fn options(max_repetitions: u32, no_vlan_contexts: bool) -> PollOptions {
         retries: 2,
         max_repetitions,
         vlan_contexts: !no_vlan_contexts,
+        max_requests_per_second: None,
     }
 }
 

@@ -94,6 +94,7 @@ pub(crate) fn own(pdu: &snmp2::Pdu<'_>) -> Response {
         error_status: pdu.error_status,
         error_index: pdu.error_index,
         varbinds,
+        ..Response::default()
     }
 }
 

@@ -40,6 +40,8 @@ pub(crate) struct Behaviour {
     pub bulk_error: Option<i64>,
     /// Send at most this many varbinds in a GETBULK answer (an agent trimming to its size).
     pub trim_to: Option<usize>,
+    /// Answers over this many bytes never arrive (a firewall dropping fragments).
+    pub drop_over: Option<usize>,
     /// Per-VLAN data served to `community@VLAN`.
     pub vlans: BTreeMap<u16, BTreeMap<Vec<u32>, FakeValue>>,
 }
@@ -56,6 +58,7 @@ impl Default for Behaviour {
             too_big_above: None,
             bulk_error: None,
             trim_to: None,
+            drop_over: None,
             vlans: BTreeMap::new(),
         }
     }
@@ -124,6 +127,9 @@ impl FakeAgent {
                     }
                 };
                 let reply = answer(table, &b, &seen_req, &wire);
+                if b.drop_over.is_some_and(|max| reply.len() > max) {
+                    continue;
+                }
                 if k < b.ignore_first + b.late_first {
                     let sock = sock.clone();
                     let delay = b.late_by;
@@ -298,6 +304,7 @@ mod tests {
             retries: 2,
             max_repetitions: 25,
             vlan_contexts: false,
+            max_requests_per_second: None,
         }
     }
 
@@ -699,15 +706,124 @@ mod tests {
             .iter()
             .filter(|s| s.bulk && s.oids[0].starts_with(&oid("1.3.6.1.2.1.2.2.1")))
             .collect();
-        // One probe (a single OID), then requests sized to what the agent sends: 4 rows of
-        // 2 columns fit its 9 varbinds.
-        assert_eq!(if_table.iter().filter(|s| s.oids.len() == 1).count(), 1);
+        let brief: Vec<String> = if_table
+            .iter()
+            .map(|s| format!("{} OIDs x {}", s.oids.len(), s.max_repetitions))
+            .collect();
+        // One probe (a single OID, one row) proves the short answer was the agent trimming;
+        // later answers of that size are taken as they come, with no probe each. The 80
+        // values at 9 an answer take 9 answers, plus the probe, the group probe (all OIDs
+        // as non-repeaters) and the first request over all 7 columns.
+        let probes = if_table
+            .iter()
+            .filter(|s| s.oids.len() == 1 && s.max_repetitions == 1)
+            .count();
+        assert_eq!(probes, 1, "{brief:#?}");
+        assert!(if_table.len() <= 80usize.div_ceil(9) + 3, "{brief:#?}");
+    }
+
+    /// Long interface names: 60 rows of ifDescr and ifType, 64 varbinds an answer at most,
+    /// make GETBULK answers of about 3 KB.
+    fn long_rows() -> BTreeMap<Vec<u32>, FakeValue> {
+        let mut d = data();
+        for i in 4..=60u32 {
+            d.insert(
+                oid(&format!("{IF_DESCR}.{i}")),
+                FakeValue::Str("GigabitEthernet1/0/1 to the first floor patch panel"),
+            );
+            d.insert(oid(&format!("{IF_TYPE}.{i}")), FakeValue::Int(6));
+        }
+        d
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_path_that_loses_large_answers_is_read_in_smaller_ones_losing_few() {
+        let d = long_rows();
+        let reference = FakeAgent::start(d.clone(), Behaviour::default()).await;
+        let (want, clean) = poll_with_stats(&target(&reference, "public"), &opts())
+            .await
+            .unwrap();
+        let agent = FakeAgent::start(
+            d,
+            Behaviour {
+                drop_over: Some(1472),
+                ..Behaviour::default()
+            },
+        )
+        .await;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .expect("the retries ask for answers that fit");
+        assert_eq!(walk, want);
+        // The first large answer lost is a suspect, the second confirms it; after that every
+        // answer is planned to fit.
+        assert!(stats.timeouts > 0, "nothing was lost: {stats:?}");
         assert!(
-            if_table
+            stats.timeouts <= 2,
+            "{} answers lost ({stats:?}; clean {clean:?})",
+            stats.timeouts
+        );
+        assert!(
+            stats.requests <= clean.requests * 2 + 2,
+            "{stats:?} against clean {clean:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_requests_per_second_cap_spaces_every_request_to_the_switch() {
+        let mut d = long_rows();
+        d.insert(oid("1.3.6.1.4.1.9.9.46.1.3.1.1.2.1.20"), FakeValue::Int(1));
+        let mut vlans = BTreeMap::new();
+        vlans.insert(20, data());
+        let agent = FakeAgent::start(
+            d,
+            Behaviour {
+                vlans,
+                ..Behaviour::default()
+            },
+        )
+        .await;
+        let o = PollOptions {
+            max_requests_per_second: Some(4.0),
+            vlan_contexts: true,
+            ..opts()
+        };
+        let started = tokio::time::Instant::now();
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &o)
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        assert!(walk.vlan_contexts.contains_key(&20), "{:?}", walk.problems);
+        assert!(stats.requests >= 8, "{stats:?}");
+        // Four a second, the VLAN context's requests included: n requests span (n-1)/4 s.
+        let least = Duration::from_millis(250 * (stats.requests - 1));
+        assert!(took >= least, "{} requests in {took:?}", stats.requests);
+        assert!(took < least + Duration::from_millis(250), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn behind_such_a_path_a_switch_that_goes_silent_still_costs_its_attempts_only() {
+        let agent = FakeAgent::start(
+            long_rows(),
+            Behaviour {
+                drop_over: Some(1472),
+                silent_from: 2,
+                ..Behaviour::default()
+            },
+        )
+        .await;
+        let (walk, stats) = poll_with_stats(&target(&agent, "public"), &opts())
+            .await
+            .expect("the scalars were read");
+        // The GET, the probe, then ifTable's 3 attempts (each asking for less): the walk
+        // stops there and names what it did not read.
+        assert_eq!(stats.requests, 5, "{stats:?}");
+        assert!(
+            walk.problems
                 .iter()
-                .skip(3)
-                .all(|s| s.oids.len() * s.max_repetitions as usize <= 9),
-            "{if_table:?}"
+                .any(|p| p.starts_with("ifTable: not read")),
+            "{:?}",
+            walk.problems
         );
     }
 

@@ -26,6 +26,7 @@ mod collected;
 #[cfg(test)]
 mod fake;
 mod session;
+mod sizing;
 mod target;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -153,6 +154,9 @@ pub struct PollOptions {
     pub max_repetitions: u32,
     /// Also read BRIDGE-MIB in each VLAN's context.
     pub vlan_contexts: bool,
+    /// At most this many requests a second to this switch (None: one request in flight, the
+    /// next sent as soon as the answer comes). For a switch whose CPU an operator guards.
+    pub max_requests_per_second: Option<f64>,
 }
 
 impl Default for PollOptions {
@@ -162,6 +166,7 @@ impl Default for PollOptions {
             retries: 2,
             max_repetitions: 25,
             vlan_contexts: true,
+            max_requests_per_second: None,
         }
     }
 }
@@ -301,7 +306,8 @@ async fn run_poll(
         login.clone(),
         opts.timeout,
         opts.retries.saturating_add(1),
-    );
+    )
+    .with_rate(opts.max_requests_per_second);
     let mut walk = Walk::default();
     let mut values = collected::Collected::with_capacity(1024);
     let max_repetitions = opts.max_repetitions.max(1);
@@ -386,8 +392,7 @@ async fn run_poll(
         return Err(e);
     }
     if opts.vlan_contexts && !stopped {
-        let ext = client.key_extension();
-        let vstats = vlan::walk_contexts(address, addr, &login, ext, opts, &mut walk, held).await;
+        let vstats = vlan::walk_contexts(&mut client, opts, &mut walk, held).await;
         stats.add(&vstats);
     }
     stats.elapsed = started.elapsed();

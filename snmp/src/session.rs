@@ -13,6 +13,7 @@ use tokio::time::timeout;
 use tracing::{debug, trace};
 
 use super::ber::{own, to_snmp_oid};
+use super::sizing::{self, Estimate, Path};
 use super::{AuthProto, Credentials, Failure, PollError, PollStats, PrivProto, V3Credentials};
 use lanready_schema::secret::Secret;
 
@@ -27,10 +28,13 @@ const MAX_AUTH_UPDATES: u32 = 4;
 pub(crate) enum Request<'a> {
     /// GET of these OIDs.
     Get(&'a [Vec<u32>]),
-    /// GETBULK with every OID a repeater (non-repeaters 0).
+    /// GETBULK with every OID a repeater (non-repeaters 0). `row_bytes` is the walker's
+    /// estimate of one repetition's varbinds, in bytes: a retry after a silence asks for
+    /// fewer rows, sized by it.
     Bulk {
         oids: &'a [Vec<u32>],
         max_repetitions: u32,
+        row_bytes: usize,
     },
     /// GETBULK with every OID a non-repeater (max-repetitions 0): the next OID after each,
     /// as one GETNEXT of all of them would.
@@ -60,12 +64,27 @@ pub(crate) enum Item {
 }
 
 /// An answer, owned. `varbinds` may be shorter than what was asked for when snmp2 could
-/// not decode a varbind (its iterator stops there).
+/// not decode a varbind (its iterator stops there), or when the agent trimmed the answer to
+/// its message size.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Response {
     pub error_status: u32,
     pub error_index: u32,
     pub varbinds: Vec<(Vec<u32>, Item)>,
+    /// What the request that was answered asked for: a retry after a silence asks for less
+    /// than the walker did (fewer rows of a GETBULK, the first OIDs of a `Next`).
+    pub sent: Sent,
+    /// The answer's size as sent, in bytes (its varbinds' encodings and the framing).
+    pub bytes: usize,
+}
+
+/// How much of a request was sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Sent {
+    /// OIDs in the request.
+    pub oids: usize,
+    /// GETBULK max-repetitions (0 for GET and `Next`).
+    pub max_repetitions: u32,
 }
 
 /// The login in VLAN contexts, and the SNMPv3 user for messages.
@@ -88,6 +107,14 @@ impl Credentials {
         match self {
             Credentials::V2c { .. } => None,
             Credentials::V3(creds) => Some(&creds.user),
+        }
+    }
+
+    /// The bytes of an answer's framing around its varbinds with this login.
+    pub(crate) fn framing_bytes(&self) -> usize {
+        match self {
+            Credentials::V2c { community } => sizing::v2c_framing_bytes(community.expose()),
+            Credentials::V3(c) => sizing::v3_framing_bytes(&c.user, &c.context),
         }
     }
 }
@@ -123,6 +150,10 @@ pub(crate) struct Client {
     key_extension: Option<KeyExtension>,
     key_extension_switched: bool,
     pub(crate) stats: PollStats,
+    /// What this switch's answers may be: learned here, shared with its VLAN contexts.
+    pub(crate) path: Path,
+    /// The least time between two requests sent (the plan's requests-per-second cap).
+    spacing: Option<Duration>,
 }
 
 impl Client {
@@ -133,6 +164,7 @@ impl Client {
         timeout: Duration,
         attempts: u32,
     ) -> Client {
+        let path = Path::new(login.framing_bytes());
         Client {
             address: address.to_string(),
             addr,
@@ -143,12 +175,109 @@ impl Client {
             key_extension: None,
             key_extension_switched: false,
             stats: PollStats::default(),
+            path,
+            spacing: None,
         }
     }
 
-    /// The key extension method that worked (SNMPv3 AES-192/256 from MD5/SHA-1 only).
-    pub(crate) fn key_extension(&self) -> Option<KeyExtension> {
-        self.key_extension
+    /// A client for one VLAN's context of the same switch: its login indexed by the VLAN,
+    /// the key extension that worked, the same requests-per-second cap, and what this client
+    /// learned of the switch's answers (the same agent on the same path). Give its path back
+    /// with [`Client::learn_from`].
+    pub(crate) fn for_vlan(&self, vlan: u16, timeout: Duration, attempts: u32) -> Client {
+        let mut c = Client::new(
+            &self.address,
+            self.addr,
+            self.login.for_vlan(vlan),
+            timeout,
+            attempts,
+        )
+        .with_key_extension(self.key_extension);
+        c.path = self.path.clone().with_framing(c.login.framing_bytes());
+        c.spacing = self.spacing;
+        c
+    }
+
+    /// Takes back what a VLAN context's client learned of the switch's answers.
+    pub(crate) fn learn_from(&mut self, other: &Client) {
+        self.path = other.path.clone().with_framing(self.login.framing_bytes());
+    }
+
+    /// Sends at most `per_second` requests a second (None: as fast as answers come).
+    pub(crate) fn with_rate(mut self, per_second: Option<f64>) -> Client {
+        self.spacing = per_second
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .map(|r| Duration::from_secs_f64(1.0 / r));
+        self
+    }
+
+    /// The estimated bytes of the varbinds `req` would bring, unscaled.
+    fn estimate(req: &Request<'_>) -> usize {
+        match req {
+            Request::Get(oids) | Request::Next(oids) => oids
+                .iter()
+                .map(|o| sizing::guess_varbind_bytes(o))
+                .sum::<usize>(),
+            Request::Bulk {
+                oids,
+                max_repetitions,
+                row_bytes,
+            } => (*max_repetitions as usize) * (*row_bytes).max(oids.len()),
+        }
+    }
+
+    /// The answer size, in bytes, `req` would bring.
+    fn planned_bytes(&self, req: &Request<'_>) -> usize {
+        self.path.planned(Self::kind(req), Self::estimate(req))
+    }
+
+    /// How `req`'s answer is estimated.
+    fn kind(req: &Request<'_>) -> Estimate {
+        match req {
+            Request::Bulk { .. } => Estimate::Rows,
+            Request::Get(_) | Request::Next(_) => Estimate::Guesses,
+        }
+    }
+
+    /// `req` cut so that its answer should fit `bytes`: fewer rows of a GETBULK, the first
+    /// OIDs of a `Next` (at least one row, one OID; never more than half of them, as a
+    /// guess at where each OID's next lands is poor). A GET is sent whole.
+    fn fit<'a>(&self, req: Request<'a>, bytes: usize) -> Request<'a> {
+        let room = self.path.room(Self::kind(&req), bytes);
+        match req {
+            Request::Get(_) => req,
+            Request::Bulk {
+                oids,
+                max_repetitions,
+                row_bytes,
+            } => Request::Bulk {
+                oids,
+                max_repetitions: u32::try_from(room / row_bytes.max(1))
+                    .unwrap_or(u32::MAX)
+                    .clamp(1, max_repetitions.max(1)),
+                row_bytes,
+            },
+            Request::Next(oids) => {
+                let mut used = 0;
+                let mut k = 0;
+                for o in oids {
+                    used += sizing::guess_varbind_bytes(o);
+                    if used > room && k > 0 {
+                        break;
+                    }
+                    k += 1;
+                }
+                Request::Next(&oids[..k.min(oids.len() / 2).max(1)])
+            }
+        }
+    }
+
+    /// Waits until the plan's requests-per-second cap allows the next request.
+    async fn pace(&mut self) {
+        if let (Some(spacing), Some(last)) = (self.spacing, self.path.last_sent) {
+            tokio::time::sleep_until(last + spacing).await;
+        }
+        self.path.last_sent = Some(tokio::time::Instant::now());
     }
 
     /// Starts with a key extension method known to work, so a VLAN context does not try the
@@ -231,9 +360,16 @@ impl Client {
     }
 
     /// Sends `req` and returns the owned answer, retrying on timeouts with a new session.
+    ///
+    /// A retry after a silence asks for a smaller answer (the next step of
+    /// [`sizing::STEPS`] below what went unanswered): a path that loses large answers is read
+    /// on its retries, and a switch that answers nothing costs no more attempts. What each
+    /// answer and silence says about the path is kept in [`Client::path`].
     pub(crate) async fn request(&mut self, req: Request<'_>) -> Result<Response, PollError> {
         let mut attempt = 0u32;
         let mut auth_updates = 0u32;
+        let mut req = req;
+        let mut planned = self.planned_bytes(&req);
         loop {
             if self.session.is_none() {
                 match timeout(self.timeout, self.open()).await {
@@ -253,6 +389,7 @@ impl Client {
                     Ok(Ok(s)) => self.session = Some(s),
                 }
             }
+            self.pace().await;
             let Some(session) = self.session.as_mut() else {
                 continue;
             };
@@ -263,15 +400,64 @@ impl Client {
                     // The late answer would stay queued in this socket: start afresh.
                     self.session = None;
                     self.stats.timeouts += 1;
+                    self.path.silent(planned);
                     attempt += 1;
-                    debug!(attempt, "No answer; rebuilding the session.");
+                    debug!(attempt, planned, "No answer; rebuilding the session.");
                     if attempt >= self.attempts {
                         return Err(self.timeout_error());
                     }
+                    // A `Next`'s answer is a guess (where each OID's next lands, and what it
+                    // holds): its retry asks for the smallest answer, then learns the scale.
+                    let target = match req {
+                        Request::Next(_) => sizing::MIN_ANSWER_BYTES,
+                        _ => sizing::step_below(planned),
+                    };
+                    let smaller = self.fit(req, target);
+                    let smaller_bytes = self.planned_bytes(&smaller);
+                    if smaller_bytes < planned {
+                        debug!(
+                            from = planned,
+                            to = smaller_bytes,
+                            "Asking for a smaller answer."
+                        );
+                        (req, planned) = (smaller, smaller_bytes);
+                    }
                 }
-                Ok(Ok(resp)) => {
+                Ok(Ok(mut resp)) => {
                     self.stats.responses += 1;
                     self.stats.varbinds += resp.varbinds.len() as u64;
+                    resp.bytes = self.path.framing_bytes()
+                        + resp
+                            .varbinds
+                            .iter()
+                            .map(|(o, i)| sizing::varbind_bytes(o, i))
+                            .sum::<usize>();
+                    resp.sent = Sent {
+                        oids: req.oids().len(),
+                        max_repetitions: match req {
+                            Request::Bulk {
+                                max_repetitions, ..
+                            } => max_repetitions,
+                            _ => 0,
+                        },
+                    };
+                    if resp.error_status == TOO_BIG {
+                        self.path.too_big(planned);
+                    } else {
+                        let whole = match req {
+                            Request::Get(o) | Request::Next(o) => o.len(),
+                            Request::Bulk {
+                                oids,
+                                max_repetitions,
+                                ..
+                            } => oids.len() * max_repetitions as usize,
+                        };
+                        if resp.varbinds.len() == whole && resp.error_status == 0 {
+                            self.path
+                                .calibrate(Self::kind(&req), Self::estimate(&req), resp.bytes);
+                        }
+                        self.path.arrived(resp.bytes);
+                    }
                     return Ok(resp);
                 }
                 Ok(Err(snmp2::Error::AuthUpdated)) => {

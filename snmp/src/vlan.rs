@@ -4,14 +4,11 @@
 //! switch answers none of the first few.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use lanready_mibs::Walk;
-use snmp2::v3::KeyExtension;
 use tracing::debug;
 
-use super::Credentials;
 use super::budget::Held;
 use super::collected::{self, Sink};
 use super::session::Client;
@@ -45,10 +42,7 @@ pub(crate) fn vlans_to_read(walk: &Walk) -> BTreeSet<u16> {
 /// Reads [`lanready_mibs::poll::PER_VLAN_GROUPS`] in each VLAN's context into
 /// `walk.vlan_contexts`; failures become lines in `walk.problems`.
 pub(crate) async fn walk_contexts(
-    address: &str,
-    addr: SocketAddr,
-    login: &Credentials,
-    key_extension: Option<KeyExtension>,
+    main: &mut Client,
     opts: &PollOptions,
     walk: &mut Walk,
     held: &mut Held,
@@ -82,8 +76,8 @@ pub(crate) async fn walk_contexts(
             ));
             break;
         }
-        let mut client = Client::new(address, addr, login.for_vlan(vlan), timeout, attempts)
-            .with_key_extension(key_extension);
+        // The same agent on the same path: what the main walk learned of answer sizes holds.
+        let mut client = main.for_vlan(vlan, timeout, attempts);
         let mut values = collected::Collected::default();
         let mut problems = Vec::new();
         let result = async {
@@ -100,6 +94,7 @@ pub(crate) async fn walk_contexts(
         }
         .await;
         stats.add(&client.stats);
+        main.learn_from(&client);
         walk.problems.append(&mut problems);
         match result {
             Ok(()) => {

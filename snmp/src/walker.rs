@@ -11,6 +11,7 @@ use super::PollError;
 use super::budget::value_bytes;
 use super::collected::Sink;
 use super::session::{Client, Item, Request, Response, TOO_BIG};
+use super::sizing;
 
 /// Varbinds per GETBULK response we aim to stay under (snmpsim answers at most 64; an agent
 /// with a smaller limit answers tooBig or trims, and the walk asks for less).
@@ -133,7 +134,21 @@ pub(crate) async fn probe(client: &mut Client, groups: &[Group]) -> Vec<bool> {
         .map(|a| (a, (a + cap).min(asked.len())))
         .rev()
         .collect();
-    while let Some((a, b)) = todo.pop() {
+    while let Some((a, mut b)) = todo.pop() {
+        // Within what the path is known to deliver.
+        let budget = client.path.budget();
+        if budget != usize::MAX {
+            let room = client.path.room(sizing::Estimate::Guesses, budget);
+            let mut used = 0;
+            for (k, (_, o)) in asked[a..b].iter().enumerate() {
+                used += sizing::guess_varbind_bytes(o);
+                if used > room && k > 0 {
+                    todo.push((a + k, b));
+                    b = a + k;
+                    break;
+                }
+            }
+        }
         let oids: Vec<Vec<u32>> = asked[a..b].iter().map(|(_, o)| o.clone()).collect();
         requests += 1;
         let resp = match client.request(Request::Next(&oids)).await {
@@ -145,6 +160,11 @@ pub(crate) async fn probe(client: &mut Client, groups: &[Group]) -> Vec<bool> {
                 break;
             }
         };
+        if resp.sent.oids < b - a {
+            // A retry asked for the first of them only: the rest go again.
+            todo.push((a + resp.sent.oids.max(1), b));
+            b = a + resp.sent.oids.max(1);
+        }
         if resp.error_status == TOO_BIG && b - a > 1 {
             let mid = a + (b - a) / 2;
             todo.push((mid, b));
@@ -198,6 +218,9 @@ struct Column<'g> {
     done: bool,
     /// A value of it was cut to [`MAX_VALUE_BYTES`] (said once per column).
     cut: bool,
+    /// The largest varbind it returned, in bytes (a guess before the first): what one more
+    /// row of it is expected to add to an answer.
+    varbind_bytes: usize,
 }
 
 impl Column<'_> {
@@ -249,6 +272,7 @@ pub(crate) async fn groups(
                 last: Last::Start,
                 done: false,
                 cut: false,
+                varbind_bytes: sizing::guess_varbind_bytes(c),
             })
         })
         .collect();
@@ -303,18 +327,34 @@ async fn walk_columns(
             break;
         }
         let n = active.len() as u32;
-        let reps = max_repetitions
+        let mut reps = max_repetitions
             .min(MAX_VARBINDS_PER_RESPONSE / n)
             .max(1)
             .min(rep_cap);
+        // In bytes: what a row of these columns takes, and as many rows as the path is known
+        // to deliver (all that were asked for while no limit is known, or when the agent
+        // trims its answers itself).
+        let row_bytes: usize = active.iter().map(|&i| cols[i].varbind_bytes).sum();
+        let budget = client.path.budget();
+        if budget != usize::MAX {
+            let room = client.path.room(sizing::Estimate::Rows, budget);
+            reps = reps.min(
+                u32::try_from(room / row_bytes.max(1))
+                    .unwrap_or(u32::MAX)
+                    .max(1),
+            );
+        }
         let oids: Vec<Vec<u32>> = active.iter().map(|&i| cols[i].last().to_vec()).collect();
         summary.requests += 1;
         let resp = client
             .request(Request::Bulk {
                 oids: &oids,
                 max_repetitions: reps,
+                row_bytes,
             })
             .await?;
+        // A retry after a silence may have asked for fewer rows.
+        let reps = resp.sent.max_repetitions.max(1);
         if resp.error_status == TOO_BIG {
             if reps > 1 {
                 rep_cap = reps / 2;
@@ -384,21 +424,24 @@ async fn walk_columns(
         // Fewer varbinds than asked for: snmp2 stops at a varbind it cannot decode (or the
         // agent cut its answer short). Ask for the next value of the column it stopped in,
         // alone: an undecodable value ends that column with a problem.
+        // An answer of the size the agent is known to trim to is trimmed: the next request
+        // goes on from where it stopped.
         let stopped_in = active[got % active.len()];
-        if got < asked && !cols[stopped_in].done {
+        if got < asked && !cols[stopped_in].done && !client.path.is_trimmed(resp.bytes) {
             summary.requests += 1;
             let from = [cols[stopped_in].last().to_vec()];
             let probe = client
                 .request(Request::Bulk {
                     oids: &from,
                     max_repetitions: 1,
+                    row_bytes: cols[stopped_in].varbind_bytes,
                 })
                 .await?;
             summary.varbinds += probe.varbinds.len();
             if probe_result(&mut cols[stopped_in], probe, sink) {
                 // The value was fine: the agent trims its answers (to its message size).
-                // Ask for what it sends, so short answers do not cost a probe each time.
-                rep_cap = (got / active.len()).max(1) as u32;
+                // Later answers of that size go on without a probe.
+                client.path.trimmed(resp.bytes);
             }
         }
     }
@@ -490,6 +533,13 @@ fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, sink: &mut Sink<'_>) {
                 b.truncate(MAX_VALUE_BYTES);
                 b.shrink_to_fit();
             }
+            // The first value replaces the guess; later ones can only raise it.
+            let size = sizing::value_varbind_bytes(&oid, &v);
+            col.varbind_bytes = if col.values.is_empty() {
+                size
+            } else {
+                col.varbind_bytes.max(size)
+            };
             let oid = Oid(oid);
             sink.held.take(value_bytes(&oid, &v));
             col.values.push((oid, v));

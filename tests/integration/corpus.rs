@@ -199,6 +199,7 @@ async fn poll_all(address: String, names: Vec<String>) -> Vec<Polled> {
         retries: 3,
         max_repetitions: 25,
         vlan_contexts: true,
+        max_requests_per_second: None,
     };
     let mut pending = names.into_iter();
     let mut running = tokio::task::JoinSet::new();

@@ -21,6 +21,7 @@ fn opts(vlan_contexts: bool) -> PollOptions {
         retries: 1,
         max_repetitions: 25,
         vlan_contexts,
+        max_requests_per_second: None,
     }
 }
 

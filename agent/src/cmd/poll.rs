@@ -60,6 +60,10 @@ pub struct TargetArgs {
     /// Do not read BRIDGE-MIB in each VLAN's context.
     #[arg(long)]
     pub no_vlan_contexts: bool,
+    /// Send at most this many requests a second to the switch (default: each as soon as
+    /// the previous is answered).
+    #[arg(long, value_name = "N")]
+    pub requests_per_second: Option<f64>,
 }
 
 impl TargetArgs {
@@ -112,6 +116,7 @@ impl TargetArgs {
             retries: self.retries,
             max_repetitions: self.max_repetitions.max(1),
             vlan_contexts: !self.no_vlan_contexts,
+            max_requests_per_second: self.requests_per_second,
         };
         Ok((
             Target {

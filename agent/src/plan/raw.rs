@@ -33,6 +33,8 @@ pub struct RawSite {
     pub retries: Option<Spanned<u32>>,
     pub max_repetitions: Option<Spanned<u32>>,
     pub vlan_contexts: Option<bool>,
+    /// At most this many SNMP requests a second to each switch.
+    pub requests_per_second: Option<Spanned<f64>>,
     /// Hosts probed at once when sweeping a subnet (default 32).
     pub sweep_concurrency: Option<Spanned<u32>>,
     #[serde(default)]
@@ -55,6 +57,7 @@ pub struct RawSnmp<'a> {
     pub retries: Option<&'a Spanned<u32>>,
     pub max_repetitions: Option<&'a Spanned<u32>>,
     pub vlan_contexts: Option<bool>,
+    pub requests_per_second: Option<&'a Spanned<f64>>,
 }
 
 macro_rules! snmp_of {
@@ -70,6 +73,7 @@ macro_rules! snmp_of {
                     retries: self.retries.as_ref(),
                     max_repetitions: self.max_repetitions.as_ref(),
                     vlan_contexts: self.vlan_contexts,
+                    requests_per_second: self.requests_per_second.as_ref(),
                 }
             }
         }
@@ -110,6 +114,7 @@ pub struct RawSwitch {
     pub retries: Option<Spanned<u32>>,
     pub max_repetitions: Option<Spanned<u32>>,
     pub vlan_contexts: Option<bool>,
+    pub requests_per_second: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

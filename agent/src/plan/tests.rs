@@ -146,6 +146,11 @@ fn unknown_keys_and_bad_values_say_where() {
         7,
         "bad port pattern",
     );
+    check_err(
+        "[[sites]]\nname = \"x\"\nvoice_vlan = 110\ncommunity = \"c\"\nrequests_per_second = 0\nswitches = [\"127.0.0.1\"]\n",
+        5,
+        "requests_per_second must be 0.1-10000",
+    );
     check_err("agent = \"a\"\n", 1, "no [[sites]]");
     check_err(
         "scan_memory_mb = 8\n[[sites]]\nname = \"x\"\nvoice_vlan = 110\ncommunity = \"c\"\nswitches = [\"127.0.0.1\"]\n",
@@ -187,9 +192,10 @@ voice_vlan = 110
 data_vlan = 10
 timeout_ms = 500
 retries = 1
+requests_per_second = 25
 switches = [
   "127.0.0.1:1161",
-  { address = "::1", community = "six" },
+  { address = "::1", community = "six", requests_per_second = 2.5 },
   { address = "127.0.0.0/30", port = 1162, phones = 12 },
 ]
 [sites.v3]
@@ -217,6 +223,8 @@ poe_headroom_pct = 20
     let s0 = &site.switches[0];
     assert_eq!(s0.poll.timeout, Duration::from_millis(500));
     assert_eq!(s0.poll.retries, 1);
+    assert_eq!(s0.poll.max_requests_per_second, Some(25.0));
+    assert_eq!(site.switches[1].poll.max_requests_per_second, Some(2.5));
     match &s0.credentials {
         Credentials::V3(v3) => {
             assert_eq!(v3.user, "lanready");

@@ -161,6 +161,7 @@ impl Validator<'_> {
                     retries: None,
                     max_repetitions: None,
                     vlan_contexts: None,
+                    requests_per_second: None,
                 };
                 &owned
             }
@@ -419,6 +420,12 @@ impl Validator<'_> {
         }
         if let Some(v) = sw.vlan_contexts.or(site.vlan_contexts) {
             o.vlan_contexts = v;
+        }
+        if let Some(r) = sw.requests_per_second.or(site.requests_per_second) {
+            if !(0.1..=10_000.0).contains(r.get_ref()) {
+                return Err(self.err(r, "requests_per_second must be 0.1-10000"));
+            }
+            o.max_requests_per_second = Some(*r.get_ref());
         }
         Ok(o)
     }
