@@ -8,6 +8,7 @@
 
 mod blast;
 mod child;
+mod conditions;
 mod estate;
 mod minimum;
 mod poller;
@@ -36,6 +37,15 @@ use nix::sys::resource::{UsageWho, getrusage};
 enum Cli {
     /// Run every benchmark and write BENCHMARKS.md.
     All(AllArgs),
+    /// Measure polls under real switches' conditions (answer caps, tooBig, a path dropping
+    /// fragments, service time, a 180-VLAN chassis) and write that section of BENCHMARKS.md.
+    Conditions {
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        out: PathBuf,
+    },
+    /// Print the 1,500-byte floor of each subject, group by group.
+    #[command(hide = true)]
+    ByteFloor,
     /// Serve `.snmprec` files on a loopback port until killed (for profiling a client).
     Serve {
         /// Port on 127.0.0.1 (0: any free one; the addresses are printed).
@@ -45,6 +55,15 @@ enum Cli {
         /// ports when --port is 0).
         #[arg(long, default_value_t = 1)]
         endpoints: u16,
+        /// Trim GETBULK answers to this many bytes (IOS: 1,500).
+        #[arg(long, default_value_t = lanready_tests::responder::DEFAULT_MAX_MESSAGE_SIZE)]
+        max_message_size: usize,
+        /// Never send answers over this many bytes (a path dropping fragments: 1,472).
+        #[arg(long)]
+        drop_over: Option<usize>,
+        /// Answer each request after this many milliseconds, one at a time per endpoint.
+        #[arg(long, default_value_t = 0)]
+        service_ms: u64,
         files: Vec<PathBuf>,
     },
     #[command(hide = true)]
@@ -94,11 +113,35 @@ pub struct AllArgs {
 fn main() -> anyhow::Result<()> {
     match Cli::parse() {
         Cli::All(a) => all(&a),
+        Cli::Conditions { out } => run_conditions(&out),
+        Cli::ByteFloor => {
+            for s in subjects()? {
+                let f = conditions::byte_floor(&s, &dataset(&s)?, 1500);
+                println!("{}: {} requests, {} bytes", s.name, f.requests, f.bytes);
+                for (name, n, bytes, req) in f.groups {
+                    println!("  {name} {n} varbinds {bytes} bytes {req}");
+                }
+            }
+            Ok(())
+        }
         Cli::Serve {
             port,
             endpoints,
+            max_message_size,
+            drop_over,
+            service_ms,
             files,
-        } => serve(port, endpoints, &files),
+        } => serve(
+            port,
+            endpoints,
+            &files,
+            &ResponderOptions {
+                max_message_size,
+                drop_over,
+                service_time: Duration::from_millis(service_ms),
+                ..ResponderOptions::default()
+            },
+        ),
         Cli::PollChild(a) => child::poll_child(&a),
         Cli::EstateChild(a) => child::estate_child(&a),
     }
@@ -235,14 +278,19 @@ fn field(line: &str, key: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-fn serve(port: u16, endpoints: u16, files: &[PathBuf]) -> anyhow::Result<()> {
+fn serve(
+    port: u16,
+    endpoints: u16,
+    files: &[PathBuf],
+    opts: &ResponderOptions,
+) -> anyhow::Result<()> {
     let data = Dataset::from_files(files)?;
     let at = |i: u16| if port == 0 { 0 } else { port.saturating_add(i) };
     let r = Responder::start_many(
         (0..endpoints.max(1))
             .map(|i| (([127, 0, 0, 1], at(i)).into(), data.clone()))
             .collect(),
-        &ResponderOptions::default(),
+        opts,
     )?;
     for a in r.addresses() {
         println!("{a}");
@@ -325,27 +373,45 @@ fn all(args: &AllArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes the report, keeping the collector benchmark's section (written by
-/// `src/bin/collector.rs` between its markers) from the file being replaced.
+fn run_conditions(out: &Path) -> anyhow::Result<()> {
+    let subjects = subjects()?;
+    let bin = agent_binary();
+    let c = conditions::measure(&subjects, bin.as_deref())?;
+    let section = conditions::render(&c);
+    let old = std::fs::read_to_string(out).unwrap_or_default();
+    let text = match section_of(&old, "conditions") {
+        Some(s) => old.replacen(s, &section, 1),
+        None => format!("{}\n{section}\n", old.trim_end()),
+    };
+    std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    println!("{section}");
+    Ok(())
+}
+
+/// Writes the report, keeping the sections other runs write between their markers (the
+/// collector benchmark's, `src/bin/collector.rs`, and `conditions`') from the file being
+/// replaced.
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {
     let mut text = text.to_string();
-    if let Ok(old) = std::fs::read_to_string(path)
-        && let Some(kept) = collector_section(&old)
-    {
-        text.push('\n');
-        text.push_str(kept);
-        text.push('\n');
+    if let Ok(old) = std::fs::read_to_string(path) {
+        for name in ["collector", "conditions"] {
+            if let Some(kept) = section_of(&old, name) {
+                text.push('\n');
+                text.push_str(kept);
+                text.push('\n');
+            }
+        }
     }
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-/// The collector section of an existing BENCHMARKS.md, markers included.
-fn collector_section(old: &str) -> Option<&str> {
-    const BEGIN: &str = "<!-- collector:begin -->";
-    const END: &str = "<!-- collector:end -->";
-    let start = old.find(BEGIN)?;
-    let end = old[start..].find(END)? + start + END.len();
-    Some(&old[start..end])
+/// The section `name` of an existing BENCHMARKS.md, markers included.
+fn section_of<'a>(old: &'a str, name: &str) -> Option<&'a str> {
+    let begin = format!("<!-- {name}:begin -->");
+    let end = format!("<!-- {name}:end -->");
+    let start = old.find(&begin)?;
+    let stop = old[start..].find(&end)? + start + end.len();
+    Some(&old[start..stop])
 }
 
 #[cfg(test)]

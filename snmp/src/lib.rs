@@ -142,6 +142,10 @@ impl std::str::FromStr for PrivProto {
     }
 }
 
+/// GETBULK max-repetitions unless a plan or flag says otherwise: as many rows as the answer
+/// holds (64 varbinds, or an agent's message size).
+pub const DEFAULT_MAX_REPETITIONS: u32 = 64;
+
 /// How to talk to a switch.
 #[derive(Clone, Debug)]
 pub struct PollOptions {
@@ -149,8 +153,11 @@ pub struct PollOptions {
     pub timeout: Duration,
     /// Resends after a timeout (each on a new session).
     pub retries: u32,
-    /// GETBULK max-repetitions: rows asked per column per request (RFC 3416: per
-    /// repeater), cut so one answer carries at most 64 values.
+    /// GETBULK max-repetitions: at most this many rows per column per request (RFC 3416:
+    /// per repeater), cut so one answer carries at most 64 values, or, from an agent known
+    /// to trim its answers to its message size, as many as fill one. The default, 64, lets
+    /// the answer size decide; a lower value spares a switch whose CPU a large GETBULK
+    /// strains.
     pub max_repetitions: u32,
     /// Also read BRIDGE-MIB in each VLAN's context.
     pub vlan_contexts: bool,
@@ -164,7 +171,7 @@ impl Default for PollOptions {
         PollOptions {
             timeout: Duration::from_secs(2),
             retries: 2,
-            max_repetitions: 25,
+            max_repetitions: DEFAULT_MAX_REPETITIONS,
             vlan_contexts: true,
             max_requests_per_second: None,
         }

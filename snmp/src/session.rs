@@ -400,7 +400,7 @@ impl Client {
                     // The late answer would stay queued in this socket: start afresh.
                     self.session = None;
                     self.stats.timeouts += 1;
-                    self.path.silent(planned);
+                    self.path.silent(Self::kind(&req), planned);
                     attempt += 1;
                     debug!(attempt, planned, "No answer; rebuilding the session.");
                     if attempt >= self.attempts {

@@ -40,6 +40,10 @@ pub(crate) const ETHERNET_PAYLOAD_BYTES: usize = 1_472;
 /// The share of a known limit a request is planned to fill (see [`Path::room`]).
 const PLAN_SHARE: f64 = 0.85;
 
+/// The smallest varbind worth counting on (a short OID and a small integer): asking for
+/// an agent's trimming size in varbinds this small always fills its answer.
+pub(crate) const MIN_VARBIND_BYTES: usize = 12;
+
 /// The smallest answer size lanready ever plans for.
 pub(crate) const MIN_ANSWER_BYTES: usize = 484;
 
@@ -180,7 +184,13 @@ impl Path {
     }
 
     /// A request planned at `planned` bytes went unanswered.
-    pub(crate) fn silent(&mut self, planned: usize) {
+    pub(crate) fn silent(&mut self, kind: Estimate, planned: usize) {
+        if self.too_big_from != usize::MAX && planned < self.too_big_from && !self.trying {
+            // Lost although planned within the limit: estimates of this kind ran short (the
+            // varbinds past a table's end, a longer value): plan the next ones smaller.
+            let o = &mut self.overrun[kind as usize];
+            *o = (*o * 1.25).min(4.0);
+        }
         if self.trying {
             // The try of the limit failed: the next waits twice as long.
             self.trying = false;
@@ -216,6 +226,11 @@ impl Path {
     /// The agent sent a trimmed answer of `bytes` that decoded whole.
     pub(crate) fn trimmed(&mut self, bytes: usize) {
         self.trims_at = Some(self.trims_at.map_or(bytes, |t| t.max(bytes)));
+    }
+
+    /// The agent's trimming size, once learned.
+    pub(crate) fn trims_at(&self) -> Option<usize> {
+        self.trims_at
     }
 
     /// True when a short answer of `bytes` is the agent trimming to its size, not a value
@@ -372,21 +387,21 @@ mod tests {
         let mut p = Path::new(40);
         p.arrived(600);
         assert_eq!(p.budget(), usize::MAX);
-        p.silent(1_300);
+        p.silent(Estimate::Rows, 1_300);
         assert_eq!(
             p.budget(),
             usize::MAX,
             "one silence is a suspect, not a limit"
         );
         p.arrived(700);
-        p.silent(1_250);
+        p.silent(Estimate::Rows, 1_250);
         assert_eq!(
             p.budget(),
             1_200,
             "two silences near 1,250 bytes: plan under them"
         );
         // A lost datagram smaller than what arrives says nothing about size.
-        p.silent(650);
+        p.silent(Estimate::Rows, 650);
         assert_eq!(p.budget(), 1_200);
         // An answer as large as the limit proves there is none.
         p.arrived(1_250);
@@ -397,34 +412,34 @@ mod tests {
     fn one_silence_larger_than_a_frame_and_than_anything_that_arrived_is_a_limit() {
         let mut p = Path::new(40);
         p.arrived(517);
-        p.silent(2_300);
+        p.silent(Estimate::Rows, 2_300);
         assert_eq!(p.budget(), 1_400, "planned under 1,472 bytes at once");
         // Once answers larger than a frame have arrived, a silence is a loss.
         let mut q = Path::new(40);
         q.arrived(2_500);
-        q.silent(2_300);
+        q.silent(Estimate::Rows, 2_300);
         assert_eq!(q.budget(), usize::MAX);
     }
 
     #[test]
     fn a_random_loss_then_an_answer_of_that_size_leaves_no_limit() {
         let mut p = Path::new(40);
-        p.silent(1_300);
+        p.silent(Estimate::Rows, 1_300);
         p.arrived(1_290);
-        p.silent(1_300);
+        p.silent(Estimate::Rows, 1_300);
         assert_eq!(p.budget(), usize::MAX);
     }
 
     #[test]
     fn a_confirmed_limit_is_tried_again_less_and_less_often() {
         let mut p = Path::new(40);
-        p.silent(3_000);
+        p.silent(Estimate::Rows, 3_000);
         assert_eq!(p.budget(), 1_400);
         for _ in 0..RETRY_LIMIT_AFTER {
             p.arrived(1_390);
         }
         assert_eq!(p.budget(), usize::MAX, "tried again after 64 answers");
-        p.silent(3_000);
+        p.silent(Estimate::Rows, 3_000);
         assert_eq!(p.budget(), 1_400);
         for _ in 0..RETRY_LIMIT_AFTER {
             p.arrived(1_390);

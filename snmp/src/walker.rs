@@ -179,6 +179,12 @@ pub(crate) async fn probe(client: &mut Client, groups: &[Group]) -> Vec<bool> {
             );
             continue;
         }
+        let got = resp.varbinds.len();
+        if got > 0 && got < b - a {
+            // Trimmed to the agent's message size (or cut at a varbind snmp2 could not
+            // decode): the rest are asked again, from the first not answered.
+            todo.push((a + got, b));
+        }
         for ((j, _), (oid, item)) in asked[a..b].iter().zip(&resp.varbinds) {
             let ended = matches!(
                 item,
@@ -327,10 +333,14 @@ async fn walk_columns(
             break;
         }
         let n = active.len() as u32;
-        let mut reps = max_repetitions
-            .min(MAX_VARBINDS_PER_RESPONSE / n)
-            .max(1)
-            .min(rep_cap);
+        // An agent known to trim its answers fills each to its size whatever is asked:
+        // then the 64-varbind aim gives way to rows enough to fill it.
+        let per_answer = match client.path.trims_at() {
+            Some(t) => MAX_VARBINDS_PER_RESPONSE
+                .max(u32::try_from(t / sizing::MIN_VARBIND_BYTES).unwrap_or(u32::MAX)),
+            None => MAX_VARBINDS_PER_RESPONSE,
+        };
+        let mut reps = max_repetitions.min(per_answer / n).max(1).min(rep_cap);
         // In bytes: what a row of these columns takes, and as many rows as the path is known
         // to deliver (all that were asked for while no limit is known, or when the agent
         // trims its answers itself).
@@ -353,7 +363,12 @@ async fn walk_columns(
                 row_bytes,
             })
             .await?;
-        // A retry after a silence may have asked for fewer rows.
+        // A retry after a silence may have asked for fewer rows: the rest of this table is
+        // asked for in answers as small (what lay past the end of its columns, or a longer
+        // value, made the larger one too big, and will again).
+        if resp.sent.max_repetitions < reps {
+            rep_cap = resp.sent.max_repetitions.max(1);
+        }
         let reps = resp.sent.max_repetitions.max(1);
         if resp.error_status == TOO_BIG {
             if reps > 1 {

@@ -107,6 +107,16 @@ impl Served {
         self.entries.len()
     }
 
+    /// The varbinds under `prefix`: how many, and their encoded bytes (each a whole VarBind
+    /// SEQUENCE, as an answer carries it).
+    pub fn under(&self, prefix: &[u32]) -> (usize, usize) {
+        let start = self.entries.partition_point(|e| e.oid.as_ref() < prefix);
+        self.entries[start..]
+            .iter()
+            .take_while(|e| e.oid.starts_with(prefix))
+            .fold((0, 0), |(n, b), e| (n + 1, b + e.ber.len()))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -210,6 +220,11 @@ impl Dataset {
     fn get(&self, community: &[u8]) -> Option<&Served> {
         self.walks.get(community).map(|a| a.as_ref())
     }
+
+    /// The walk served to `community`.
+    pub fn served(&self, community: &str) -> Option<&Served> {
+        self.get(community.as_bytes())
+    }
 }
 
 /// Reads an `.snmprec` file as snmpsim does: UTF-8 when it is, else ISO-8859-1.
@@ -239,6 +254,16 @@ pub struct ResponderOptions {
     pub max_message_size: usize,
     /// Threads serving the endpoints (each runs its share of them).
     pub threads: usize,
+    /// Each endpoint answers one request at a time, each after this long (a switch's SNMP
+    /// process: IOS serves GETBULK from a low-priority process that takes milliseconds).
+    /// Requests that arrive meanwhile wait their turn.
+    pub service_time: std::time::Duration,
+    /// A GETBULK answer larger than `max_message_size` is tooBig with no varbinds instead
+    /// of trimmed (as some agents do, against RFC 3416 4.2.3).
+    pub too_big_bulk: bool,
+    /// Answers larger than this many bytes are never sent (a firewall dropping fragmented
+    /// UDP: 1,472 on a 1,500-byte path). Counted as `dropped`.
+    pub drop_over: Option<usize>,
 }
 
 impl Default for ResponderOptions {
@@ -247,6 +272,9 @@ impl Default for ResponderOptions {
             max_varbinds: DEFAULT_MAX_VARBINDS,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             threads: 1,
+            service_time: std::time::Duration::ZERO,
+            too_big_bulk: false,
+            drop_over: None,
         }
     }
 }
@@ -257,6 +285,8 @@ pub struct Counters {
     requests: AtomicU64,
     responses: AtomicU64,
     varbinds: AtomicU64,
+    dropped: AtomicU64,
+    busy_us: AtomicU64,
     recording: AtomicBool,
     recorded: Mutex<Vec<Vec<u8>>>,
 }
@@ -269,6 +299,11 @@ pub struct Counts {
     pub responses: u64,
     /// Varbinds sent in responses.
     pub varbinds: u64,
+    /// Answers not sent for their size ([`ResponderOptions::drop_over`]).
+    pub dropped: u64,
+    /// Time spent serving requests, from each one's arrival to its answer's send (with a
+    /// service time, what the switch's one SNMP process was busy for).
+    pub busy_us: u64,
 }
 
 impl Counters {
@@ -277,6 +312,8 @@ impl Counters {
             requests: self.requests.load(Ordering::Relaxed),
             responses: self.responses.load(Ordering::Relaxed),
             varbinds: self.varbinds.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            busy_us: self.busy_us.load(Ordering::Relaxed),
         }
     }
 
@@ -284,6 +321,8 @@ impl Counters {
         self.requests.store(0, Ordering::Relaxed);
         self.responses.store(0, Ordering::Relaxed);
         self.varbinds.store(0, Ordering::Relaxed);
+        self.dropped.store(0, Ordering::Relaxed);
+        self.busy_us.store(0, Ordering::Relaxed);
     }
 }
 
@@ -341,6 +380,7 @@ impl Responder {
             let opts = opts.clone();
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_io()
+                .enable_time()
                 .build()
                 .map_err(ResponderError::Start)?;
             let handle = std::thread::Builder::new()
@@ -393,6 +433,8 @@ impl Responder {
                 requests: a.requests + c.requests,
                 responses: a.responses + c.responses,
                 varbinds: a.varbinds + c.varbinds,
+                dropped: a.dropped + c.dropped,
+                busy_us: a.busy_us + c.busy_us,
             }
         })
     }
@@ -444,11 +486,25 @@ async fn serve_endpoint(
         let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
             continue;
         };
+        let arrived = std::time::Instant::now();
+        let busy = |c: &Counters| {
+            c.busy_us
+                .fetch_add(arrived.elapsed().as_micros() as u64, Ordering::Relaxed);
+        };
         counters.requests.fetch_add(1, Ordering::Relaxed);
         if counters.recording.load(Ordering::Relaxed) {
             lock(&counters.recorded).push(buf[..n].to_vec());
         }
+        if !opts.service_time.is_zero() {
+            // One at a time: the next request is read only after this one is answered.
+            tokio::time::sleep(opts.service_time).await;
+        }
         if let Some((reply, varbinds)) = answer(&buf[..n], &data, &opts) {
+            if opts.drop_over.is_some_and(|max| reply.len() > max) {
+                counters.dropped.fetch_add(1, Ordering::Relaxed);
+                busy(&counters);
+                continue;
+            }
             // Counted before the send, so a client holding the answer sees it counted.
             counters.responses.fetch_add(1, Ordering::Relaxed);
             counters
@@ -461,6 +517,7 @@ async fn serve_endpoint(
                     .fetch_sub(varbinds as u64, Ordering::Relaxed);
             }
         }
+        busy(&counters);
     }
 }
 
@@ -517,7 +574,7 @@ pub fn answer(request: &[u8], data: &Dataset, opts: &ResponderOptions) -> Option
     let mut out = out;
     let mut reply = encode(&out)?;
     if reply.len() > opts.max_message_size {
-        if out.bulk {
+        if out.bulk && !opts.too_big_bulk {
             // RFC 3416 4.2.3: drop varbinds from the end until it fits.
             while reply.len() > opts.max_message_size && !out.varbinds.is_empty() {
                 let mut excess = reply.len() - opts.max_message_size;
@@ -528,7 +585,8 @@ pub fn answer(request: &[u8], data: &Dataset, opts: &ResponderOptions) -> Option
                 reply = encode(&out)?;
             }
         } else {
-            // RFC 3416 4.2.1: tooBig, error-index 0, no varbinds.
+            // RFC 3416 4.2.1: tooBig, error-index 0, no varbinds (and so, with
+            // `too_big_bulk`, for GETBULK too).
             out = Outcome {
                 error_status: ERR_TOO_BIG,
                 error_index: 0,

@@ -54,8 +54,9 @@ pub struct TargetArgs {
     /// Resends after a timeout.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub retries: u32,
-    /// GETBULK max-repetitions budget per request.
-    #[arg(long, value_name = "N", default_value_t = 25)]
+    /// GETBULK max-repetitions: at most N rows per column per request (default: as many as
+    /// one answer holds).
+    #[arg(long, value_name = "N", default_value_t = lanready_snmp::DEFAULT_MAX_REPETITIONS)]
     pub max_repetitions: u32,
     /// Do not read BRIDGE-MIB in each VLAN's context.
     #[arg(long)]
