@@ -523,9 +523,11 @@ const ANALYSIS: &str = "
   its columns (GETBULK cannot stop at a table's end), and the group probe (3 requests when
   its answer is trimmed too). The 2960X recording has more tables per value than the
   fixture, hence its 1.12x; a table's end is the one cost left to win.
-- **tooBig instead of trimming** costs 3-4x the floor and is not yet understood: the poll
-  completes equal to the clean one, but the requests have not been traced table by table.
-  IOS trims rather than answering GETBULK with tooBig, so this was left for the next session.
+- **tooBig instead of trimming** costs about 2x the floor. A tooBig to a request planned no
+  larger than answers that had arrived used to set the limit at that (short) estimate, and
+  ENTITY-MIB went on one row a request; now the limit stays above what arrived and the
+  estimates are scaled up. What remains is a table's first request, planned from guesses,
+  meeting tooBig and halving. IOS trims rather than answering GETBULK with tooBig.
 - **A path dropping fragments.** The losses are the group probe's first request (its answer
   size is a guess until one arrives) and a table's last answer whose rows past the end were
   larger than the table's own (ifStackTable running into ENTITY-MIB's descriptions,

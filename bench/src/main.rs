@@ -64,6 +64,9 @@ enum Cli {
         /// Answer each request after this many milliseconds, one at a time per endpoint.
         #[arg(long, default_value_t = 0)]
         service_ms: u64,
+        /// Answer a GETBULK too large for --max-message-size with tooBig, not trimmed.
+        #[arg(long)]
+        too_big: bool,
         files: Vec<PathBuf>,
     },
     #[command(hide = true)]
@@ -130,6 +133,7 @@ fn main() -> anyhow::Result<()> {
             max_message_size,
             drop_over,
             service_ms,
+            too_big,
             files,
         } => serve(
             port,
@@ -139,6 +143,12 @@ fn main() -> anyhow::Result<()> {
                 max_message_size,
                 drop_over,
                 service_time: Duration::from_millis(service_ms),
+                too_big_bulk: too_big,
+                max_varbinds: if too_big {
+                    100_000
+                } else {
+                    DEFAULT_MAX_VARBINDS
+                },
                 ..ResponderOptions::default()
             },
         ),

@@ -442,7 +442,7 @@ impl Client {
                         },
                     };
                     if resp.error_status == TOO_BIG {
-                        self.path.too_big(planned);
+                        self.path.too_big(Self::kind(&req), planned);
                     } else {
                         let whole = match req {
                             Request::Get(o) | Request::Next(o) => o.len(),

@@ -216,10 +216,17 @@ impl Path {
         }
     }
 
-    /// The agent answered tooBig to a request planned at `planned` bytes.
-    pub(crate) fn too_big(&mut self, planned: usize) {
-        if planned > MIN_ANSWER_BYTES {
-            self.confirm(planned);
+    /// The agent answered tooBig to a request planned at `planned` bytes. The limit is
+    /// above every answer that arrived: a plan no larger than one of those was an estimate
+    /// that ran short, and estimates of its kind are scaled up.
+    pub(crate) fn too_big(&mut self, kind: Estimate, planned: usize) {
+        if planned <= self.arrived_bytes {
+            let o = &mut self.overrun[kind as usize];
+            *o = (*o * 1.25).min(4.0);
+        }
+        let from = planned.max(self.arrived_bytes + 1);
+        if from > MIN_ANSWER_BYTES {
+            self.confirm(from);
         }
     }
 
@@ -455,11 +462,11 @@ mod tests {
     fn a_too_big_answer_is_a_limit_at_once() {
         let mut p = Path::new(40);
         p.arrived(500);
-        p.too_big(2_000);
+        p.too_big(Estimate::Rows, 2_000);
         assert_eq!(p.budget(), 1_400);
         let mut q = Path::new(40);
         q.arrived(1_450);
-        q.too_big(1_500);
+        q.too_big(Estimate::Rows, 1_500);
         assert_eq!(q.budget(), 1_450, "what arrived is the better guess");
     }
 
