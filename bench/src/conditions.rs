@@ -516,13 +516,13 @@ pub fn render(c: &Conditions) -> String {
 const ANALYSIS: &str = "
 ### What dominates
 
-- **1,500-byte cap, trimmed.** The first short answer costs one probe request (a single
-  varbind, to tell trimming from a value snmp2 cannot decode); after that the poller knows the
-  agent's size, asks for more rows than fit and takes each trimmed answer as it comes. What
-  is left over the floor is each table's last answer, which carries the rows past the end of
-  its columns (GETBULK cannot stop at a table's end), and the group probe (3 requests when
-  its answer is trimmed too). The 2960X recording has more tables per value than the
-  fixture, hence its 1.12x; a table's end is the one cost left to win.
+- **1,500-byte cap, trimmed.** The group probe's answer comes trimmed too; a table's first
+  short answer of the same size, with a row of every column read, settles that the agent
+  trims (otherwise one single-varbind request tells trimming from a value snmp2 cannot
+  decode). After that the poller asks for more rows than fit and takes each trimmed answer
+  as it comes. What is left over the floor is the group probe (3 requests when trimmed),
+  the rows past the end of a sparse group's empty columns in its first answer, and a table's
+  last answer when its data ends near an answer's edge.
 - **tooBig instead of trimming** costs about 2x the floor. A tooBig to a request planned no
   larger than answers that had arrived used to set the limit at that (short) estimate, and
   ENTITY-MIB went on one row a request; now the limit stays above what arrived and the

@@ -67,6 +67,9 @@ enum Cli {
         /// Answer a GETBULK too large for --max-message-size with tooBig, not trimmed.
         #[arg(long)]
         too_big: bool,
+        /// At most this many varbinds in a GETBULK answer (snmpsim: 64).
+        #[arg(long, default_value_t = DEFAULT_MAX_VARBINDS)]
+        max_varbinds: usize,
         files: Vec<PathBuf>,
     },
     #[command(hide = true)]
@@ -134,6 +137,7 @@ fn main() -> anyhow::Result<()> {
             drop_over,
             service_ms,
             too_big,
+            max_varbinds,
             files,
         } => serve(
             port,
@@ -144,11 +148,7 @@ fn main() -> anyhow::Result<()> {
                 drop_over,
                 service_time: Duration::from_millis(service_ms),
                 too_big_bulk: too_big,
-                max_varbinds: if too_big {
-                    100_000
-                } else {
-                    DEFAULT_MAX_VARBINDS
-                },
+                max_varbinds,
                 ..ResponderOptions::default()
             },
         ),

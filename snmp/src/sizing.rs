@@ -71,6 +71,9 @@ pub(crate) struct Path {
     suspect: usize,
     /// The agent trims GETBULK answers to about this many bytes.
     trims_at: Option<usize>,
+    /// The group probe's answer came short at this many bytes: trimming, or a varbind snmp2
+    /// could not decode. A table's short answer of that size then settles it.
+    trim_hint: Option<usize>,
     /// Answers since the limit was confirmed or last tried.
     answers_since: u32,
     /// Answers after which the limit is tried again.
@@ -98,6 +101,7 @@ impl Path {
             too_big_from: usize::MAX,
             suspect: usize::MAX,
             trims_at: None,
+            trim_hint: None,
             answers_since: 0,
             retry_after: RETRY_LIMIT_AFTER,
             trying: false,
@@ -238,6 +242,17 @@ impl Path {
     /// The agent's trimming size, once learned.
     pub(crate) fn trims_at(&self) -> Option<usize> {
         self.trims_at
+    }
+
+    /// The group probe's answer of `bytes` came short.
+    pub(crate) fn hint_trimmed(&mut self, bytes: usize) {
+        self.trim_hint = Some(self.trim_hint.map_or(bytes, |t| t.max(bytes)));
+    }
+
+    /// True when a short answer of `bytes` is as large as the probe's short answer was: two
+    /// answers cut at one size are the agent trimming, not two undecodable values.
+    pub(crate) fn matches_hint(&self, bytes: usize) -> bool {
+        self.trim_hint.is_some_and(|t| bytes * 100 >= t * 85)
     }
 
     /// True when a short answer of `bytes` is the agent trimming to its size, not a value

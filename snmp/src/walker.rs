@@ -184,6 +184,7 @@ pub(crate) async fn probe(client: &mut Client, groups: &[Group]) -> Vec<bool> {
             // Trimmed to the agent's message size (or cut at a varbind snmp2 could not
             // decode): the rest are asked again, from the first not answered.
             todo.push((a + got, b));
+            client.path.hint_trimmed(resp.bytes);
         }
         for ((j, _), (oid, item)) in asked[a..b].iter().zip(&resp.varbinds) {
             let ended = matches!(
@@ -340,7 +341,13 @@ async fn walk_columns(
                 .max(u32::try_from(t / sizing::MIN_VARBIND_BYTES).unwrap_or(u32::MAX)),
             None => MAX_VARBINDS_PER_RESPONSE,
         };
-        let mut reps = max_repetitions.min(per_answer / n).max(1).min(rep_cap);
+        // The default max-repetitions leaves the rows to the answer size: from a trimming
+        // agent, as many as fill its answer. A lower one from the plan still binds.
+        let user_cap = match client.path.trims_at() {
+            Some(_) if max_repetitions >= crate::DEFAULT_MAX_REPETITIONS => u32::MAX,
+            _ => max_repetitions,
+        };
+        let mut reps = user_cap.min(per_answer / n).max(1).min(rep_cap);
         // In bytes: what a row of these columns takes, and as many rows as the path is known
         // to deliver (all that were asked for while no limit is known, or when the agent
         // trims its answers itself).
@@ -442,6 +449,17 @@ async fn walk_columns(
         // An answer of the size the agent is known to trim to is trimmed: the next request
         // goes on from where it stopped.
         let stopped_in = active[got % active.len()];
+        if got < asked
+            && !cols[stopped_in].done
+            && !client.path.is_trimmed(resp.bytes)
+            && got >= active.len()
+            && client.path.matches_hint(resp.bytes)
+        {
+            // Cut at the size the probe's answer was cut at, with a row of every column
+            // read: the agent trims. (A value snmp2 cannot decode stops the next answer in
+            // its first row, which this does not take for trimming.)
+            client.path.trimmed(resp.bytes);
+        }
         if got < asked && !cols[stopped_in].done && !client.path.is_trimmed(resp.bytes) {
             summary.requests += 1;
             let from = [cols[stopped_in].last().to_vec()];
