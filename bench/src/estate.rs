@@ -225,8 +225,8 @@ pub(crate) fn estate_plan(
 ) -> String {
     let mut t = format!(
         "agent = \"lanready-bench\"\nconcurrency = {}\n\n[[sites]]\nname = \"estate\"\n\
-         voice_vlan = 110\ndata_vlan = 10\nswitches = [\n",
-        args.concurrency
+         voice_vlan = 110\ndata_vlan = 10\nmax_repetitions = {}\nswitches = [\n",
+        args.concurrency, args.max_repetitions
     );
     for a in addresses {
         t.push_str(&format!(

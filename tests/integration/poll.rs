@@ -744,3 +744,63 @@ async fn vlan_contexts_of_a_real_recording() {
     );
     assert_eq!(walk.vlan_contexts[&2], want);
 }
+
+/// A 6500-class chassis with 180 operational VLANs (the 48-port fixture, each VLAN's
+/// context serving its VLAN 10 bridge table): every context is read, each in the one
+/// answer its 49 rows (and the end of the column) take at 64 varbinds an answer.
+#[tokio::test]
+async fn a_chassis_with_180_vlans_reads_every_context_in_one_request_each() {
+    use lanready_tests::responder::{Dataset, Responder, ResponderOptions, read_snmprec};
+    let dir = lanready_tests::fixtures_dir();
+    let mut walk = read_snmprec(&dir.join("access48.snmprec")).unwrap();
+    let model = read_snmprec(&dir.join("access48@10.snmprec"))
+        .unwrap()
+        .values;
+    // What a context is read for: the per-VLAN columns of dot1dBasePortTable.
+    let bridge: BTreeMap<Oid, lanready_mibs::Value> = model
+        .iter()
+        .filter(|(o, _)| {
+            lanready_mibs::poll::PER_VLAN_GROUPS
+                .iter()
+                .flat_map(|g| g.columns.iter())
+                .any(|c| o.0.starts_with(c))
+        })
+        .map(|(o, v)| (o.clone(), v.clone()))
+        .collect();
+    assert!(
+        bridge.len() >= 48,
+        "VLAN 10's bridge table has {} values",
+        bridge.len()
+    );
+    walk.vlan_contexts.clear();
+    let vtp_state = |v: u32| Oid(vec![1, 3, 6, 1, 4, 1, 9, 9, 46, 1, 3, 1, 1, 2, 1, v]);
+    for v in 2..182u16 {
+        walk.values
+            .insert(vtp_state(u32::from(v)), lanready_mibs::Value::Integer(1));
+        walk.vlan_contexts.insert(v, model.clone());
+    }
+    let mut data = Dataset::default();
+    data.insert("chassis", &walk).unwrap();
+    let responder = Responder::start(data, &ResponderOptions::default()).unwrap();
+    let target = Target::v2c(&responder.address(), "chassis");
+    let o = PollOptions::default();
+    let (main, main_stats) = poll_with_stats(
+        &target,
+        &PollOptions {
+            vlan_contexts: false,
+            ..o.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(main.vlan_contexts.is_empty());
+    let (read, stats) = poll_with_stats(&target, &o).await.unwrap();
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    assert_eq!(read.vlan_contexts.len(), 180);
+    assert!(read.vlan_contexts.values().all(|c| *c == bridge));
+    let per_context = (stats.requests - main_stats.requests) as f64 / 180.0;
+    assert!(
+        per_context <= 1.0,
+        "{per_context:.2} requests a context ({stats:?}, main walk {main_stats:?})"
+    );
+}
