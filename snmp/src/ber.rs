@@ -4,6 +4,7 @@
 use lanready_mibs::Value;
 
 use super::session::{Item, Response};
+use super::sizing;
 
 pub(crate) fn to_snmp_oid(arcs: &[u32]) -> Result<snmp2::Oid<'static>, snmp2::Error> {
     ber_of_arcs(arcs)
@@ -82,18 +83,24 @@ pub(super) fn arcs_of_ber(b: &[u8]) -> Option<Vec<u32>> {
 }
 
 /// Copies an answer out of snmp2's borrowed buffer. Stops where snmp2's iterator stops.
+/// Each varbind's encoded size is kept beside it (from the OID's octets, which are at
+/// hand here, and the value).
 pub(crate) fn own(pdu: &snmp2::Pdu<'_>) -> Response {
     let mut varbinds = Vec::with_capacity(64);
+    let mut sizes = Vec::with_capacity(64);
     for (oid, value) in pdu.varbinds.clone() {
         let Some(arcs) = oid_arcs(&oid) else {
             break;
         };
-        varbinds.push((arcs, item(value)));
+        let item = item(value);
+        sizes.push(sizing::encoded_varbind_bytes(oid.as_bytes().len(), &item) as u32);
+        varbinds.push((arcs, item));
     }
     Response {
         error_status: pdu.error_status,
         error_index: pdu.error_index,
         varbinds,
+        sizes,
         ..Response::default()
     }
 }

@@ -76,6 +76,8 @@ pub(crate) struct Response {
     pub sent: Sent,
     /// The answer's size as sent, in bytes (its varbinds' encodings and the framing).
     pub bytes: usize,
+    /// Each varbind's encoded size, in bytes, beside `varbinds`.
+    pub sizes: Vec<u32>,
 }
 
 /// How much of a request was sent.
@@ -427,11 +429,7 @@ impl Client {
                     self.stats.responses += 1;
                     self.stats.varbinds += resp.varbinds.len() as u64;
                     resp.bytes = self.path.framing_bytes()
-                        + resp
-                            .varbinds
-                            .iter()
-                            .map(|(o, i)| sizing::varbind_bytes(o, i))
-                            .sum::<usize>();
+                        + resp.sizes.iter().map(|&b| b as usize).sum::<usize>();
                     resp.sent = Sent {
                         oids: req.oids().len(),
                         max_repetitions: match req {

@@ -318,19 +318,20 @@ fn signed_bytes(i: i64) -> usize {
 }
 
 /// The encoded length of one varbind as an agent sends it.
+#[cfg(test)]
 pub(crate) fn varbind_bytes(oid: &[u32], item: &Item) -> usize {
+    encoded_varbind_bytes(oid_content_bytes(oid), item)
+}
+
+/// The encoded length of one varbind whose OID has `oid_octets` content octets.
+pub(crate) fn encoded_varbind_bytes(oid_octets: usize, item: &Item) -> usize {
     let value = match item {
         Item::Value(v) => value_tlv_bytes(v),
         Item::EndOfMibView | Item::NoSuchObject | Item::NoSuchInstance => tlv(0),
         // Unknown: as long as a typical value.
         Item::Unsupported(_) => tlv(8),
     };
-    tlv(tlv(oid_content_bytes(oid)) + value)
-}
-
-/// The encoded length of a varbind holding a value.
-pub(crate) fn value_varbind_bytes(oid: &[u32], v: &Value) -> usize {
-    tlv(tlv(oid_content_bytes(oid)) + value_tlv_bytes(v))
+    tlv(tlv(oid_octets) + value)
 }
 
 fn value_tlv_bytes(v: &Value) -> usize {

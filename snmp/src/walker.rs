@@ -409,6 +409,7 @@ async fn walk_columns(
         let asked = active.len() * reps as usize;
         summary.varbinds += got;
         let mut varbinds = resp.varbinds;
+        let sizes = resp.sizes;
         let oversized = got > asked;
         if oversized {
             // An agent that ignores max-repetitions: keep what was asked for, then stop.
@@ -424,7 +425,8 @@ async fn walk_columns(
         }
         for (k, (oid, item)) in varbinds.into_iter().enumerate() {
             let col = &mut cols[active[k % active.len()]];
-            apply(col, oid, item, sink);
+            let size = sizes.get(k).map_or(0, |&b| b as usize);
+            apply(col, oid, item, size, sink);
         }
         if oversized {
             break;
@@ -504,9 +506,10 @@ fn probe_result(col: &mut Column<'_>, probe: Response, sink: &mut Sink<'_>) -> b
         col.done = true;
         return false;
     }
+    let size = probe.sizes.first().map_or(0, |&b| b as usize);
     match probe.varbinds.into_iter().next() {
         Some((oid, item)) => {
-            apply(col, oid, item, sink);
+            apply(col, oid, item, size, sink);
             true
         }
         None => {
@@ -523,7 +526,8 @@ fn probe_result(col: &mut Column<'_>, probe: Response, sink: &mut Sink<'_>) -> b
 
 /// Takes one varbind into its column: the end of the column, a non-increasing OID (a problem;
 /// the column stops), or a value (moved into the sink, not copied).
-fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, sink: &mut Sink<'_>) {
+/// `size` is the varbind's encoded size, in bytes.
+fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, size: usize, sink: &mut Sink<'_>) {
     let label = col.label;
     if col.done {
         return;
@@ -567,7 +571,6 @@ fn apply(col: &mut Column<'_>, oid: Vec<u32>, item: Item, sink: &mut Sink<'_>) {
                 b.shrink_to_fit();
             }
             // The first value replaces the guess; later ones can only raise it.
-            let size = sizing::value_varbind_bytes(&oid, &v);
             col.varbind_bytes = if col.values.is_empty() {
                 size
             } else {
