@@ -57,6 +57,13 @@ enum Command {
     /// Ask a collector whether a site may cut over. Exit 0 ready, 1 not ready (or stale, or
     /// below --min-score), 2 error. The token comes from --token-file or LANREADY_TOKEN.
     Gate(GateArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions { shell: lanready_clidocs::Shell },
+    /// Write a man page for every command into DIR (`lanready-collector.1`, ...).
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -251,6 +258,18 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     let clock = SystemClock;
     match cli.command {
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            lanready_clidocs::completions(Cli::command(), shell, &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man { dir } => {
+            use clap::CommandFactory;
+            let pages = lanready_clidocs::man_pages(Cli::command(), &dir)
+                .with_context(|| format!("writing man pages into {}", dir.display()))?;
+            println!("{} man pages in {}", pages.len(), dir.display());
+            Ok(0)
+        }
         Command::Serve(args) => serve(args),
         Command::Token(TokenCommand::Add {
             db,

@@ -8,6 +8,7 @@ mod e2e;
 mod faults;
 mod gate;
 mod harness;
+mod install;
 mod platforms;
 mod poll;
 mod programme;

@@ -49,6 +49,13 @@ pub enum Command {
     Run(run::Args),
     /// Read a report and write its bill of works: what to buy and configure, per switch.
     Works(works::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions { shell: lanready_clidocs::Shell },
+    /// Write a man page for every command into DIR (`lanready-agent.1`, ...).
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: std::path::PathBuf,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -59,6 +66,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Gate(a) => gate::run(a).await,
         Command::Run(a) => run::run(a).await,
         Command::Works(a) => works::run(a).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            lanready_clidocs::completions(Cli::command(), shell, &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man { dir } => {
+            use clap::CommandFactory;
+            let pages = lanready_clidocs::man_pages(Cli::command(), &dir)
+                .map_err(|e| anyhow::anyhow!("writing man pages into {}: {e}", dir.display()))?;
+            println!("{} man pages in {}", pages.len(), dir.display());
+            Ok(0)
+        }
     }
 }
 
