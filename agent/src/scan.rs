@@ -120,9 +120,16 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
                 };
                 // What the walk holds stays charged to the scan until the walk is dropped.
                 let result = lanready_snmp::poll_in_scan(&target, &spec.poll, &budget).await;
+                let swept = matches!(spec.target, TargetSpec::Subnet { .. });
                 match &result {
                     Ok(_) => tracing::info!(message = "Polled."),
-                    Err(error) => tracing::warn!(message = "Poll failed.", %error),
+                    // A swept address that does not answer is most of a subnet: each one is
+                    // listed under -v, and the sweep says how many in one line.
+                    Err(e) if swept && e.failure.is_unanswered() => {
+                        tracing::info!(message = "No SNMP answer.", target = %e.address, error = %e.failure)
+                    }
+                    // The address once, as its own field (the span is not shown at warn).
+                    Err(e) => tracing::warn!(message = "Poll failed.", target = %e.address, error = %e.failure),
                 }
                 bar.inc(1);
                 // Decode and check here, so that only the findings outlive the task: the walk
@@ -169,7 +176,8 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
             Some(Err(e)) if job.swept && e.failure.is_unanswered() => {
                 continue;
             }
-            Some(Err(e)) => Err(e.to_string()),
+            // The report names the switch beside its error: the failure alone.
+            Some(Err(e)) => Err(e.failure.to_string()),
             None => Err("the poll task failed (see the log)".to_string()),
         };
         found.push((job.entry, job.address.clone(), result));
@@ -197,6 +205,17 @@ pub async fn scan(plan: &Plan, site: &SitePlan, ctx: &ScanContext) -> Report {
             TargetSpec::Address(_) => None,
         })
         .collect();
+    for s in &sweeps {
+        if s.found < s.probed {
+            tracing::warn!(
+                "Swept {}: {} of {} addresses answered SNMP; {} did not (-v lists them).",
+                s.label,
+                s.found,
+                s.probed,
+                s.probed - s.found
+            );
+        }
+    }
 
     // Share the site's phones by user-facing ports, then check the switches that needed
     // their share (the others were checked in their poll task, with their own count).

@@ -33,10 +33,12 @@ pub const DEFAULT_PHONE_MW: u32 = 15_400;
 /// A plan file that could not be used: the file, the line (1-based) and why.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error("reading the plan {}: {source}", path.display())]
+    /// The OS error is in the message and not a `source`, so an error chain (`{:#}`) says it
+    /// once.
+    #[error("reading the plan {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}:{line}: {reason}", path.display())]
     Invalid {
@@ -418,9 +420,9 @@ impl SitePlan {
 impl Plan {
     /// Reads and validates a plan file, resolving secrets from the environment and files.
     pub fn load(path: &Path) -> Result<Plan, PlanError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| PlanError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Plan::parse(&text, path)
     }
