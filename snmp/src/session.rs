@@ -260,15 +260,7 @@ impl Client {
                 row_bytes,
             },
             Request::Next(oids) => {
-                let mut used = 0;
-                let mut k = 0;
-                for o in oids {
-                    used += sizing::guess_varbind_bytes(o);
-                    if used > room && k > 0 {
-                        break;
-                    }
-                    k += 1;
-                }
+                let k = sizing::oids_that_fit(oids.iter().map(Vec::as_slice), room);
                 Request::Next(&oids[..k.min(oids.len() / 2).max(1)])
             }
         }
@@ -442,14 +434,8 @@ impl Client {
                     if resp.error_status == TOO_BIG {
                         self.path.too_big(Self::kind(&req), planned);
                     } else {
-                        let whole = match req {
-                            Request::Get(o) | Request::Next(o) => o.len(),
-                            Request::Bulk {
-                                oids,
-                                max_repetitions,
-                                ..
-                            } => oids.len() * max_repetitions as usize,
-                        };
+                        // Every varbind asked for: one per OID, or per OID and row.
+                        let whole = resp.sent.oids * resp.sent.max_repetitions.max(1) as usize;
                         if resp.varbinds.len() == whole && resp.error_status == 0 {
                             self.path
                                 .calibrate(Self::kind(&req), Self::estimate(&req), resp.bytes);

@@ -355,6 +355,21 @@ pub(crate) fn guess_varbind_bytes(prefix: &[u32]) -> usize {
     tlv(tlv(oid_content_bytes(prefix) + 6) + tlv(24))
 }
 
+/// How many of `oids`, from the first, fit `room` estimated varbind bytes with each one's
+/// next guessed by [`guess_varbind_bytes`] (at least one).
+pub(crate) fn oids_that_fit<'a>(oids: impl IntoIterator<Item = &'a [u32]>, room: usize) -> usize {
+    let mut used = 0;
+    let mut k = 0;
+    for o in oids {
+        used += guess_varbind_bytes(o);
+        if used > room && k > 0 {
+            break;
+        }
+        k += 1;
+    }
+    k
+}
+
 /// The framing of an SNMPv2c answer around its varbinds with `community`: the message,
 /// version, community, PDU, request id, error status and index, and the list's header.
 pub(crate) fn v2c_framing_bytes(community: &str) -> usize {

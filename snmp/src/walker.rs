@@ -139,14 +139,10 @@ pub(crate) async fn probe(client: &mut Client, groups: &[Group]) -> Vec<bool> {
         let budget = client.path.budget();
         if budget != usize::MAX {
             let room = client.path.room(sizing::Estimate::Guesses, budget);
-            let mut used = 0;
-            for (k, (_, o)) in asked[a..b].iter().enumerate() {
-                used += sizing::guess_varbind_bytes(o);
-                if used > room && k > 0 {
-                    todo.push((a + k, b));
-                    b = a + k;
-                    break;
-                }
+            let k = sizing::oids_that_fit(asked[a..b].iter().map(|(_, o)| o.as_slice()), room);
+            if k < b - a {
+                todo.push((a + k, b));
+                b = a + k;
             }
         }
         let oids: Vec<Vec<u32>> = asked[a..b].iter().map(|(_, o)| o.clone()).collect();
@@ -451,18 +447,14 @@ async fn walk_columns(
         // An answer of the size the agent is known to trim to is trimmed: the next request
         // goes on from where it stopped.
         let stopped_in = active[got % active.len()];
-        if got < asked
-            && !cols[stopped_in].done
-            && !client.path.is_trimmed(resp.bytes)
-            && got >= active.len()
-            && client.path.matches_hint(resp.bytes)
-        {
-            // Cut at the size the probe's answer was cut at, with a row of every column
-            // read: the agent trims. (A value snmp2 cannot decode stops the next answer in
-            // its first row, which this does not take for trimming.)
-            client.path.trimmed(resp.bytes);
-        }
         if got < asked && !cols[stopped_in].done && !client.path.is_trimmed(resp.bytes) {
+            if got >= active.len() && client.path.matches_hint(resp.bytes) {
+                // Cut at the size the probe's answer was cut at, with a row of every column
+                // read: the agent trims. (A value snmp2 cannot decode stops the next answer
+                // in its first row, which this does not take for trimming.)
+                client.path.trimmed(resp.bytes);
+                continue;
+            }
             summary.requests += 1;
             let from = [cols[stopped_in].last().to_vec()];
             let probe = client
