@@ -225,3 +225,74 @@ fn foreign_broken_and_forged_documents_are_errors() {
     let text = serde_json::to_string(&r).unwrap();
     assert!(matches!(parse(&text), Err(ReportError::Forged(_))));
 }
+
+#[test]
+fn findings_alike_across_ports_are_one_entry_and_lose_no_port() {
+    let voice = golden("report-voice-qos.json");
+    let text = super::text::render(
+        &voice,
+        None,
+        &decide(&voice, None, &Criteria::default()),
+        &[],
+    );
+    // 24 sockets with the same missing egress queue: one entry, one range, one fix.
+    assert!(text.contains("    24 ports     qos.egress"), "{text}");
+    assert!(text.contains("ports: Gi1/0/1-24"), "{text}");
+    assert!(
+        text.contains("fix:  interface range Gi1/0/1 - 24\n"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("auto qos voip cisco-phone").count(),
+        1,
+        "{text}"
+    );
+    // The same check with another fix (vlan.data's comment) stays its own entry.
+    assert!(text.contains("    Gi1/0/20     vlan.data"), "{text}");
+    // Readings that differ only by index are one line naming every index.
+    assert!(
+        text.contains("vmVoiceVlanId.{5,10,14,18,22} = 4096 (none)"),
+        "{text}"
+    );
+    // On every golden report, each failed or unknown finding's port is still named.
+    for (name, r) in golden_reports() {
+        let text = super::text::render(&r, None, &decide(&r, None, &Criteria::default()), &[]);
+        let unreachable: Vec<&str> = r
+            .switches
+            .iter()
+            .filter(|s| !s.reachable)
+            .map(|s| s.address.as_str())
+            .collect();
+        for f in r.findings.iter().filter(|f| f.status != Status::Pass) {
+            let Some(port) = &f.port else { continue };
+            if unreachable.contains(&f.switch.as_str()) {
+                continue;
+            }
+            let named = text.lines().any(|l| {
+                l.trim_start().starts_with(port.as_str())
+                    || l.trim_start()
+                        .strip_prefix("ports: ")
+                        .is_some_and(|list| expands_to(list, port))
+            });
+            assert!(named, "{name}: {} on {port} is not in the text", f.check);
+        }
+    }
+}
+
+/// Whether a compact port list (`Gi1/0/1-3, Gi1/0/5`) names `port`.
+fn expands_to(list: &str, port: &str) -> bool {
+    list.split(", ").any(|item| {
+        if item == port {
+            return true;
+        }
+        let Some((from, to)) = item.rsplit_once('-') else {
+            return false;
+        };
+        let d = from.len() - from.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let (head, a) = from.split_at(from.len() - d);
+        match (a.parse::<u32>(), to.parse::<u32>()) {
+            (Ok(a), Ok(b)) => (a..=b).any(|k| format!("{head}{k}") == port),
+            _ => false,
+        }
+    })
+}

@@ -9,7 +9,9 @@ use crate::waivers::{Waived, describe};
 use crate::{Decision, Freshness, human};
 
 /// The gate's text for a CI log: a headline, then failed blockers, failed warnings,
-/// unknowns and notes, each grouped by switch and port, then the result.
+/// unknowns and notes, each grouped by switch, then the result. Within a switch, findings of
+/// one check with the same message and the same fix (but for the port it names) are one
+/// entry: their ports, their readings, and one fix with an `interface range` head.
 ///
 /// `report` is the report as judged (with `waived`'s findings passed, see
 /// [`crate::waivers::apply`]); each waived finding is listed with its waiver.
@@ -106,8 +108,8 @@ pub fn render(
                 let _ = writeln!(out, "    every check: the switch did not answer");
                 continue;
             }
-            for f in fs {
-                write_finding(&mut out, f, title == "NOTES");
+            for g in group(&fs) {
+                write_group(&mut out, &g, title == "NOTES");
             }
         }
     }
@@ -192,4 +194,183 @@ pub(crate) fn write_finding(out: &mut String, f: &Finding, brief: bool) {
             let _ = writeln!(out, "{pad}      {l}");
         }
     }
+}
+
+/// Findings of one switch that read as one: the same check and message, and a fix that is
+/// the same text, or the same but for its own `interface PORT` line.
+struct Group<'a> {
+    members: Vec<&'a Finding>,
+    /// Whether the members' fixes are one text (a fix naming every member already).
+    same_fix: Option<bool>,
+}
+
+/// A finding's fix with its own `interface PORT` line replaced by a mark, so fixes that
+/// differ only in the port they select compare equal.
+const OWN_PORT: &str = "interface \u{0}";
+
+fn per_port_fix(f: &Finding) -> Option<String> {
+    let port = f.port.as_deref()?;
+    let fix = f.remediation.as_deref()?;
+    let own = format!("interface {port}");
+    let mut marked = 0;
+    let lines: Vec<&str> = fix
+        .lines()
+        .map(|l| {
+            if l == own {
+                marked += 1;
+                OWN_PORT
+            } else {
+                l
+            }
+        })
+        .collect();
+    // A fix that names its port elsewhere too is not the same as another port's.
+    let rest_names_port = lines.iter().any(|l| l.contains(port));
+    (marked == 1 && !rest_names_port).then(|| lines.join("\n"))
+}
+
+fn group<'a>(fs: &[&'a Finding]) -> Vec<Group<'a>> {
+    let mut out: Vec<Group<'a>> = Vec::new();
+    for &f in fs {
+        let joins = |g: &Group<'a>| -> Option<bool> {
+            let first = g.members[0];
+            if first.port.is_none()
+                || f.port.is_none()
+                || first.check != f.check
+                || first.message != f.message
+            {
+                return None;
+            }
+            let same = first.remediation == f.remediation;
+            let per_port = first.remediation.is_some() && {
+                let a = per_port_fix(first);
+                a.is_some() && a == per_port_fix(f)
+            };
+            match g.same_fix {
+                None if same => Some(true),
+                None if per_port => Some(false),
+                Some(true) if same => Some(true),
+                Some(false) if per_port => Some(false),
+                _ => None,
+            }
+        };
+        match out.iter_mut().find_map(|g| joins(g).map(|m| (g, m))) {
+            Some((g, mode)) => {
+                g.same_fix = Some(mode);
+                g.members.push(f);
+            }
+            None => out.push(Group {
+                members: vec![f],
+                same_fix: None,
+            }),
+        }
+    }
+    out
+}
+
+fn write_group(out: &mut String, g: &Group<'_>, brief: bool) {
+    let [first, ..] = g.members.as_slice() else {
+        return;
+    };
+    if g.members.len() == 1 {
+        return write_finding(out, first, brief);
+    }
+    let ports: Vec<&str> = g.members.iter().filter_map(|f| f.port.as_deref()).collect();
+    let count = format!("{} ports", ports.len());
+    let _ = writeln!(out, "    {count:<12} {:<22} {}", first.check, first.message);
+    let pad = " ".repeat(17);
+    let _ = writeln!(
+        out,
+        "{pad}ports: {}",
+        lanready_schema::ports::compact(&ports)
+    );
+    if brief {
+        return;
+    }
+    if let Some(read) = shared_reading(&g.members) {
+        let _ = writeln!(out, "{pad}read: {read}");
+    } else if !first.evidence.is_empty() {
+        let ev: Vec<String> = first
+            .evidence
+            .iter()
+            .map(|e| format!("{} = {}", e.object, e.value))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{pad}read ({}, first of {}; the report has each port's): {}",
+            ports[0],
+            ports.len(),
+            ev.join("; ")
+        );
+    }
+    let fix = match g.same_fix {
+        Some(true) => first.remediation.clone(),
+        _ => per_port_fix(first).map(|marked| {
+            let heads = lanready_schema::ports::interface_heads(&ports);
+            let lines: Vec<&str> = marked.lines().collect();
+            let at = lines.iter().position(|l| *l == OWN_PORT).unwrap_or(0);
+            let body_end = lines[at + 1..]
+                .iter()
+                .position(|l| !l.starts_with(' '))
+                .map_or(lines.len(), |n| at + 1 + n);
+            let mut text: Vec<String> = lines[..at].iter().map(|l| l.to_string()).collect();
+            for h in heads {
+                text.push(h);
+                text.extend(lines[at + 1..body_end].iter().map(|l| l.to_string()));
+            }
+            text.extend(lines[body_end..].iter().map(|l| l.to_string()));
+            text.join("\n")
+        }),
+    };
+    if let Some(fix) = fix {
+        let mut lines = fix.lines();
+        if let Some(first) = lines.next() {
+            let _ = writeln!(out, "{pad}fix:  {first}");
+        }
+        for l in lines {
+            let _ = writeln!(out, "{pad}      {l}");
+        }
+    }
+}
+
+/// The members' readings as one line when they differ only in their objects' indexes:
+/// `vmVoiceVlanId.{5,10,14} = 4096 (none)`.
+fn shared_reading(members: &[&Finding]) -> Option<String> {
+    let first = members[0];
+    if first.evidence.is_empty()
+        || members
+            .iter()
+            .any(|f| f.evidence.len() != first.evidence.len())
+    {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for (i, e) in first.evidence.iter().enumerate() {
+        let (base, _) = e.object.split_once('.').unwrap_or((&e.object, ""));
+        let mut indexes: Vec<&str> = Vec::new();
+        for f in members {
+            let other = &f.evidence[i];
+            let (b, idx) = other.object.split_once('.').unwrap_or((&other.object, ""));
+            if b != base || other.value != e.value {
+                return None;
+            }
+            indexes.push(idx);
+        }
+        let object = if indexes.iter().all(|x| *x == indexes[0]) {
+            e.object.clone()
+        } else if indexes.iter().any(|x| x.is_empty()) {
+            return None;
+        } else {
+            let list: Vec<String> = lanready_schema::ports::runs(&indexes)
+                .into_iter()
+                .map(|r| match r {
+                    lanready_schema::ports::Run::One(n) => n,
+                    lanready_schema::ports::Run::Span(h, a, b) => format!("{h}{a}-{b}"),
+                })
+                .collect();
+            format!("{base}.{{{}}}", list.join(","))
+        };
+        parts.push(format!("{object} = {}", e.value));
+    }
+    Some(parts.join("; "))
 }

@@ -147,17 +147,25 @@ fn failing_ports(r: &Report, check: &str) -> Vec<String> {
 /// The interface blocks of a configuration: interface name -> its lines.
 fn interface_blocks(config: &str) -> BTreeMap<String, Vec<String>> {
     let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut cur: Option<String> = None;
+    // The ports the last head selected: one, or an `interface range`'s.
+    let mut cur: Vec<String> = Vec::new();
     for l in config.lines() {
-        if let Some(name) = l.strip_prefix("interface ") {
-            cur = Some(name.trim().to_string());
-            m.entry(name.trim().to_string()).or_default();
+        if let Some(list) = l.strip_prefix("interface range ") {
+            cur = lanready_schema::ports::range_ports(list)
+                .unwrap_or_else(|| panic!("`{l}` is not an interface range"));
+        } else if let Some(name) = l.strip_prefix("interface ") {
+            cur = vec![name.trim().to_string()];
         } else if l.starts_with(' ') {
-            if let Some(c) = &cur {
-                m.get_mut(c).unwrap().push(l.trim().to_string());
+            for c in &cur {
+                m.entry(c.clone()).or_default().push(l.trim().to_string());
             }
+            continue;
         } else {
-            cur = None;
+            cur.clear();
+            continue;
+        }
+        for c in &cur {
+            m.entry(c.clone()).or_default();
         }
     }
     m

@@ -528,7 +528,7 @@ fn bounces(line: &str) -> bool {
 }
 
 fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
-    let text = config::switch_config(report, switch)?;
+    let text = config::switch_config_by_interface(report, switch)?;
     let sw = report.switches.iter().find(|s| s.address == switch);
     let fixes = config::fixes(report, switch);
     let role_of = |name: &str| {

@@ -46,6 +46,16 @@ pub fn fixes<'a>(report: &'a Report, switch: &str) -> Vec<&'a Finding> {
 
 /// One switch's block of [`merged_config`], or None when it has nothing to fix.
 pub fn switch_config(report: &Report, switch: &str) -> Option<String> {
+    switch_text(report, switch, true)
+}
+
+/// [`switch_config`] with one `interface` block per interface, never a range: what the bill
+/// of works counts interfaces and lines on.
+pub fn switch_config_by_interface(report: &Report, switch: &str) -> Option<String> {
+    switch_text(report, switch, false)
+}
+
+fn switch_text(report: &Report, switch: &str, group: bool) -> Option<String> {
     let mut out = String::new();
     {
         let fixes = fixes(report, switch);
@@ -112,12 +122,22 @@ pub fn switch_config(report: &Report, switch: &str) -> Option<String> {
         if !interfaces.is_empty() {
             body.push_str("!\n");
         }
-        for (head, lines) in &interfaces {
-            body.push_str(head);
-            body.push('\n');
-            for l in lines {
-                body.push_str(l);
+        let blocks = if group {
+            ranges(&interfaces)
+        } else {
+            interfaces
+                .iter()
+                .map(|(h, l)| (vec![h.to_string()], l.clone()))
+                .collect()
+        };
+        for (heads, lines) in blocks {
+            for head in heads {
+                body.push_str(&head);
                 body.push('\n');
+                for l in &lines {
+                    body.push_str(l);
+                    body.push('\n');
+                }
             }
         }
         // Lines the platform does not accept are not written.
@@ -149,4 +169,40 @@ pub fn switch_config(report: &Report, switch: &str) -> Option<String> {
         let _ = writeln!(out, "end\n");
     }
     Some(out)
+}
+
+/// Interface blocks (in port order) merged where interfaces of one type (`Gi`, `Te`, `Po`)
+/// carry the same lines: the heads selecting each set (`interface range ...`, see
+/// [`lanready_schema::ports::interface_heads`]) with their lines, in the order of each set's
+/// first port. A head that is not `interface NAME` stays alone.
+pub fn ranges<'a>(interfaces: &[(&'a str, Vec<&'a str>)]) -> Vec<(Vec<String>, Vec<&'a str>)> {
+    let kind = |port: &str| -> String {
+        port.chars()
+            .take_while(|c| c.is_ascii_alphabetic() || *c == '-')
+            .collect()
+    };
+    let mut sets: Vec<(Option<String>, Vec<&str>, Vec<&'a str>)> = Vec::new();
+    for (head, lines) in interfaces {
+        let port = head
+            .strip_prefix("interface ")
+            .filter(|p| crate::remediation::is_interface_name(p));
+        let Some(port) = port else {
+            sets.push((None, vec![head], lines.clone()));
+            continue;
+        };
+        let k = kind(port);
+        match sets
+            .iter_mut()
+            .find(|(sk, _, sl)| sk.as_deref() == Some(k.as_str()) && sl == lines)
+        {
+            Some((_, ports, _)) => ports.push(port),
+            None => sets.push((Some(k), vec![port], lines.clone())),
+        }
+    }
+    sets.into_iter()
+        .map(|(k, names, lines)| match k {
+            Some(_) => (lanready_schema::ports::interface_heads(&names), lines),
+            None => (names.iter().map(|h| h.to_string()).collect(), lines),
+        })
+        .collect()
 }

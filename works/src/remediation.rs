@@ -71,6 +71,8 @@ use Mode::*;
 /// 9300 (IOS-XE 16/17) and 6500 (12.2SX/15.x SY) command references for these commands.
 const GRAMMAR: &[Row] = &[
     enter(Global, On::All, "interface <if>", Interface),
+    // `<ranges>` takes the rest of the line: see [`is_interface_ranges`].
+    enter(Global, On::All, "interface range <ranges>", Interface),
     enter(Global, On::All, "vlan <vlan>", Vlan),
     row(Global, On::All, "lldp run"),
     row(Global, On::All, "cdp run"),
@@ -214,15 +216,49 @@ pub fn is_interface_name(tok: &str) -> bool {
             .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// An `interface range` list: one to [`lanready_schema::ports::RANGES_PER_COMMAND`]
+/// comma-separated items, each an interface name or `NAME - LAST` (a space either side of
+/// the hyphen, LAST above the name's own last number).
+pub fn is_interface_ranges(rest: &str) -> bool {
+    let items: Vec<&str> = rest.split(',').map(str::trim).collect();
+    !rest.trim().is_empty()
+        && items.len() <= lanready_schema::ports::RANGES_PER_COMMAND
+        && items.iter().all(|item| {
+            let toks: Vec<&str> = item.split_whitespace().collect();
+            match toks.as_slice() {
+                [name] => is_interface_name(name),
+                [name, "-", last] => {
+                    let first = name.rsplit(['/', '.']).next().and_then(|n| {
+                        n.trim_start_matches(|c: char| c.is_ascii_alphabetic())
+                            .parse::<u32>()
+                            .ok()
+                    });
+                    is_interface_name(name)
+                        && matches!((first, last.parse::<u32>()), (Some(a), Ok(b)) if b > a)
+                }
+                _ => false,
+            }
+        })
+}
+
 /// The row accepting `line` in `mode` on this platform.
 fn find(p: &Platform, mode: Mode, line: &str) -> Option<&'static Row> {
     let toks: Vec<&str> = line.split_whitespace().collect();
     GRAMMAR.iter().find(|r| {
         let shape: Vec<&str> = r.shape.split_whitespace().collect();
-        r.mode == mode
-            && family_matches(r.on, p)
-            && shape.len() == toks.len()
-            && shape.iter().zip(&toks).all(|(s, t)| token_matches(s, t))
+        let fits = match shape.split_last() {
+            // The rest of the line after the fixed words is one range list.
+            Some((&"<ranges>", fixed)) => {
+                toks.len() > fixed.len()
+                    && fixed.iter().zip(&toks).all(|(s, t)| s == t)
+                    && is_interface_ranges(&toks[fixed.len()..].join(" "))
+            }
+            _ => {
+                shape.len() == toks.len()
+                    && shape.iter().zip(&toks).all(|(s, t)| token_matches(s, t))
+            }
+        };
+        r.mode == mode && family_matches(r.on, p) && fits
     })
 }
 
@@ -409,6 +445,22 @@ mod tests {
             (&xe, Global, "interface <uplink>", false),
             (&xe, Global, "interface Gi1/0/1", true),
             (&xe, Global, "interface Port-channel10", true),
+            (
+                &xe,
+                Global,
+                "interface range Gi1/0/1 - 24, Gi2/0/1 - 24",
+                true,
+            ),
+            (&xe, Global, "interface range Gi1/0/4, Gi1/0/9", true),
+            (&xe, Global, "interface range Gi1/0/24 - 1", false),
+            (&xe, Global, "interface range Gi1/0/1 -24", false),
+            (
+                &xe,
+                Global,
+                "interface range Gi1/1, Gi1/2, Gi1/3, Gi1/4, Gi1/5, Gi1/6",
+                false,
+            ),
+            (&xe, Global, "interface range", false),
             (
                 &xe,
                 Interface,

@@ -213,3 +213,43 @@ fn a_chassis_without_poe_line_cards_gets_cards_for_its_sockets() {
         "a chassis is never replaced"
     );
 }
+
+/// The merged configuration's `interface range` blocks carry, for every interface, exactly
+/// the lines the one-block-per-interface form gives it, on every golden report.
+#[test]
+fn interface_ranges_carry_each_interfaces_own_lines() {
+    use std::collections::BTreeMap;
+    fn blocks(text: &str) -> BTreeMap<String, Vec<String>> {
+        let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut cur: Vec<String> = Vec::new();
+        for l in text.lines() {
+            if let Some(list) = l.strip_prefix("interface range ") {
+                cur = lanready_schema::ports::range_ports(list).expect(l);
+                assert!(list.split(',').count() <= lanready_schema::ports::RANGES_PER_COMMAND);
+            } else if let Some(n) = l.strip_prefix("interface ") {
+                cur = vec![n.to_string()];
+            } else if l.starts_with(' ') {
+                for c in &cur {
+                    m.entry(c.clone()).or_default().push(l.to_string());
+                }
+            } else {
+                cur.clear();
+            }
+        }
+        m
+    }
+    let mut ranged = 0;
+    for (name, report) in reports() {
+        for sw in lanready_works::config::switches(&report) {
+            let (Some(merged), Some(each)) = (
+                lanready_works::config::switch_config(&report, sw),
+                lanready_works::config::switch_config_by_interface(&report, sw),
+            ) else {
+                continue;
+            };
+            ranged += merged.matches("interface range ").count();
+            assert_eq!(blocks(&merged), blocks(&each), "{name} {sw}");
+        }
+    }
+    assert!(ranged > 10, "only {ranged} ranges over the golden reports");
+}
