@@ -272,27 +272,9 @@ fn findings_alike_across_ports_are_one_entry_and_lose_no_port() {
                 l.trim_start().starts_with(port.as_str())
                     || l.trim_start()
                         .strip_prefix("ports: ")
-                        .is_some_and(|list| expands_to(list, port))
+                        .is_some_and(|list| lanready_schema::ports::compact_contains(list, port))
             });
             assert!(named, "{name}: {} on {port} is not in the text", f.check);
         }
     }
-}
-
-/// Whether a compact port list (`Gi1/0/1-3, Gi1/0/5`) names `port`.
-fn expands_to(list: &str, port: &str) -> bool {
-    list.split(", ").any(|item| {
-        if item == port {
-            return true;
-        }
-        let Some((from, to)) = item.rsplit_once('-') else {
-            return false;
-        };
-        let d = from.len() - from.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-        let (head, a) = from.split_at(from.len() - d);
-        match (a.parse::<u32>(), to.parse::<u32>()) {
-            (Ok(a), Ok(b)) => (a..=b).any(|k| format!("{head}{k}") == port),
-            _ => false,
-        }
-    })
 }

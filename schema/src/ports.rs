@@ -130,6 +130,24 @@ pub fn interface_heads<S: AsRef<str>>(names: &[S]) -> Vec<String> {
         .collect()
 }
 
+/// Whether a [`compact`] list (`Gi1/0/1-3, Gi1/0/5, Po1`) names `name`.
+pub fn compact_contains(list: &str, name: &str) -> bool {
+    list.split(", ").any(|item| {
+        if item == name {
+            return true;
+        }
+        let Some((from, to)) = item.rsplit_once('-') else {
+            return false;
+        };
+        let digits = from.len() - from.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let (head, a) = from.split_at(from.len() - digits);
+        match (a.parse::<u32>(), to.parse::<u32>()) {
+            (Ok(a), Ok(b)) => (a..=b).any(|k| format!("{head}{k}") == name),
+            _ => false,
+        }
+    })
+}
+
 /// The ports an `interface range` list selects (`Gi1/0/1 - 3, Gi1/0/5`: Gi1/0/1, Gi1/0/2,
 /// Gi1/0/3, Gi1/0/5), the inverse of [`interface_heads`]; None for a list that is not one.
 pub fn range_ports(list: &str) -> Option<Vec<String>> {
@@ -186,6 +204,14 @@ mod tests {
         want.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(back, want);
         assert_eq!(range_ports("Gi1/0/3 - 1"), None);
+        let list = compact(&names);
+        for n in names {
+            assert!(compact_contains(&list, n), "{n} in {list}");
+        }
+        assert!(!compact_contains(&list, "Gi1/0/4"));
+        assert!(!compact_contains(&list, "Gi1/0/30"));
+        assert!(compact_contains("Port-channel1-2", "Port-channel2"));
+        assert!(compact_contains("Port-channel1", "Port-channel1"));
         // Six ranges: five in the first command, the sixth in a second.
         let spread: Vec<String> = (1..=6).map(|m| format!("Gi{m}/0/1")).collect();
         assert_eq!(

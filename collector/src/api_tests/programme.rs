@@ -119,6 +119,45 @@ async fn the_programme_needs_a_token() {
 }
 
 #[tokio::test]
+async fn a_regression_is_dated_by_its_scan_and_a_new_failing_port_counts_beside_old_ones() {
+    let f = fixture();
+    // hq cuts over on 30 December; every report below arrives on 1 January.
+    calendar(&f, &[("hq", "2025-12-30")]);
+    store(&f, &f.agent, &hq_with("h1", -3 * DAY, 0)).await;
+    // Scanned on the cutover day, delivered late (from the agent's spool): before cutover.
+    store(&f, &f.agent, &hq_with("h2", -2 * DAY, 1)).await;
+    // Scanned after: Gi1/0/1 still fails (no regression), Gi1/0/2 is new on a switch where
+    // the check already failed.
+    store(&f, &f.agent, &hq_with("h3", 0, 2)).await;
+    let p = programme_of(&f, &f.reader).await;
+    let got: Vec<(&str, &str, Option<&str>, &str, bool)> = p.sites[0]
+        .regressions
+        .iter()
+        .map(|g| {
+            (
+                g.report_id.as_str(),
+                g.kind.as_str(),
+                g.port.as_deref(),
+                g.phase.as_str(),
+                g.incident,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("h2", "verdict", None, "before", false),
+            ("h2", "finding", Some("Gi1/0/1"), "before", false),
+            ("h3", "finding", Some("Gi1/0/2"), "after", true),
+        ]
+    );
+    assert_eq!(
+        p.sites[0].regressions[2].was,
+        "not failing (the check failed on other ports)"
+    );
+}
+
+#[tokio::test]
 async fn a_regression_after_cutover_is_an_incident_in_the_programme_and_metrics() {
     let f = fixture();
     // hq cut over on 31 December; the clock is 1 January, 01:00.

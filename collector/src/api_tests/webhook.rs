@@ -301,9 +301,10 @@ fn fields_match(schema: &serde_json::Value, v: &serde_json::Value, at: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_webhook_survives_a_slow_then_failing_then_closed_receiver_and_a_restart() {
     let f = fixture();
-    // hq cut over on 31 December (the clock is 1 January): its regressions are incidents.
+    // hq cut over on 30 December (the clock is 1 January, its scans from the 31st): its
+    // regressions are incidents.
     // branch is not in the calendar.
-    let hq = CalendarEntry::parse("hq", "2025-12-31", None, None, None).unwrap();
+    let hq = CalendarEntry::parse("hq", "2025-12-30", None, None, None).unwrap();
     f.state.store.set_calendar(&[hq], t(0)).unwrap();
     let mut scans = Scans(-3000);
 

@@ -37,7 +37,9 @@ pub(super) fn record(conn: &Connection, pk: i64, new: &NewReport) -> Result<(), 
         )
         .optional()
         .map_err(sql("reading the site's cutover"))?;
-    let today = new.received_at.to_offset(time::UtcOffset::UTC).date();
+    // The phase of the scan, not of its arrival: a scan made before the cutover and
+    // delivered after it (a spooled report) is not an incident.
+    let today = new.generated_at.to_offset(time::UtcOffset::UTC).date();
     let phase = match cutover.as_deref().map(parse_day) {
         Some(Ok(day)) if today > day => "after",
         Some(Ok(_)) => "before",

@@ -477,7 +477,7 @@ fn the_previous_basis_is_the_scan_before_from_its_row_or_its_body() {
         (id.as_str(), &basis),
         ("a1", &crate::regression::Basis::of(&a1))
     );
-    assert!(!basis.passed.is_empty(), "the sample has passing checks");
+    assert!(!basis.judged.is_empty(), "the sample has judged checks");
     let (id, basis) = s
         .previous_basis("a", at("2026-02-01T00:00:00Z"))
         .unwrap()

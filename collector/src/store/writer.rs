@@ -202,7 +202,7 @@ pub(super) fn insert_report_row(
     .map_err(sql("inserting the report"))?;
     let pk = conn.last_insert_rowid();
     conn.prepare_cached("INSERT INTO report_basis (pk, passed) VALUES (?1, ?2)")
-        .and_then(|mut st| st.execute(params![pk, crate::regression::Basis::of(r).passed_json()]))
+        .and_then(|mut st| st.execute(params![pk, crate::regression::Basis::of(r).judged_json()]))
         .map_err(sql("storing the report's regression basis"))?;
     Ok((
         Inserted::New(ReportMeta {
