@@ -184,11 +184,16 @@ pub const BURN_DOWN_DAYS: i64 = 28;
 /// The projection from the latest report and the window's first (the one at or before 28
 /// days before the latest, or else the oldest after it). With no report at all the site is
 /// slipping: nothing says it will be ready.
+///
+/// The rate is of blockers as stored (a waiver is not progress: it closes nothing on the
+/// LAN); `left` is what remains once waivers in force are taken out (None: the latest's
+/// stored blockers), and is what the rate must burn down.
 pub fn project(
     today: Date,
     cutover: Date,
     latest: Option<(Point, Verdict)>,
     first: Option<Point>,
+    left: Option<u32>,
 ) -> Projection {
     let Some((now, _verdict)) = latest else {
         return Projection {
@@ -203,12 +208,13 @@ pub fn project(
         (days >= 1.0).then(|| (f64::from(f.blockers) - f64::from(now.blockers)) / days)
     });
     let since = first.filter(|_| rate.is_some()).map(|f| rfc3339(f.at));
-    let projected = if now.blockers == 0 {
+    let left = left.unwrap_or(now.blockers);
+    let projected = if left == 0 {
         Some(today)
     } else {
         match rate {
             Some(r) if r > 0.0 => {
-                let days = (f64::from(now.blockers) / r).ceil();
+                let days = (f64::from(left) / r).ceil();
                 // Beyond the calendar's range the date means "never": no projection.
                 (days < 365.0 * 50.0)
                     .then(|| today.checked_add(time::Duration::days(days as i64)))
@@ -229,8 +235,11 @@ pub fn project(
 #[derive(Clone, Debug)]
 pub struct SiteFacts {
     pub entry: CalendarEntry,
-    /// The latest report: when, its verdict, score and blockers.
+    /// The latest report: when, its verdict, score and blockers, judged with the waivers in
+    /// force.
     pub latest: Option<(Point, Verdict, u8)>,
+    /// The latest report's blockers as stored (before waivers), when waivers changed them.
+    pub latest_stored_blockers: Option<u32>,
     /// The latest report scanned at least 7 days before now.
     pub week_ago: Option<Point>,
     /// The burn-down window's first report (see [`window_start`]).
@@ -287,11 +296,18 @@ pub fn document(mut sites: Vec<SiteFacts>, now: OffsetDateTime) -> ProgrammeResp
         .into_iter()
         .map(|f| {
             let (days_left, phase) = days_left(today, f.entry.cutover);
+            // The rate compares stored blockers with stored blockers; waivers only shorten
+            // what is left.
+            let stored = f.latest.map(|(p, v, _)| {
+                let blockers = f.latest_stored_blockers.unwrap_or(p.blockers);
+                (Point { blockers, ..p }, v)
+            });
             let projection = project(
                 today,
                 f.entry.cutover,
-                f.latest.map(|(p, v, _)| (p, v)),
+                stored,
                 f.window_first,
+                f.latest.map(|(p, _, _)| p.blockers),
             );
             ProgrammeSite {
                 cutover: day(f.entry.cutover),
@@ -423,6 +439,7 @@ mod tests {
             date!(2027 - 03 - 01),
             Some((now, Verdict::NotReady)),
             Some(four_weeks),
+            None,
         );
         assert_eq!(on_time.blockers_per_day, Some(1.0));
         assert_eq!(on_time.projected_ready.as_deref(), Some("2027-02-21"));
@@ -433,6 +450,7 @@ mod tests {
             date!(2027 - 02 - 15),
             Some((now, Verdict::NotReady)),
             Some(four_weeks),
+            None,
         );
         assert!(late.slipping);
         // No blockers closed: no date, slipping.
@@ -441,6 +459,7 @@ mod tests {
             date!(2027 - 06 - 01),
             Some((now, Verdict::NotReady)),
             Some(p(four_weeks.at, 20)),
+            None,
         );
         assert_eq!((stuck.projected_ready, stuck.slipping), (None, true));
         // Nothing left: ready today, whatever the rate.
@@ -448,6 +467,7 @@ mod tests {
             today,
             date!(2027 - 03 - 01),
             Some((p(now.at, 0), Verdict::Ready)),
+            None,
             None,
         );
         assert_eq!(
@@ -460,10 +480,42 @@ mod tests {
             date!(2027 - 03 - 01),
             Some((now, Verdict::NotReady)),
             Some(now),
+            None,
         );
         assert_eq!((single.blockers_per_day, single.slipping), (None, true));
+        // Waivers shorten what is left, but are no progress: 20 stored, 10 of them waived,
+        // no blockers closed in four weeks: still no date.
+        let waived_stuck = project(
+            today,
+            date!(2027 - 06 - 01),
+            Some((now, Verdict::NotReady)),
+            Some(p(four_weeks.at, 20)),
+            Some(10),
+        );
+        assert_eq!(
+            (waived_stuck.projected_ready, waived_stuck.slipping),
+            (None, true)
+        );
+        // At 1 a day, 10 left after waivers: ready on the 11th.
+        let waived = project(
+            today,
+            date!(2027 - 03 - 01),
+            Some((now, Verdict::NotReady)),
+            Some(four_weeks),
+            Some(10),
+        );
+        assert_eq!(waived.projected_ready.as_deref(), Some("2027-02-11"));
+        // Every blocker left waived: ready today.
+        let all_waived = project(
+            today,
+            date!(2027 - 03 - 01),
+            Some((now, Verdict::NotReady)),
+            Some(p(four_weeks.at, 20)),
+            Some(0),
+        );
+        assert_eq!(all_waived.projected_ready.as_deref(), Some("2027-02-01"));
         // No scan: slipping, never assumed ready.
-        let none = project(today, date!(2027 - 03 - 01), None, None);
+        let none = project(today, date!(2027 - 03 - 01), None, None, None);
         assert_eq!((none.projected_ready, none.slipping), (None, true));
     }
 }

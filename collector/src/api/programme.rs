@@ -67,6 +67,7 @@ pub(super) async fn document(
                     continue;
                 }
                 let site_waivers = waivers.remove(&entry.site).unwrap_or_default();
+                let mut stored_blockers = None;
                 let mut last = latest.get(&entry.site).map(|m| {
                     let p = programme::Point {
                         at: m.generated_at,
@@ -82,14 +83,15 @@ pub(super) async fn document(
                 {
                     let applied =
                         lanready_gate::waivers::apply(&stored.report, &site_waivers).report;
+                    stored_blockers = Some(p.blockers);
                     (p.blockers, *verdict, *score) =
                         (applied.counts.blockers, applied.verdict, applied.score);
                 }
-                sites.push((entry, site_waivers, last));
+                sites.push((entry, site_waivers, last, stored_blockers));
             }
             let asked: Vec<(&str, Option<OffsetDateTime>)> = sites
                 .iter()
-                .map(|(e, _, last)| (e.site.as_str(), last.map(|(p, _, _)| p.at)))
+                .map(|(e, _, last, _)| (e.site.as_str(), last.map(|(p, _, _)| p.at)))
                 .collect();
             let histories = st.histories(
                 &asked,
@@ -97,13 +99,16 @@ pub(super) async fn document(
                 programme::burndown_start(crate::waiver::today(now)),
             )?;
             let mut out = Vec::with_capacity(sites.len());
-            for ((entry, site_waivers, last), h) in sites.into_iter().zip(histories) {
+            for ((entry, site_waivers, last, stored_blockers), h) in
+                sites.into_iter().zip(histories)
+            {
                 out.push(SiteFacts {
                     waivers: site_waivers,
                     regressions: regressions.remove(&entry.site).unwrap_or_default(),
                     burndown: h.burndown,
                     entry,
                     latest: last,
+                    latest_stored_blockers: stored_blockers,
                     week_ago: h.week_ago,
                     window_first: h.window_first,
                 });
