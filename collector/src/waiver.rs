@@ -11,8 +11,15 @@ use crate::aggregate::rfc3339;
 use crate::programme::{day, parse_day};
 use crate::validate;
 
-/// The furthest ahead a waiver may expire, in days.
-pub const MAX_WAIVER_DAYS: i64 = 366;
+/// The furthest ahead a waiver may expire: the same day a year on (28 February for a waiver
+/// made on 29 February).
+pub fn latest_expiry(today: Date) -> Date {
+    let year = today.year() + 1;
+    today
+        .replace_year(year)
+        .or_else(|_| Date::from_calendar_date(year, today.month(), 28))
+        .unwrap_or(today)
+}
 
 /// A waiver as asked for: the flags of `waiver add`, the body of `POST /api/v1/waivers`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, clap::Args)]
@@ -104,10 +111,11 @@ impl NewWaiver {
                 day(today)
             ));
         }
-        if (expires - today).whole_days() > MAX_WAIVER_DAYS {
+        if expires > latest_expiry(today) {
             return Err(format!(
-                "expires: {} is more than a year ahead; a waiver is reviewed at least yearly",
-                day(expires)
+                "expires: {} is more than a year ahead (at the latest {}); a waiver is reviewed at least yearly",
+                day(expires),
+                day(latest_expiry(today))
             ));
         }
         Ok(CheckedWaiver {
@@ -184,7 +192,11 @@ mod tests {
         assert!(bad(|w| w.check = "poe.budgt".into()).starts_with("check:"));
         assert!(bad(|w| w.site = "../x".into()).starts_with("site:"));
         assert!(bad(|w| w.expires = "2027-01-15".into()).contains("not after today"));
-        assert!(bad(|w| w.expires = "2028-01-17".into()).contains("more than a year"));
+        assert!(bad(|w| w.expires = "2028-01-16".into()).contains("more than a year"));
+        let mut a_year = new();
+        a_year.expires = "2028-01-15".into();
+        assert!(a_year.check(today).is_ok(), "a year to the day is allowed");
+        assert_eq!(latest_expiry(date!(2028 - 02 - 29)), date!(2029 - 02 - 28));
         assert!(bad(|w| w.expires = "soon".into()).starts_with("expires:"));
         assert!(bad(|w| w.port = Some("Gi1/0/\n1".into())).starts_with("port contains"));
         // An empty switch or port is "every".
