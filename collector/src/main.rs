@@ -299,7 +299,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Token(TokenCommand::Revoke { db, name }) => {
-            let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let store = Store::open_existing(&db)?;
             if !store.revoke_token(&name, clock.now())? {
                 bail!("no active token named {name:?}");
             }
@@ -307,7 +307,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Token(TokenCommand::List { db }) => {
-            let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let store = Store::open_existing(&db)?;
             let mut out = std::io::stdout().lock();
             for t in store.list_tokens()? {
                 let sites = match &t.scope {
@@ -323,7 +323,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Prune { db, retention_days } => {
-            let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let store = Store::open_existing(&db)?;
             let cutoff = clock.now() - Duration::from_secs(u64::from(retention_days) * 86_400);
             let n = store.prune(cutoff)?;
             eprintln!(

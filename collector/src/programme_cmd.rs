@@ -75,7 +75,7 @@ pub enum ProgrammeCommand {
 }
 
 fn open(db: &std::path::Path) -> anyhow::Result<Store> {
-    Store::open(db).with_context(|| format!("opening {}", db.display()))
+    Ok(Store::open_existing(db)?)
 }
 
 pub fn run(cmd: ProgrammeCommand) -> anyhow::Result<u8> {

@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use lanready_collector::aggregate::rfc3339;
 use lanready_collector::clock::{Clock, SystemClock};
 use lanready_collector::programme::day;
@@ -46,7 +46,7 @@ pub enum WaiverCommand {
 }
 
 fn open(db: &std::path::Path) -> anyhow::Result<Store> {
-    Store::open(db).with_context(|| format!("opening {}", db.display()))
+    Ok(Store::open_existing(db)?)
 }
 
 pub fn run(cmd: WaiverCommand) -> anyhow::Result<u8> {

@@ -503,6 +503,20 @@ async fn the_calendar_is_imported_whole_or_not_at_all_and_served() {
     let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
     let list = || String::from_utf8(cli(&["programme", "list", "--db", dbs]).stdout).unwrap();
 
+    // No database yet: an error naming the path, and none is made.
+    let o = cli(&["programme", "list", "--db", dbs]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no collector database at"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !db.exists(),
+        "a mistyped --db leaves no empty database behind"
+    );
+    token_add(&db, "reader", &["--read-only"]);
+
     // A bad file: each bad row named by its line, exit 2, nothing imported.
     let bad = write(
         dir.path().join("bad.csv"),
@@ -586,4 +600,88 @@ async fn the_calendar_is_imported_whole_or_not_at_all_and_served() {
     assert_eq!(body["sites"][0]["verdict"], serde_json::Value::Null);
     assert_eq!(body["sites"][0]["projection"]["slipping"], true);
     assert_eq!(body["sites"][1]["owner"], "Bloggs, Jo");
+}
+
+#[test]
+fn waiver_cli_refuses_bad_input_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let dbs = db.to_str().unwrap();
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let list = || String::from_utf8(cli(&["waiver", "list", "--db", dbs]).stdout).unwrap();
+    let add = |extra: &[&str]| {
+        let mut args = vec!["waiver", "add", "--db", dbs, "--site", "hitchin"];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+    let today = OffsetDateTime::now_utc().date();
+    let ahead = |days: i64| (today + time::Duration::days(days)).to_string();
+    let good = |expires: &str| {
+        vec![
+            "--check".to_string(),
+            "voice_vlan.port".into(),
+            "--reason".into(),
+            "desk moves".into(),
+            "--by".into(),
+            "Jo Bloggs".into(),
+            "--expires".into(),
+            expires.to_string(),
+        ]
+    };
+    let with = |base: Vec<String>, flag: &str, value: &str| {
+        let mut v = base;
+        let at = v.iter().position(|a| a == flag).unwrap();
+        v[at + 1] = value.to_string();
+        v
+    };
+    let run = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        add(&refs)
+    };
+
+    // No database: refused, none made.
+    let o = run(good(&ahead(30)));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no collector database at"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!db.exists());
+    token_add(&db, "reader", &["--read-only"]);
+
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (with(good(&ahead(30)), "--check", "poe.budgt"), "--check"),
+        (with(good(&ahead(30)), "--reason", " "), "--reason is empty"),
+        (with(good(&ahead(30)), "--by", ""), "--by is empty"),
+        (good(&today.to_string()), "not after today"),
+        (good(&ahead(367)), "more than a year ahead"),
+        (good("next week"), "--expires"),
+    ];
+    for (args, says) in cases {
+        let o = run(args.clone());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    assert_eq!(list(), "", "nothing of a refused waiver is kept");
+
+    // A good one, then revoking: an unknown id, an empty --by and a second revoke are refused.
+    let o = run(good(&ahead(30)));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let id = String::from_utf8(o.stdout).unwrap().trim().to_string();
+    let revoke =
+        |id: &str, by: &str| cli(&["waiver", "revoke", "--db", dbs, "--id", id, "--by", by]);
+    let o = revoke("999", "Ash");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no waiver 999"), "{}", stderr(&o));
+    let o = revoke(&id, " ");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--by"), "{}", stderr(&o));
+    assert!(list().contains("\tin_force\t"), "{}", list());
+    assert!(revoke(&id, "Ash").status.success());
+    let o = revoke(&id, "Ash");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("revoked before"), "{}", stderr(&o));
+    assert!(list().contains("\trevoked\t"), "{}", list());
 }

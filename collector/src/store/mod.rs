@@ -60,6 +60,10 @@ pub const MAX_GROUP_COMMIT: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error(
+        "no collector database at {0}: check --db (a database is made by `lanready-collector serve` or `token add`)"
+    )]
+    Missing(String),
     #[error("opening the database {path}")]
     Open {
         path: PathBuf,
@@ -163,6 +167,16 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 }
 
 impl Store {
+    /// Opens and migrates the database at `path`, which must exist: for the commands that
+    /// work on a collector's data (`programme`, `waiver`, `prune`), where a mistyped path
+    /// would otherwise leave an empty database behind and act on it.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        Store::open(path)
+    }
+
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let mut writer = connect(path, true)?;
