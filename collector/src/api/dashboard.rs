@@ -3,26 +3,39 @@
 
 use super::*;
 
-/// Every site's card at store generation `generation` (read before calling), from the cache
-/// when no report was stored since it was read.
+/// Every site's card at store generation `generation` (read before calling), judged with
+/// the waivers in force on `now`'s day, from the cache when no report was stored and no
+/// waiver changed since it was read that day.
 pub(super) async fn cards(
     state: &AppState,
     generation: u64,
+    now: OffsetDateTime,
 ) -> Result<Arc<Vec<crate::model::SiteLatest>>, ApiError> {
-    let cached = state
-        .cards
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let previous = match cached {
-        Some((g, rows)) if g == generation => return Ok(rows),
-        Some((_, rows)) => rows,
-        None => Arc::default(),
+    let day = crate::waiver::today(now);
+    let previous = {
+        let cached = state.cards.lock().unwrap_or_else(|p| p.into_inner());
+        match cached.as_ref() {
+            Some(c) if c.generation == generation && c.day == day => return Ok(c.judged.clone()),
+            Some(c) => c.stored.clone(),
+            None => Arc::default(),
+        }
     };
-    // Only the cards of sites with a new latest report are parsed again.
-    let rows = Arc::new(state.db(move |s| s.latest_cards_reusing(&previous)).await?);
-    *state.cards.lock().unwrap_or_else(|p| p.into_inner()) = Some((generation, rows.clone()));
-    Ok(rows)
+    // Only the cards of sites with a new latest report are parsed again; only sites with a
+    // waiver in force are read whole.
+    let (stored, judged) = state
+        .db(move |s| {
+            let stored = s.latest_cards_reusing(&previous)?;
+            let judged = super::judged::cards(s, &stored, now)?;
+            Ok((Arc::new(stored), Arc::new(judged)))
+        })
+        .await?;
+    *state.cards.lock().unwrap_or_else(|p| p.into_inner()) = Some(super::CachedCards {
+        generation,
+        day,
+        stored,
+        judged: judged.clone(),
+    });
+    Ok(judged)
 }
 
 /// Builds the dashboard answer for `key` now: the cards, then the document, its bytes and
@@ -42,8 +55,8 @@ pub(super) async fn build_dashboard(
     // counts as newer than this body.
     let built = std::time::Instant::now();
     let generation = state.store.generation();
-    let rows = cards(state, generation).await?;
     let now = state.clock.now();
+    let rows = cards(state, generation, now).await?;
     let settings = state.settings.clone();
     let key = key.clone();
     let tag = state.dash.next_tag();

@@ -31,6 +31,7 @@ use lanready_schema::api::{ErrorBody, IngestResponse};
 
 mod dashboard;
 mod ingest;
+mod judged;
 mod programme;
 mod read;
 mod waivers;
@@ -96,8 +97,14 @@ fn kib(bytes: usize) -> u32 {
     u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
 }
 
-/// Every site's dashboard card, and the store generation it was read at.
-type CachedCards = (u64, Arc<Vec<crate::model::SiteLatest>>);
+/// Every site's dashboard card as stored and as judged with the waivers in force, with the
+/// store generation and the (UTC) day they were read at.
+struct CachedCards {
+    generation: u64,
+    day: time::Date,
+    stored: Arc<Vec<crate::model::SiteLatest>>,
+    judged: Arc<Vec<crate::model::SiteLatest>>,
+}
 
 /// The compression layer gzips answers larger than this on the fly; smaller ones
 /// (ingest answers, errors) are not worth it.
@@ -110,8 +117,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     pub counters: Arc<IngestCounters>,
-    /// Every site's dashboard card and trend, tagged with the store generation it was read
-    /// at; reread when a report is stored.
+    /// Every site's dashboard card and trend, tagged with the store generation and day it
+    /// was read at; reread when a report is stored or a waiver changes, and each day.
     cards: Arc<std::sync::Mutex<Option<CachedCards>>>,
     /// The serialised dashboard answer per token scope (see [`crate::dashcache`]).
     dash: Arc<DashCache>,

@@ -1,28 +1,11 @@
 //! `GET /api/v1/programme`: the cutover calendar's sites that the caller may read, each with
 //! its readiness and projection.
 
+use super::judged::waivers_by_site;
 use super::*;
 use crate::programme::{self, SiteFacts};
-use lanready_schema::programme::WaiverState;
 
 use crate::store::BySite;
-
-/// Every site's waivers as documents on `now`'s day (only those in force with `in_force`).
-fn waivers_by_site(
-    st: &Store,
-    now: OffsetDateTime,
-    in_force: bool,
-) -> Result<BySite<lanready_schema::programme::Waiver>, StoreError> {
-    let today = crate::waiver::today(now);
-    let mut out: BySite<_> = Default::default();
-    for w in st.waivers(None)? {
-        let doc = crate::waiver::document(&w, today);
-        if !in_force || doc.state == WaiverState::InForce {
-            out.entry(doc.site.clone()).or_default().push(doc);
-        }
-    }
-    Ok(out)
-}
 
 /// Every site's regressions found since `t`, as documents.
 fn regressions_by_site(

@@ -7,7 +7,10 @@ pub(super) async fn summaries_for(
     state: &AppState,
     caller: &Caller,
 ) -> Result<Vec<crate::model::SiteSummary>, ApiError> {
-    let mut latest = state.db(|s| s.latest_summaries()).await?;
+    let now = state.clock.now();
+    let mut latest = state
+        .db(move |s| super::judged::summaries(s, s.latest_summaries()?, now))
+        .await?;
     latest.retain(|s| caller.may_read(&s.meta.site));
     Ok(latest)
 }
@@ -43,8 +46,15 @@ pub(super) async fn site_detail(
         )));
     }
     let s = site.clone();
+    let now = state.clock.now();
     let (latest, trend) = state
-        .db(move |st| Ok((st.latest_report(&s)?, st.trend(&s, limit)?)))
+        .db(move |st| {
+            let latest = match st.latest_report(&s)? {
+                Some(l) => Some(super::judged::report(st, l, now)?),
+                None => None,
+            };
+            Ok((latest, st.trend(&s, limit)?))
+        })
         .await?;
     let latest =
         latest.ok_or_else(|| ApiError::NotFound(format!("no report for site {site:?}")))?;

@@ -135,3 +135,129 @@ async fn a_waiver_is_in_the_programme_until_its_expiry_day() {
     let all = listed(&f, &f.reader, "/api/v1/waivers?site=hq").await;
     assert_eq!(all.waivers[0].state, WaiverState::Expired);
 }
+
+/// hq's verdict and blockers (with its card's top blocker groups) as the site list, the
+/// detail, the dashboard and `/metrics` (its not-ready site count for the verdict) give
+/// them. Waits out the dashboard's documented staleness first.
+async fn judged_views(f: &Fixture) -> Vec<(String, u32)> {
+    tokio::time::sleep(crate::dashcache::MAX_STALE).await;
+    let get = |uri: &'static str| async move {
+        let (s, _, b) = send(f, "GET", uri, Some(&f.reader), None).await;
+        assert_eq!(s, StatusCode::OK, "{uri}: {}", String::from_utf8_lossy(&b));
+        b
+    };
+    let sites: serde_json::Value = serde_json::from_slice(&get("/api/v1/sites").await).unwrap();
+    let detail: serde_json::Value = serde_json::from_slice(&get("/api/v1/sites/hq").await).unwrap();
+    let dash: serde_json::Value = serde_json::from_slice(&get("/api/v1/dashboard").await).unwrap();
+    let metrics = String::from_utf8(get("/metrics").await).unwrap();
+    let row = &sites["sites"][0];
+    let card = dash["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["site"] == "hq")
+        .unwrap();
+    let gauge = |prefix: &str| -> u32 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {metrics}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let n = |v: &serde_json::Value| v.as_u64().unwrap() as u32;
+    vec![
+        (row["verdict"].as_str().unwrap().into(), n(&row["blockers"])),
+        (
+            detail["verdict"].as_str().unwrap().into(),
+            n(&detail["counts"]["blockers"]),
+        ),
+        (
+            card["verdict"].as_str().unwrap().into(),
+            n(&card["counts"]["blockers"]) + card["top_blockers"].as_array().unwrap().len() as u32,
+        ),
+        (
+            format!(
+                "{} not ready",
+                gauge("lanready_sites{verdict=\"not_ready\"} ")
+            ),
+            gauge("lanready_site_blockers{site=\"hq\"} "),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn waived_findings_leave_the_verdict_in_every_view_until_revoked() {
+    let f = fixture();
+    store(&f, &f.agent, &voice_blocked("h1", "hq", 0, 2)).await;
+    let before = judged_views(&f).await;
+    assert_eq!(
+        before,
+        vec![
+            ("not_ready".to_string(), 2),
+            ("not_ready".to_string(), 2),
+            ("not_ready".to_string(), 3),
+            ("1 not ready".to_string(), 2)
+        ]
+    );
+    let (s, b) = add(&f, &f.agent, waiver_body("hq", "2026-02-01")).await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    let id = serde_json::from_slice::<Waiver>(&b).unwrap().id;
+    let waived = judged_views(&f).await;
+    // Judged again without the two sockets: no blocker left; the score decides the rest.
+    let verdict = waived[0].0.clone();
+    assert_ne!(verdict, "not_ready");
+    assert_eq!(
+        waived,
+        vec![
+            (verdict.clone(), 0),
+            (verdict.clone(), 0),
+            (verdict, 0),
+            ("0 not ready".to_string(), 0)
+        ]
+    );
+    // The detail keeps each waived finding as reported, for the page to show with its waiver.
+    let (_, _, b) = send(&f, "GET", "/api/v1/sites/hq", Some(&f.reader), None).await;
+    let detail: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    let failing = detail["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail" && f["check"] == "voice_vlan.port")
+        .count();
+    assert_eq!(failing, 2);
+
+    // Revoking by a read-only token, by another site's agent (to which the waiver does not
+    // exist), with no `by` or a body that is not JSON, is refused.
+    let uri = format!("/api/v1/waivers/{id}/revoke");
+    for (token, body, want) in [
+        (
+            &f.reader,
+            br#"{"by": "Ash"}"#.to_vec(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &f.other,
+            br#"{"by": "Ash"}"#.to_vec(),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &f.agent,
+            br#"{"by": " "}"#.to_vec(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (&f.agent, b"not json".to_vec(), StatusCode::BAD_REQUEST),
+    ] {
+        let (s, _, b) = send(&f, "POST", &uri, Some(token), Some(body)).await;
+        assert_eq!(s, want, "{}", String::from_utf8_lossy(&b));
+    }
+    assert_eq!(
+        judged_views(&f).await,
+        waived,
+        "a refused revoke changes nothing"
+    );
+    let (s, _) = revoke(&f, &f.agent, id).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(judged_views(&f).await, before);
+}

@@ -68,6 +68,9 @@ impl Store {
             ],
         )
         .map_err(sql("adding a waiver"))?;
+        // What the dashboard and summaries judge with has changed.
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(conn.last_insert_rowid() as u64)
     }
 
@@ -96,6 +99,8 @@ impl Store {
                     params![id, now.unix_timestamp(), by],
                 )
                 .map_err(sql("revoking a waiver"))?;
+                self.generation
+                    .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 Ok(Revoked::Now)
             }
         }
