@@ -1,6 +1,6 @@
 //! The weekly report for the programme's project call: the calendar's sites in cutover
 //! order, each with its verdict now and at the start of the period, the blockers closed and
-//! new in it, waivers added in it or expiring in the next 14 days, its regressions, and its
+//! new in it, waivers added in it, expiring in the next 14 days or ended in it, its regressions, and its
 //! action points (the blockers left, grouped by check, with how many switches and ports and
 //! the fix), with owners. Built from the store's facts (pure), written as Markdown, HTML
 //! (one self-contained page that prints cleanly) or CSV.
@@ -61,6 +61,10 @@ pub struct WeeklySite {
     pub new: Vec<BlockerKey>,
     pub waivers_added: Vec<Waiver>,
     pub waivers_expiring: Vec<Waiver>,
+    /// Waivers that expired or were revoked in the period: their findings count again.
+    pub waivers_ended: Vec<Waiver>,
+    pub wave: Option<u32>,
+    pub extensions: Option<u32>,
     pub regressions: Vec<RegressionDoc>,
     pub actions: Vec<Action>,
 }
@@ -159,7 +163,26 @@ pub fn site(mut f: WeeklyFacts, now: OffsetDateTime, since: OffsetDateTime) -> W
         })
         .cloned()
         .collect();
+    let since_day = day(since.to_offset(time::UtcOffset::UTC).date());
+    let waivers_ended = f
+        .waivers
+        .iter()
+        .filter(|w| match w.state {
+            lanready_schema::programme::WaiverState::Revoked => w
+                .revoked_at
+                .as_deref()
+                .is_some_and(|at| at >= since_text.as_str()),
+            lanready_schema::programme::WaiverState::Expired => {
+                w.expires.as_str() > since_day.as_str()
+            }
+            _ => false,
+        })
+        .cloned()
+        .collect();
     WeeklySite {
+        wave: f.entry.wave,
+        extensions: f.entry.extensions,
+        waivers_ended,
         site: f.entry.site.clone(),
         cutover: day(f.entry.cutover),
         days_left,
@@ -252,7 +275,39 @@ fn lists(s: &WeeklySite, with_regressions: bool) -> Vec<(&'static str, Vec<Strin
         "Waivers expiring",
         s.waivers_expiring.iter().map(waiver_line).collect(),
     ));
+    out.push((
+        "Waivers ended (their findings count again)",
+        s.waivers_ended.iter().map(ended_line).collect(),
+    ));
     out
+}
+
+fn ended_line(w: &Waiver) -> String {
+    let how = match (&w.revoked_at, &w.revoked_by) {
+        (Some(at), by) => format!(
+            "revoked {} by {}",
+            at.get(..10).unwrap_or(at),
+            by.as_deref().unwrap_or("?")
+        ),
+        (None, _) => format!("expired {}", w.expires),
+    };
+    format!("{} ({how})", waiver_line(w))
+}
+
+/// "Wave 1, 300 extensions. " from the calendar, or nothing.
+fn wave_text(s: &WeeklySite) -> String {
+    let mut parts = Vec::new();
+    if let Some(w) = s.wave {
+        parts.push(format!("Wave {w}"));
+    }
+    if let Some(e) = s.extensions {
+        parts.push(format!("{e} extensions"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("{}. ", parts.join(", "))
+    }
 }
 
 /// The report as Markdown.
@@ -295,7 +350,8 @@ pub fn markdown(w: &Weekly) -> String {
         );
         let _ = writeln!(
             o,
-            "\nOwner: {}. Verdict {} (at the start: {}).",
+            "\n{}Owner: {}. Verdict {} (at the start: {}).",
+            wave_text(s),
             md(s.owner.as_deref().unwrap_or("none named")),
             verdict(s.verdict),
             verdict(s.verdict_then)
@@ -403,7 +459,8 @@ pub fn html(w: &Weekly) -> String {
         );
         let _ = writeln!(
             o,
-            "<p>Owner: {}. Verdict <span class=\"{}\">{}</span> (at the start: {}).</p>",
+            "<p>{}Owner: {}. Verdict <span class=\"{}\">{}</span> (at the start: {}).</p>",
+            h(&wave_text(s)),
             h(s.owner.as_deref().unwrap_or("none named")),
             cls(s.verdict),
             verdict(s.verdict),
@@ -472,12 +529,14 @@ fn c(s: &str) -> String {
 /// fields empty), for a spreadsheet.
 pub fn csv(w: &Weekly) -> String {
     let mut o = String::from(
-        "site,cutover,days_left,owner,verdict,verdict_at_start,blockers,blockers_closed,blockers_new,regressions,incidents,waivers_added,waivers_expiring,action_check,action_ports,action_switches,action_fix_for,action_fix\n",
+        "site,cutover,wave,extensions,days_left,owner,verdict,verdict_at_start,blockers,blockers_closed,blockers_new,regressions,incidents,waivers_added,waivers_expiring,waivers_ended,action_check,action_ports,action_switches,action_fix_for,action_fix\n",
     );
     for s in &w.sites {
         let head = [
             c(&s.site),
             s.cutover.clone(),
+            s.wave.map_or(String::new(), |w| w.to_string()),
+            s.extensions.map_or(String::new(), |e| e.to_string()),
             s.days_left.to_string(),
             c(s.owner.as_deref().unwrap_or("")),
             verdict(s.verdict).to_string(),
@@ -493,6 +552,7 @@ pub fn csv(w: &Weekly) -> String {
                 .to_string(),
             s.waivers_added.len().to_string(),
             s.waivers_expiring.len().to_string(),
+            s.waivers_ended.len().to_string(),
         ]
         .join(",");
         if s.actions.is_empty() {

@@ -237,6 +237,18 @@ fn golden(name: &str, got: &str) {
     assert_eq!(got, want, "{name} differs from its golden file");
 }
 
+fn w_new(site: &str) -> crate::waiver::NewWaiver {
+    crate::waiver::NewWaiver {
+        site: site.into(),
+        check: "voice_vlan.port".into(),
+        switch: None,
+        port: None,
+        reason: "a reason".into(),
+        expires: "2026-01-10".into(),
+        by: "Jo Bloggs".into(),
+    }
+}
+
 #[tokio::test]
 async fn the_weekly_report_in_markdown_html_and_csv() {
     let f = fixture();
@@ -280,6 +292,20 @@ async fn the_weekly_report_in_markdown_html_and_csv() {
     .check(t(0).date())
     .unwrap();
     f.state.store.add_waiver(&w, "cli", t(0)).unwrap();
+    // One for Gi1/0/3, revoked in the period: it is listed as ended, its blocker counts.
+    let ended = crate::waiver::NewWaiver {
+        port: Some("Gi1/0/3".into()),
+        reason: "patching in progress".into(),
+        ..w_new("hq")
+    }
+    .check(t(-3 * DAY).date())
+    .unwrap();
+    let id = f
+        .state
+        .store
+        .add_waiver(&ended, "cli", t(-3 * DAY))
+        .unwrap();
+    f.state.store.revoke_waiver(id, "Ash", t(-DAY)).unwrap();
 
     for (format, file, ctype) in [
         ("md", "weekly.md", "text/markdown; charset=utf-8"),
@@ -292,6 +318,17 @@ async fn the_weekly_report_in_markdown_html_and_csv() {
         assert_eq!(headers[header::CONTENT_TYPE], ctype);
         golden(file, &String::from_utf8(b).unwrap());
     }
+    // `since` defaults to 7 days.
+    let mut bodies = Vec::new();
+    for uri in [
+        "/api/v1/programme/weekly?format=md",
+        "/api/v1/programme/weekly?since=7d&format=md",
+    ] {
+        let (s, _, b) = send(&f, "GET", uri, Some(&f.reader), None).await;
+        assert_eq!(s, StatusCode::OK);
+        bodies.push(b);
+    }
+    assert_eq!(bodies[0], bodies[1]);
     // The CSV reads back as CSV: a row per action point, or one for a site without.
     let (_, _, b) = send(
         &f,
@@ -301,13 +338,38 @@ async fn the_weekly_report_in_markdown_html_and_csv() {
         None,
     )
     .await;
-    let mut rows = csv::Reader::from_reader(&b[..]);
-    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    let mut reader = csv::Reader::from_reader(&b[..]);
+    let head = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let col = |row: &csv::StringRecord, name: &str| -> String {
+        let at = head
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        row[at].to_string()
+    };
     assert_eq!(rows.len(), 2);
-    assert_eq!((&rows[0][0], &rows[1][0]), ("branch", "hq"));
+    assert_eq!(
+        (col(&rows[0], "site"), col(&rows[1], "site")),
+        ("branch".into(), "hq".into())
+    );
     // Gi1/0/1 closed; Gi1/0/4 is new but waived, so it is neither new nor an action point.
-    assert_eq!((&rows[1][7], &rows[1][8]), ("1", "0"));
-    assert_eq!(&rows[1][14], "2", "Gi1/0/2-3 left");
+    assert_eq!(
+        (
+            col(&rows[1], "blockers_closed"),
+            col(&rows[1], "blockers_new")
+        ),
+        ("1".into(), "0".into())
+    );
+    assert_eq!(col(&rows[1], "action_ports"), "2", "Gi1/0/2-3 left");
+    assert_eq!(
+        (
+            col(&rows[1], "wave"),
+            col(&rows[1], "extensions"),
+            col(&rows[1], "waivers_ended")
+        ),
+        ("1".into(), "300".into(), "1".into())
+    );
 
     // Bad queries: 400, and no token: 401.
     for q in ["since=0s", "since=100d", "since=soon", "format=pdf"] {
