@@ -163,10 +163,16 @@ async fn the_site_page_shows_switches_findings_poe_and_downloads() {
     );
     assert!(dom.contains("data-path=\"/api/v1/sites/annex/works?format=csv\""));
 
-    // depot: a switch without PoE shows as "no PoE", the unreachable one as not answering.
+    // depot: a switch without PoE shows as "no PoE", the unreachable one as not answering,
+    // its PoE unknown (never "no PoE").
     let dom = dump_dom(format!("{}/#site=depot&token={}", c.url, viewer.expose())).await;
     assert!(dom.contains("data-site-loaded=\"depot\""), "{dom}");
-    assert!(dom.contains("<tr data-poe=\"none\">"), "{dom}");
+    assert_eq!(dom.matches("<tr data-poe=\"none\">").count(), 1, "{dom}");
+    assert!(dom.contains("<tr data-poe=\"unknown\">"), "{dom}");
+    assert!(
+        dom.contains("PoE unknown, verify by hand: the switch did not answer"),
+        "{dom}"
+    );
     assert!(dom.contains(">no: "), "{dom}");
 
     // hq: PoE per pool, member 2 short as the report's pools say, and the power to buy.
