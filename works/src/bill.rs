@@ -121,15 +121,25 @@ fn bays_of(sw: &SwitchResult, member: Option<u32>) -> Option<u32> {
     box_model(sw, member).and_then(supplies::bays)
 }
 
+/// The fewest supplies that could cover a shortfall by rated output, and how.
+struct Least {
+    /// Supplies of the family's largest part into free bays.
+    adds: u32,
+    /// Supplies of that part in place of present ones.
+    swaps: u32,
+    how: String,
+}
+
 /// The fewest supplies that could cover `short_w` by rated output (a lower bound: the PoE a
 /// supply adds is less than its rating), and how: the family's largest part in the free
-/// bays first, then in place of present ones. None when even that cannot.
+/// bays first (never more than there are), then in place of present ones. None when even
+/// that cannot.
 fn fewest(
     short_w: u32,
     options: &[SupplyOption],
     present: &[SupplyPresent],
     free_bays: Option<u32>,
-) -> Option<(u32, String)> {
+) -> Option<Least> {
     let now = present.iter().filter_map(|p| p.rated_w).min().unwrap_or(0);
     let (largest, part) = options
         .iter()
@@ -157,7 +167,147 @@ fn fewest(
         (0, r) => format!("{r} {part} in place of present supplies"),
         (a, r) => format!("{a} more {part} and {r} in place of present supplies"),
     };
-    Some((adds + swaps, how))
+    Some(Least { adds, swaps, how })
+}
+
+/// Where supplies go, for counting bays: a stack member, or None for a switch that is not
+/// a stack (a standalone switch's one member is the switch) or a chassis.
+fn slot(sw: &SwitchResult, member: Option<u32>) -> Option<u32> {
+    member.filter(|_| sw.members.len() > 1)
+}
+
+/// Supplies the bill has already placed in each slot's free bays (by PoE lines), so that
+/// the redundancy lines count them and no line asks for a bay that is taken.
+#[derive(Default)]
+struct Bays {
+    filled: BTreeMap<Option<u32>, u32>,
+}
+
+impl Bays {
+    fn filled(&self, slot: Option<u32>) -> u32 {
+        self.filled.get(&slot).copied().unwrap_or(0)
+    }
+
+    /// The free bays of one slot: its bays less the supplies present and those placed.
+    fn free(&self, sw: &SwitchResult, slot: Option<u32>) -> Option<u32> {
+        let fitted = present(sw, slot).len() as u32 + self.filled(slot);
+        bays_of(sw, slot).map(|b| b.saturating_sub(fitted))
+    }
+
+    /// The free bays where a line's supplies go: its slot's, or across a power stack's
+    /// members.
+    fn free_for(&self, sw: &SwitchResult, member: Option<u32>) -> Option<u32> {
+        if member.is_none() && sw.members.len() > 1 {
+            return sw
+                .members
+                .iter()
+                .map(|m| self.free(sw, Some(m.number)))
+                .sum();
+        }
+        self.free(sw, slot(sw, member))
+    }
+
+    /// Places `n` supplies for a line at `member` (None on a stack: the power stack's
+    /// members, those with fewer than two working supplies first, one each in turn), and
+    /// says which slots took them.
+    fn place(&mut self, sw: &SwitchResult, member: Option<u32>, n: u32) -> Vec<(Option<u32>, u32)> {
+        let mut placed: BTreeMap<Option<u32>, u32> = BTreeMap::new();
+        if member.is_none() && sw.members.len() > 1 {
+            let mut order: Vec<(bool, u32)> = sw
+                .members
+                .iter()
+                .map(|m| {
+                    let working = present(sw, Some(m.number)).iter().filter(|p| p.ok).count();
+                    (working >= 2, m.number)
+                })
+                .collect();
+            order.sort();
+            let mut left = n;
+            while left > 0 {
+                let mut any = false;
+                for &(_, m) in &order {
+                    if left > 0 && self.free(sw, Some(m)).unwrap_or(0) > 0 {
+                        *self.filled.entry(Some(m)).or_insert(0) += 1;
+                        *placed.entry(Some(m)).or_insert(0) += 1;
+                        left -= 1;
+                        any = true;
+                    }
+                }
+                if !any {
+                    break;
+                }
+            }
+        } else if n > 0 {
+            let s = slot(sw, member);
+            *self.filled.entry(s).or_insert(0) += n;
+            placed.insert(s, n);
+        }
+        placed.into_iter().collect()
+    }
+}
+
+/// Working supplies present in a slot.
+fn working(sw: &SwitchResult, slot: Option<u32>) -> u32 {
+    present(sw, slot).iter().filter(|p| p.ok).count() as u32
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Members (or the switch) by slot: `member 2`, `members 1, 2 and 3`, `the switch`.
+fn slots_text(slots: &[(Option<u32>, u32)], counts: bool) -> String {
+    let numbered: Vec<String> = slots
+        .iter()
+        .filter_map(|(s, n)| {
+            s.map(|m| {
+                if counts && *n > 1 {
+                    format!("{m} ({n})")
+                } else {
+                    m.to_string()
+                }
+            })
+        })
+        .collect();
+    match numbered.len() {
+        0 => "the switch".into(),
+        1 => format!("member {}", numbered[0]),
+        _ => format!("members {}", and_list(&numbered)),
+    }
+}
+
+/// Where a PoE line's added supplies go (a stack's members), and the second supply they
+/// give where a slot had fewer than two working: those slots get no second_supply line.
+fn placed_note(sw: &SwitchResult, placed: &[(Option<u32>, u32)]) -> String {
+    let seconds: Vec<(Option<u32>, u32)> = placed
+        .iter()
+        .filter(|(s, n)| {
+            let w = working(sw, *s);
+            w < 2 && w + n >= 2
+        })
+        .copied()
+        .collect();
+    let stack = placed.iter().any(|(s, _)| s.is_some());
+    let gives = "(power.redundancy: no second_supply line for it)";
+    match (stack, seconds.is_empty()) {
+        (false, true) => String::new(),
+        (false, false) => format!("; they also give the switch its second supply {gives}"),
+        (true, true) => format!("; they go in the free bays of {}", slots_text(placed, true)),
+        (true, false) if seconds.len() == placed.len() => format!(
+            "; they go in the free bays of {} and give each its second supply {gives}",
+            slots_text(placed, true)
+        ),
+        (true, false) => format!(
+            "; they go in the free bays of {} and give {} its second supply {gives}",
+            slots_text(placed, true),
+            slots_text(&seconds, false)
+        ),
+    }
 }
 
 fn whose(sw: &SwitchResult, m: Option<u32>) -> String {
@@ -246,6 +396,17 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
     };
     let modular = sw.platform.as_ref().is_some_and(|p| p.modular);
     let stacked = sw.members.len() > 1;
+    let mut bays = Bays::default();
+    // Slots a poe_switch line replaces: no supply is bought for them.
+    let mut replaced: Vec<Option<u32>> = Vec::new();
+    let unredundant = |slot: Option<u32>| {
+        let info = on("power.redundancy").any(|f| f.severity == Severity::Info);
+        if info && working(sw, slot) < 2 {
+            "; it has no redundant supply either (power.redundancy): order the replacement with two supplies where the model takes them"
+        } else {
+            ""
+        }
+    };
     for f in on("poe.budget") {
         if sw.poe.is_empty() && f.message.starts_with("the switch has no PoE") {
             // No PSE at all: PoE line cards in a chassis, else PoE switches.
@@ -269,8 +430,10 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
                     l.quantity = Some(1);
                     let model = box_model(sw, Some(member)).unwrap_or("model unknown");
                     l.reason = format!(
-                        "stack member {member} ({model}) has no PoE and carries {sockets} sockets: replace it with a PoE model of its family"
+                        "stack member {member} ({model}) has no PoE and carries {sockets} sockets: replace it with a PoE model of its family{}",
+                        unredundant(Some(member))
                     );
+                    replaced.push(Some(member));
                     out.push(l);
                 }
             } else {
@@ -278,10 +441,12 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
                 l.sockets = Some(sw.user_ports);
                 l.quantity = Some(1);
                 l.reason = format!(
-                    "a fixed switch without PoE ({}) serving {} sockets: replace it with a PoE model (no configuration or supply adds PoE to it)",
+                    "a fixed switch without PoE ({}) serving {} sockets: replace it with a PoE model (no configuration or supply adds PoE to it){}",
                     sw.model.as_deref().unwrap_or("model unknown"),
-                    sw.user_ports
+                    sw.user_ports,
+                    unredundant(None)
                 );
+                replaced.push(None);
                 out.push(l);
             }
             continue;
@@ -325,10 +490,15 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
         l.options = options(sw, member, &l.supplies_present);
         let fixed =
             !l.supplies_present.is_empty() && l.supplies_present.iter().all(|p| p.model.is_none());
-        let free = bays_of(sw, member).map(|b| b.saturating_sub(l.supplies_present.len() as u32));
+        let free = bays.free_for(sw, member);
         let short = bar.short_w.unwrap_or(0);
         let least = fewest(short, &l.options, &l.supplies_present, free);
-        l.quantity = least.as_ref().map(|(n, _)| *n);
+        l.quantity = least.as_ref().map(|le| le.adds + le.swaps);
+        let placed = least
+            .as_ref()
+            .map(|le| bays.place(sw, member, le.adds))
+            .unwrap_or_default();
+        let placed_note = placed_note(sw, &placed);
         let failed_note = if l.supplies_present.iter().any(|p| !p.ok) {
             "; one of them has failed (see its failed_supply line): the budget may return when it is replaced"
         } else {
@@ -366,9 +536,9 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
             format!(
                 "{head}; supplies present: {had}{failed_note}; lanready knows no larger or further supply for it: verify the options with `show environment power` and the data sheet"
             )
-        } else if let Some((_, how)) = &least {
+        } else if let Some(Least { how, .. }) = &least {
             format!(
-                "{head}; supplies present: {had}{failed_note}; at least {how}, by rated output: the PoE a supply adds is less than its rating, so check the data sheet's PoE figure against the shortfall"
+                "{head}; supplies present: {had}{failed_note}; at least {how}, by rated output: the PoE a supply adds is less than its rating, so check the data sheet's PoE figure against the shortfall{placed_note}"
             )
         } else {
             format!(
@@ -422,34 +592,64 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
     }
     for f in on("power.redundancy") {
         if f.severity == Severity::Info {
-            // No redundant supply: one per member with fewer than two working supplies.
-            let members: Vec<Option<u32>> = if sw.members.is_empty() {
-                vec![None]
-            } else {
+            // No redundant supply: one per member with fewer than two working supplies,
+            // counting those a PoE line already puts in its free bays, never more than
+            // its free bays take, and none for a switch or member the bill replaces.
+            let members: Vec<Option<u32>> = if stacked {
                 sw.members.iter().map(|m| Some(m.number)).collect()
+            } else {
+                vec![None]
             };
             for m in members {
                 let here = present(sw, m);
-                if here.iter().filter(|p| p.ok).count() >= 2 {
+                let placed = bays.filled(m);
+                let working = here.iter().filter(|p| p.ok).count() as u32 + placed;
+                if working >= 2 || replaced.contains(&m) {
                     continue;
                 }
+                let need = 2 - working;
                 let mut l = line(sw, "second_supply", f);
                 l.member = m;
                 let part = here.iter().find_map(|p| p.model.clone());
-                match (part, bays_of(sw, m)) {
-                    (Some(part), Some(b)) if (here.len() as u32) < b => {
-                        l.quantity = Some(1);
+                let taken = if placed > 0 {
+                    format!(", {placed} of them taken by the poe_power line's supplies")
+                } else {
+                    String::new()
+                };
+                match (part, bays_of(sw, m), bays.free(sw, m)) {
+                    (Some(part), Some(b), Some(0)) => {
+                        l.reason = format!(
+                            "{} has {working} working supply(ies) ({part}) and no free bay ({b} bays{taken}): redundancy needs a bay freed or StackPower; verify with `show environment power`",
+                            whose(sw, m)
+                        );
+                    }
+                    (Some(part), Some(_), Some(free)) => {
+                        let n = need.min(free);
+                        l.quantity = Some(n);
                         l.options = vec![SupplyOption {
                             action: "add".into(),
                             rated_w: supplies::rated_w(&part).unwrap_or(0),
                             model: part.clone(),
                         }];
-                        l.reason = format!(
-                            "{} has one working supply ({part}): a second in its free bay makes its power redundant",
-                            whose(sw, m)
-                        );
+                        l.reason = if n == 1 && working == 1 {
+                            format!(
+                                "{} has one working supply ({part}): a second in its free bay makes its power redundant",
+                                whose(sw, m)
+                            )
+                        } else if n < need {
+                            format!(
+                                "{} has {working} working supply(ies) ({part}) and {free} free bay(s){taken}: {n} more is all it takes, one short of redundant power: verify with `show environment power`",
+                                whose(sw, m)
+                            )
+                        } else {
+                            format!(
+                                "{} has {working} working supply(ies) ({part}): {n} more in its free bays make its power redundant",
+                                whose(sw, m)
+                            )
+                        };
+                        bays.place(sw, m, n);
                     }
-                    (None, _) if !here.is_empty() => {
+                    (None, _, _) if !here.is_empty() => {
                         l.reason = format!(
                             "{} has a fixed supply (ENTITY-MIB gives no part): redundancy needs an external redundant power system where the model takes one; verify with `show environment power`",
                             whose(sw, m)
@@ -480,7 +680,7 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
             let mut l = line(sw, "failed_supply", f);
             l.quantity = Some(1);
             if let Some(p) = failed.first() {
-                l.member = p.member;
+                l.member = slot(sw, p.member);
                 if let Some(m) = &p.model {
                     l.options = vec![SupplyOption {
                         action: "replace".into(),

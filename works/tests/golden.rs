@@ -253,3 +253,54 @@ fn interface_ranges_carry_each_interfaces_own_lines() {
     }
     assert!(ranged > 10, "only {ranged} ranges over the golden reports");
 }
+
+#[test]
+fn supplies_bought_for_power_are_the_second_supplies_and_never_overfill_the_bays() {
+    // stackpower3850: three members, one PWR-C1-715WAC each in two bays, the power stack
+    // 3146 W short: three PWR-C1-1100WAC fill the three free bays, and they are also each
+    // member's second supply.
+    let w = site("stackpower3850");
+    let p = w.hardware.iter().find(|h| h.item == "poe_power").unwrap();
+    assert_eq!(p.quantity, Some(3));
+    assert!(p.reason.contains("members 1, 2 and 3"), "{}", p.reason);
+    assert!(
+        w.hardware.iter().all(|h| h.item != "second_supply"),
+        "{:#?}",
+        w.hardware
+    );
+    assert_eq!(w.totals.supplies_to_buy, 3, "three free bays");
+
+    // Short by one supply's worth: it goes to member 1, and members 2 and 3 still get
+    // their second supplies; still no more than the three free bays.
+    let (_, mut r) = reports()
+        .into_iter()
+        .find(|(n, _)| n == "stackpower3850")
+        .unwrap();
+    r.switches[0].poe[0].short_w = Some(1000);
+    let w = bill::bill(&r);
+    let p = w.hardware.iter().find(|h| h.item == "poe_power").unwrap();
+    assert_eq!(p.quantity, Some(1));
+    assert!(p.reason.contains("member 1 and give each"), "{}", p.reason);
+    let seconds: Vec<Option<u32>> = w
+        .hardware
+        .iter()
+        .filter(|h| h.item == "second_supply")
+        .map(|h| h.member)
+        .collect();
+    assert_eq!(seconds, vec![Some(2), Some(3)]);
+    assert_eq!(w.totals.supplies_to_buy, 3);
+}
+
+#[test]
+fn a_switch_to_replace_gets_no_second_supply_of_its_own() {
+    let w = site("nopoe-unreachable");
+    let h = w.hardware.iter().find(|h| h.item == "poe_switch").unwrap();
+    assert!(h.reason.contains("two supplies"), "{}", h.reason);
+    assert!(
+        w.hardware
+            .iter()
+            .all(|l| l.item != "second_supply" || l.switch != h.switch),
+        "{:#?}",
+        w.hardware
+    );
+}
