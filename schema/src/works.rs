@@ -109,7 +109,8 @@ pub struct SwitchWork {
     pub lines: u32,
     /// The checks the configuration fixes.
     pub checks: Vec<String>,
-    /// True when a change needs a maintenance window.
+    /// True when a change needs a maintenance window: a block's or an interface's own, or a
+    /// QoS line on a port that changes QoS for the whole switch (`auto qos`, `mls qos trust`).
     pub window: bool,
     /// Why a window is needed, one sentence per reason.
     pub window_reasons: Vec<String>,

@@ -712,6 +712,36 @@ fn global_window(head: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether an interface line changes QoS for the whole switch, and how, on the switch's
+/// platform family: the first such line on a switch puts its configuration in a window.
+/// Classic IOS (2960, 3560, 3750) and the 6500 keep QoS off until `mls qos` is on
+/// globally; auto-QoS turns it on, and `mls qos trust` does nothing without it, and once it
+/// is on every port without trust re-marks DSCP to 0. On IOS-XE auto-QoS writes global
+/// class-maps and policy-maps (Cisco's auto-QoS configuration guides for the Catalyst 2960,
+/// 3750 and 3850/9300 describe both behaviours).
+fn switch_wide_qos(family: Option<&str>, line: &str) -> Option<&'static str> {
+    let l = line.trim();
+    let auto = l.starts_with("auto qos ");
+    let trust = l.starts_with("mls qos trust");
+    if !auto && !trust {
+        return None;
+    }
+    Some(match (family, auto) {
+        (Some("ios") | Some("cat6500"), true) => {
+            "on classic IOS auto-QoS turns `mls qos` on for the whole switch, after which every port without trust re-marks DSCP to 0"
+        }
+        (Some("ios") | Some("cat6500"), false) => {
+            "port trust takes effect only with `mls qos` on globally, and with it on every port without trust re-marks DSCP to 0"
+        }
+        (Some("ios_xe"), _) => {
+            "on IOS-XE auto-QoS writes global class-maps and policy-maps (a global QoS change)"
+        }
+        _ => {
+            "a QoS command lanready cannot confine to the port on this platform: treat it as a global QoS change"
+        }
+    })
+}
+
 /// Whether a line on an access port bounces or moves what is attached to it.
 fn bounces(line: &str) -> bool {
     let l = line.trim();
@@ -758,6 +788,11 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
     let mut reasons: Vec<String> = Vec::new();
     let mut not_written = 0u32;
     let mut in_interface = false;
+    let family = sw
+        .and_then(|s| s.platform.as_ref())
+        .map(|p| p.family.as_str());
+    // Whether a QoS line has already put the switch in a window.
+    let mut qos_window = false;
     for l in text.lines() {
         if l.starts_with("! (not written") {
             not_written += 1;
@@ -782,6 +817,14 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
             if in_interface {
                 if let Some(i) = interfaces.last_mut() {
                     i.lines += 1;
+                    if !qos_window && let Some(why) = switch_wide_qos(family, l) {
+                        qos_window = true;
+                        reasons.push(format!(
+                            "interface {}: `{}` changes QoS for the whole switch: {why}",
+                            i.interface,
+                            l.trim()
+                        ));
+                    }
                     if role_is_access(i.role) && bounces(l) {
                         i.window = true;
                         reasons.push(format!(
@@ -835,7 +878,8 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
     if lines == 0 && not_written == 0 {
         return None;
     }
-    let window = global.iter().any(|g| g.window) || interfaces.iter().any(|i| i.window);
+    let window =
+        qos_window || global.iter().any(|g| g.window) || interfaces.iter().any(|i| i.window);
     Some(SwitchWork {
         switch: switch.to_string(),
         switch_name: sw.and_then(|s| s.name.clone()),

@@ -304,3 +304,62 @@ fn a_switch_to_replace_gets_no_second_supply_of_its_own() {
         w.hardware
     );
 }
+
+/// The first auto-QoS or trust line on a socket puts the switch in a window, its reason
+/// naming the command and what the platform does with it; the port itself does not.
+#[test]
+fn auto_qos_and_trust_on_a_socket_put_the_switch_in_a_window() {
+    // Classic IOS (avaya2960, a 2960-X): the report as it would read had the switch
+    // exposed its port trust, with the fix `qos_trust` writes for Cisco phones on `ios`.
+    let (_, mut r) = reports()
+        .into_iter()
+        .find(|(n, _)| n == "avaya2960")
+        .unwrap();
+    assert_eq!(r.switches[0].platform.as_ref().unwrap().family, "ios");
+    let f = r
+        .findings
+        .iter_mut()
+        .find(|f| f.check == "qos.trust")
+        .unwrap();
+    f.status = lanready_schema::Status::Fail;
+    f.port = Some("Gi1/0/1".into());
+    f.remediation = Some("interface Gi1/0/1\n auto qos voip cisco-phone".into());
+    let mut second = f.clone();
+    second.port = Some("Gi1/0/2".into());
+    second.remediation = Some("interface Gi1/0/2\n auto qos voip cisco-phone".into());
+    r.findings.push(second);
+    let w = bill::bill(&r);
+    let c = &w.configuration[0];
+    assert!(c.window, "{c:#?}");
+    let qos: Vec<&String> = c
+        .window_reasons
+        .iter()
+        .filter(|r| r.contains("auto qos"))
+        .collect();
+    assert_eq!(qos.len(), 1, "once per switch: {:#?}", c.window_reasons);
+    assert!(
+        qos[0].contains("Gi1/0/1") && qos[0].contains("`mls qos`"),
+        "{}",
+        qos[0]
+    );
+    assert!(qos[0].contains("re-marks DSCP to 0"), "{}", qos[0]);
+    assert!(
+        c.interfaces.iter().all(|i| !i.window),
+        "{:#?}",
+        c.interfaces
+    );
+    assert_eq!(w.totals.windows, 1);
+
+    // IOS-XE (stack9300: `auto qos voip trust` on sockets alone).
+    let w = site("stack9300");
+    let c = &w.configuration[0];
+    assert!(c.window);
+    assert_eq!(c.window_reasons.len(), 1, "{:#?}", c.window_reasons);
+    assert!(
+        c.window_reasons[0].contains("`auto qos voip trust`")
+            && c.window_reasons[0].contains("IOS-XE")
+            && c.window_reasons[0].contains("global class-maps and policy-maps"),
+        "{}",
+        c.window_reasons[0]
+    );
+}
