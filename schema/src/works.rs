@@ -107,7 +107,9 @@ pub struct SwitchWork {
     /// Configuration lines to enter: global blocks' lines and interface lines (not the
     /// `interface` heads, not comments).
     pub lines: u32,
-    /// The checks the configuration fixes.
+    /// The checks the configuration fixes: those with a line of their own fix written (not
+    /// an `interface` head, not a comment; a fix that leaves a value to fill in by hand,
+    /// `<data VLAN>`, does not count). A check whose fix is advice alone is not here.
     pub checks: Vec<String>,
     /// True when a change needs a maintenance window: a block's or an interface's own, or a
     /// QoS line on a port that changes QoS for the whole switch (`auto qos`, `mls qos trust`).

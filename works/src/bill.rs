@@ -769,15 +769,30 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
                 .map(|g| g.role)
         })
     };
+    // What each check's fix writes: only a check with a line of its own in the
+    // configuration (not its `interface` head, not a comment) is fixed by it.
+    // The configuration's own lines, read the same way (a line the platform does not
+    // accept is a comment there, so not written).
+    let written = fix_lines(&text);
+    let fixed: Vec<(&str, Vec<(&str, &str)>)> = fixes
+        .iter()
+        .filter_map(|f| {
+            let r = f.remediation.as_deref()?;
+            if leaves_work_by_hand(r) {
+                return None;
+            }
+            let mine: Vec<(&str, &str)> = fix_lines(r)
+                .into_iter()
+                .filter(|pair| written.contains(pair))
+                .collect();
+            (!mine.is_empty()).then_some((f.check.as_str(), mine))
+        })
+        .collect();
     let checks_of = |head: &str| {
-        let mut c: Vec<String> = fixes
+        let mut c: Vec<String> = fixed
             .iter()
-            .filter(|f| {
-                f.remediation
-                    .as_deref()
-                    .is_some_and(|r| r.lines().any(|l| l == head))
-            })
-            .map(|f| f.check.clone())
+            .filter(|(_, mine)| mine.iter().any(|(h, _)| *h == head))
+            .map(|(check, _)| check.to_string())
             .collect();
         c.sort();
         c.dedup();
@@ -870,7 +885,7 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
             reasons.push(format!("interface {} is {w}", i.interface));
         }
     }
-    let mut checks: Vec<String> = fixes.iter().map(|f| f.check.clone()).collect();
+    let mut checks: Vec<String> = fixed.iter().map(|(c, _)| c.to_string()).collect();
     checks.sort();
     checks.dedup();
     let lines = global.iter().map(|g| g.lines).sum::<u32>()
@@ -894,6 +909,45 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
         window,
         window_reasons: reasons,
         not_written,
+    })
+}
+
+/// A fix's configuration lines by the block they are in: `(head, line)` for each line of
+/// an `interface` block (the head alone is no line of the fix), and for a global block its
+/// head `(head, head)` and each of its lines. Comments are not lines. Read from a
+/// switch's configuration, the lines it writes.
+fn fix_lines(text: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut head: Option<&str> = None;
+    for l in text.lines() {
+        if l.trim().is_empty() || l.starts_with('!') || l == "end" {
+            continue;
+        }
+        if l.starts_with(' ') {
+            if let Some(h) = head {
+                out.push((h, l));
+            }
+            continue;
+        }
+        head = Some(l);
+        if !l.starts_with("interface ") {
+            out.push((l, l));
+        }
+    }
+    out
+}
+
+/// Whether a fix leaves part of itself to a person: a comment that holds a command with a
+/// value to fill in (`<data VLAN>`), or says a line is not written. Such a check is not
+/// fixed by the configuration even where its other lines are written.
+fn leaves_work_by_hand(text: &str) -> bool {
+    text.lines().filter(|l| l.starts_with('!')).any(|l| {
+        let placeholder = l
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .any(|cmd| cmd.contains('<') && cmd.contains('>'));
+        placeholder || l.contains("is not written") || l.contains("(not written")
     })
 }
 

@@ -363,3 +363,36 @@ fn auto_qos_and_trust_on_a_socket_put_the_switch_in_a_window() {
         c.window_reasons[0]
     );
 }
+
+/// A check is fixed by the configuration only when a line of its own fix is written: not
+/// its `interface` head, not a comment, and not when the fix leaves a value to fill in.
+#[test]
+fn a_check_is_fixed_only_by_lines_the_configuration_writes() {
+    // voice-qos Gi1/0/20: vlan.data's fix is a comment (`switchport access vlan <data
+    // VLAN>`, the plan names none); the port's written lines are other checks' fixes.
+    let w = site("voice-qos");
+    let c = &w.configuration[0];
+    let gi20 = c
+        .interfaces
+        .iter()
+        .find(|i| i.interface == "Gi1/0/20")
+        .unwrap();
+    assert_eq!(gi20.checks, vec!["qos.egress"], "{gi20:?}");
+    assert!(
+        !c.checks.contains(&"vlan.data".to_string()),
+        "{:?}",
+        c.checks
+    );
+    // edge9300: port.errors' fix is advice alone (clean the fibre, replace the optic).
+    let w = site("edge9300");
+    assert!(
+        !w.configuration[0]
+            .checks
+            .contains(&"port.errors".to_string()),
+        "{:?}",
+        w.configuration[0].checks
+    );
+    // poe-budget: the StackPower lines fix poe.budget; the failed supply's fix is advice.
+    let w = site("poe-budget");
+    assert_eq!(w.configuration[0].checks, vec!["poe.budget"]);
+}
