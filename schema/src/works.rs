@@ -118,6 +118,10 @@ pub struct SwitchWork {
     pub window_reasons: Vec<String>,
     /// Lines the platform does not accept, left out of the configuration as comments.
     pub not_written: u32,
+    /// Set when the bill replaces the switch or some of its members (a `poe_switch` line):
+    /// says which, and that their lines are for the replacement, to enter when it is
+    /// installed, not work on the switch as read. None otherwise.
+    pub replacement: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ pub fn bill(report: &Report) -> Works {
     }
     let configuration: Vec<SwitchWork> = config::switches(report)
         .into_iter()
-        .filter_map(|s| configuration_of(report, s))
+        .filter_map(|s| configuration_of(report, s, &hardware))
         .collect();
     let verify = verify_of(report);
     let totals = totals(report, &hardware, &configuration, &verify);
@@ -757,7 +757,28 @@ fn bounces(line: &str) -> bool {
     .any(|p| l.starts_with(p))
 }
 
-fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
+/// What a switch's configuration is for when the bill replaces the switch or members.
+fn replacement_of(hw: &[HardwareLine], switch: &str) -> Option<String> {
+    let lines: Vec<&HardwareLine> = hw
+        .iter()
+        .filter(|h| h.switch == switch && h.item == "poe_switch")
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let members: Vec<(Option<u32>, u32)> = lines.iter().map(|h| (h.member, 1)).collect();
+    Some(if members.iter().all(|(m, _)| m.is_none()) {
+        "the bill replaces this switch (poe_switch): this configuration is for its replacement, to enter when it is installed, not work on the switch as read".into()
+    } else {
+        format!(
+            "the bill replaces stack {} (poe_switch): the lines on {} interfaces are for the replacement, to enter when it is installed",
+            slots_text(&members, false),
+            if members.len() > 1 { "their" } else { "its" }
+        )
+    })
+}
+
+fn configuration_of(report: &Report, switch: &str, hw: &[HardwareLine]) -> Option<SwitchWork> {
     let text = config::switch_config_by_interface(report, switch)?;
     let sw = report.switches.iter().find(|s| s.address == switch);
     let fixes = config::fixes(report, switch);
@@ -909,6 +930,7 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
         window,
         window_reasons: reasons,
         not_written,
+        replacement: replacement_of(hw, switch),
     })
 }
 

@@ -80,7 +80,12 @@ pub fn csv(w: &Works) -> String {
                 c.lines.to_string(),
                 c.checks.join(" "),
                 if c.window { "yes" } else { "no" }.into(),
-                c.window_reasons.join("; "),
+                c.replacement
+                    .iter()
+                    .chain(&c.window_reasons)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ],
         );
         for g in &c.global {
@@ -240,6 +245,9 @@ pub fn markdown(w: &Works) -> String {
                 String::new()
             }
         );
+        if let Some(r) = &c.replacement {
+            let _ = writeln!(out, "**For the replacement:** {}.\n", md_cell(r));
+        }
         for r in &c.window_reasons {
             let _ = writeln!(out, "- {r}");
         }

@@ -396,3 +396,24 @@ fn a_check_is_fixed_only_by_lines_the_configuration_writes() {
     let w = site("poe-budget");
     assert_eq!(w.configuration[0].checks, vec!["poe.budget"]);
 }
+
+#[test]
+fn the_configuration_of_a_switch_to_replace_is_for_its_replacement() {
+    let w = site("nopoe-unreachable");
+    let h = w.hardware.iter().find(|h| h.item == "poe_switch").unwrap();
+    let c = w
+        .configuration
+        .iter()
+        .find(|c| c.switch == h.switch)
+        .unwrap();
+    let r = c
+        .replacement
+        .as_deref()
+        .expect("marked for the replacement");
+    assert!(r.contains("for its replacement"), "{r}");
+    assert!(render::markdown(&w).contains("**For the replacement:**"));
+    assert!(render::csv(&w).contains("this configuration is for its replacement"));
+    // Switches the bill does not replace are not marked.
+    let w = site("voice-qos");
+    assert!(w.configuration.iter().all(|c| c.replacement.is_none()));
+}
