@@ -25,7 +25,8 @@ pub struct Works {
     pub hardware: Vec<HardwareLine>,
     /// One entry per switch that has configuration to apply, in the report's switch order.
     pub configuration: Vec<SwitchWork>,
-    /// What the report could not say, to verify by hand (one entry per switch and check).
+    /// What the report could not say, to verify by hand (one entry per switch and check; one
+    /// per switch that did not answer).
     pub verify: Vec<Verify>,
     pub totals: WorksTotals,
 }
@@ -151,9 +152,11 @@ pub struct InterfaceWork {
 pub struct Verify {
     pub switch: String,
     pub check: String,
-    /// Findings of this check on this switch that are unknown.
+    /// Findings of this check on this switch that are unknown; for `switch.reachable` (a
+    /// switch that did not answer, one entry for it) the checks it left unknown.
     pub findings: u32,
-    /// The first one's words (they say what to check).
+    /// The first one's words (they say what to check); for a switch that did not answer,
+    /// what to check by hand.
     pub what: String,
 }
 

@@ -978,12 +978,16 @@ fn role_is_access(r: Option<PortRole>) -> bool {
 }
 
 fn verify_of(report: &Report) -> Vec<Verify> {
+    let unreachable: Vec<&SwitchResult> = report.switches.iter().filter(|s| !s.reachable).collect();
+    let silent = |addr: &str| unreachable.iter().any(|s| s.address == addr);
     let mut out: Vec<Verify> = Vec::new();
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Unknown && f.severity != Severity::Info)
-    {
+    let unknown = || {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Unknown && f.severity != Severity::Info)
+    };
+    for f in unknown().filter(|f| !silent(&f.switch)) {
         match out
             .iter_mut()
             .find(|v| v.switch == f.switch && v.check == f.check)
@@ -996,6 +1000,24 @@ fn verify_of(report: &Report) -> Vec<Verify> {
                 what: f.message.clone(),
             }),
         }
+    }
+    // A switch that did not answer: one entry for the switch, not one per check it left
+    // unknown (they all say only that it did not answer).
+    for sw in unreachable {
+        let findings = unknown().filter(|f| f.switch == sw.address).count() as u32;
+        let name = sw
+            .name
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        out.push(Verify {
+            switch: sw.address.clone(),
+            check: "switch.reachable".into(),
+            findings: findings.max(1),
+            what: format!(
+                "the switch{name} did not answer SNMP, so none of its {findings} other checks could be judged and the bill has nothing for it: first check from the host lanready polls from that the switch answers SNMP there (address, UDP port, community or SNMPv3 credentials, the switch's SNMP ACL) and scan again; else by hand its PoE hardware and budget (`show power inline`), its supplies (`show environment power`) and its ports' configuration (`show running-config`, `show interfaces status`)"
+            ),
+        });
     }
     out
 }

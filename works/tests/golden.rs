@@ -120,11 +120,28 @@ fn a_fixed_switch_without_poe_is_replaced_for_its_sockets() {
     let h = w.hardware.iter().find(|h| h.item == "poe_switch").unwrap();
     assert_eq!((h.quantity, h.sockets), (Some(1), Some(24)));
     assert_eq!(w.totals.switches_to_replace, 1);
-    // The unreachable switch is to verify, never a line of hardware.
-    assert!(
-        w.verify.iter().any(|v| v.what.contains("did not answer")),
-        "{:#?}",
-        w.verify
+    // The unreachable switch is to verify, never a line of hardware: one entry saying what
+    // to check by hand, not one per check it left unknown.
+    let silent = &w
+        .verify
+        .iter()
+        .find(|v| v.what.contains("did not answer"))
+        .unwrap()
+        .switch;
+    let entries: Vec<_> = w.verify.iter().filter(|v| &v.switch == silent).collect();
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0].check, "switch.reachable");
+    for what in ["SNMP", "credentials", "PoE", "supplies", "configuration"] {
+        assert!(
+            entries[0].what.contains(what),
+            "{what}: {}",
+            entries[0].what
+        );
+    }
+    assert_eq!(w.totals.verify, w.verify.len() as u32);
+    assert_eq!(
+        w.totals.verify, 5,
+        "four on the switch that answered, one for the silent one"
     );
     assert!(w.hardware.iter().all(|h| h.switch == w.hardware[0].switch));
 }
