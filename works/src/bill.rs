@@ -8,6 +8,7 @@ use lanready_schema::works::*;
 use lanready_schema::{Evidence, Finding, PortRole, Report, Severity, Status, SwitchResult};
 
 use crate::config;
+use crate::render::count;
 use crate::supplies;
 
 /// Sockets per PoE line card when the card must be chosen: the 48-port cards the Catalyst
@@ -415,10 +416,14 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
                 l.sockets = Some(sw.user_ports);
                 l.quantity = Some(sw.user_ports.div_ceil(PORTS_PER_LINE_CARD));
                 l.reason = format!(
-                    "no PoE line card in the chassis ({}) for its {} sockets: {} 48-port PoE line card(s) of the chassis's family, and the power supplies they need (the chassis's PoE budget comes from its supplies)",
+                    "no PoE line card in the chassis ({}) for its {} sockets: {} of the chassis's family, and the power supplies they need (the chassis's PoE budget comes from its supplies)",
                     sw.model.as_deref().unwrap_or("model unknown"),
                     sw.user_ports,
-                    sw.user_ports.div_ceil(PORTS_PER_LINE_CARD)
+                    count(
+                        sw.user_ports.div_ceil(PORTS_PER_LINE_CARD),
+                        "48-port PoE line card",
+                        "48-port PoE line cards"
+                    )
                 );
                 l.supplies_present = present(sw, None);
                 out.push(l);
@@ -619,8 +624,9 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
                 match (part, bays_of(sw, m), bays.free(sw, m)) {
                     (Some(part), Some(b), Some(0)) => {
                         l.reason = format!(
-                            "{} has {working} working supply(ies) ({part}) and no free bay ({b} bays{taken}): redundancy needs a bay freed or StackPower; verify with `show environment power`",
-                            whose(sw, m)
+                            "{} has {} ({part}) and no free bay ({b} bays{taken}): redundancy needs a bay freed or StackPower; verify with `show environment power`",
+                            whose(sw, m),
+                            count(working, "working supply", "working supplies")
                         );
                     }
                     (Some(part), Some(_), Some(free)) => {
@@ -638,13 +644,16 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
                             )
                         } else if n < need {
                             format!(
-                                "{} has {working} working supply(ies) ({part}) and {free} free bay(s){taken}: {n} more is all it takes, one short of redundant power: verify with `show environment power`",
-                                whose(sw, m)
+                                "{} has {} ({part}) and {}{taken}: {n} more is all it takes, one short of redundant power: verify with `show environment power`",
+                                whose(sw, m),
+                                count(working, "working supply", "working supplies"),
+                                count(free, "free bay", "free bays")
                             )
                         } else {
                             format!(
-                                "{} has {working} working supply(ies) ({part}): {n} more in its free bays make its power redundant",
-                                whose(sw, m)
+                                "{} has {} ({part}): {n} more in its free bays make its power redundant",
+                                whose(sw, m),
+                                count(working, "working supply", "working supplies")
                             )
                         };
                         bays.place(sw, m, n);

@@ -434,3 +434,27 @@ fn the_configuration_of_a_switch_to_replace_is_for_its_replacement() {
     let w = site("voice-qos");
     assert!(w.configuration.iter().all(|c| c.replacement.is_none()));
 }
+
+#[test]
+fn markdown_counts_in_words_and_places_a_standalone_switchs_lines_on_the_switch() {
+    let md = render::markdown(&site("poe-budget"));
+    assert!(
+        md.contains("1 of 1 switch to touch; 1 power supply, ")
+            && md.contains("1 stack to cable")
+            && md.contains("on 1 switch, "),
+        "{md}"
+    );
+    for (name, _) in reports() {
+        let md = render::markdown(&site(&name));
+        assert!(!md.contains("(s)") && !md.contains("(ies)"), "{name}: {md}");
+    }
+    // edge9300 is one C9300: its second supply is the switch's, not "member 1".
+    let w = site("edge9300");
+    let h = w
+        .hardware
+        .iter()
+        .find(|h| h.item == "second_supply")
+        .unwrap();
+    assert_eq!(h.member, None);
+    assert!(render::markdown(&w).contains("| second_supply | the switch |"));
+}
