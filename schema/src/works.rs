@@ -25,7 +25,8 @@ pub struct Works {
     pub hardware: Vec<HardwareLine>,
     /// One entry per switch that has configuration to apply, in the report's switch order.
     pub configuration: Vec<SwitchWork>,
-    /// What the report could not say, to verify by hand (one entry per switch and check).
+    /// What the report could not say, to verify by hand (one entry per switch and check; one
+    /// per switch that did not answer).
     pub verify: Vec<Verify>,
     pub totals: WorksTotals,
 }
@@ -107,14 +108,21 @@ pub struct SwitchWork {
     /// Configuration lines to enter: global blocks' lines and interface lines (not the
     /// `interface` heads, not comments).
     pub lines: u32,
-    /// The checks the configuration fixes.
+    /// The checks the configuration fixes: those with a line of their own fix written (not
+    /// an `interface` head, not a comment; a fix that leaves a value to fill in by hand,
+    /// `<data VLAN>`, does not count). A check whose fix is advice alone is not here.
     pub checks: Vec<String>,
-    /// True when a change needs a maintenance window.
+    /// True when a change needs a maintenance window: a block's or an interface's own, or a
+    /// QoS line on a port that changes QoS for the whole switch (`auto qos`, `mls qos trust`).
     pub window: bool,
     /// Why a window is needed, one sentence per reason.
     pub window_reasons: Vec<String>,
     /// Lines the platform does not accept, left out of the configuration as comments.
     pub not_written: u32,
+    /// Set when the bill replaces the switch or some of its members (a `poe_switch` line):
+    /// says which, and that their lines are for the replacement, to enter when it is
+    /// installed, not work on the switch as read. None otherwise.
+    pub replacement: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -144,9 +152,11 @@ pub struct InterfaceWork {
 pub struct Verify {
     pub switch: String,
     pub check: String,
-    /// Findings of this check on this switch that are unknown.
+    /// Findings of this check on this switch that are unknown; for `switch.reachable` (a
+    /// switch that did not answer, one entry for it) the checks it left unknown.
     pub findings: u32,
-    /// The first one's words (they say what to check).
+    /// The first one's words (they say what to check); for a switch that did not answer,
+    /// what to check by hand.
     pub what: String,
 }
 

@@ -8,6 +8,7 @@ use lanready_schema::works::*;
 use lanready_schema::{Evidence, Finding, PortRole, Report, Severity, Status, SwitchResult};
 
 use crate::config;
+use crate::render::count;
 use crate::supplies;
 
 /// Sockets per PoE line card when the card must be chosen: the 48-port cards the Catalyst
@@ -21,7 +22,7 @@ pub fn bill(report: &Report) -> Works {
     }
     let configuration: Vec<SwitchWork> = config::switches(report)
         .into_iter()
-        .filter_map(|s| configuration_of(report, s))
+        .filter_map(|s| configuration_of(report, s, &hardware))
         .collect();
     let verify = verify_of(report);
     let totals = totals(report, &hardware, &configuration, &verify);
@@ -121,15 +122,25 @@ fn bays_of(sw: &SwitchResult, member: Option<u32>) -> Option<u32> {
     box_model(sw, member).and_then(supplies::bays)
 }
 
+/// The fewest supplies that could cover a shortfall by rated output, and how.
+struct Least {
+    /// Supplies of the family's largest part into free bays.
+    adds: u32,
+    /// Supplies of that part in place of present ones.
+    swaps: u32,
+    how: String,
+}
+
 /// The fewest supplies that could cover `short_w` by rated output (a lower bound: the PoE a
 /// supply adds is less than its rating), and how: the family's largest part in the free
-/// bays first, then in place of present ones. None when even that cannot.
+/// bays first (never more than there are), then in place of present ones. None when even
+/// that cannot.
 fn fewest(
     short_w: u32,
     options: &[SupplyOption],
     present: &[SupplyPresent],
     free_bays: Option<u32>,
-) -> Option<(u32, String)> {
+) -> Option<Least> {
     let now = present.iter().filter_map(|p| p.rated_w).min().unwrap_or(0);
     let (largest, part) = options
         .iter()
@@ -157,7 +168,147 @@ fn fewest(
         (0, r) => format!("{r} {part} in place of present supplies"),
         (a, r) => format!("{a} more {part} and {r} in place of present supplies"),
     };
-    Some((adds + swaps, how))
+    Some(Least { adds, swaps, how })
+}
+
+/// Where supplies go, for counting bays: a stack member, or None for a switch that is not
+/// a stack (a standalone switch's one member is the switch) or a chassis.
+fn slot(sw: &SwitchResult, member: Option<u32>) -> Option<u32> {
+    member.filter(|_| sw.members.len() > 1)
+}
+
+/// Supplies the bill has already placed in each slot's free bays (by PoE lines), so that
+/// the redundancy lines count them and no line asks for a bay that is taken.
+#[derive(Default)]
+struct Bays {
+    filled: BTreeMap<Option<u32>, u32>,
+}
+
+impl Bays {
+    fn filled(&self, slot: Option<u32>) -> u32 {
+        self.filled.get(&slot).copied().unwrap_or(0)
+    }
+
+    /// The free bays of one slot: its bays less the supplies present and those placed.
+    fn free(&self, sw: &SwitchResult, slot: Option<u32>) -> Option<u32> {
+        let fitted = present(sw, slot).len() as u32 + self.filled(slot);
+        bays_of(sw, slot).map(|b| b.saturating_sub(fitted))
+    }
+
+    /// The free bays where a line's supplies go: its slot's, or across a power stack's
+    /// members.
+    fn free_for(&self, sw: &SwitchResult, member: Option<u32>) -> Option<u32> {
+        if member.is_none() && sw.members.len() > 1 {
+            return sw
+                .members
+                .iter()
+                .map(|m| self.free(sw, Some(m.number)))
+                .sum();
+        }
+        self.free(sw, slot(sw, member))
+    }
+
+    /// Places `n` supplies for a line at `member` (None on a stack: the power stack's
+    /// members, those with fewer than two working supplies first, one each in turn), and
+    /// says which slots took them.
+    fn place(&mut self, sw: &SwitchResult, member: Option<u32>, n: u32) -> Vec<(Option<u32>, u32)> {
+        let mut placed: BTreeMap<Option<u32>, u32> = BTreeMap::new();
+        if member.is_none() && sw.members.len() > 1 {
+            let mut order: Vec<(bool, u32)> = sw
+                .members
+                .iter()
+                .map(|m| {
+                    let working = present(sw, Some(m.number)).iter().filter(|p| p.ok).count();
+                    (working >= 2, m.number)
+                })
+                .collect();
+            order.sort();
+            let mut left = n;
+            while left > 0 {
+                let mut any = false;
+                for &(_, m) in &order {
+                    if left > 0 && self.free(sw, Some(m)).unwrap_or(0) > 0 {
+                        *self.filled.entry(Some(m)).or_insert(0) += 1;
+                        *placed.entry(Some(m)).or_insert(0) += 1;
+                        left -= 1;
+                        any = true;
+                    }
+                }
+                if !any {
+                    break;
+                }
+            }
+        } else if n > 0 {
+            let s = slot(sw, member);
+            *self.filled.entry(s).or_insert(0) += n;
+            placed.insert(s, n);
+        }
+        placed.into_iter().collect()
+    }
+}
+
+/// Working supplies present in a slot.
+fn working(sw: &SwitchResult, slot: Option<u32>) -> u32 {
+    present(sw, slot).iter().filter(|p| p.ok).count() as u32
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Members (or the switch) by slot: `member 2`, `members 1, 2 and 3`, `the switch`.
+fn slots_text(slots: &[(Option<u32>, u32)], counts: bool) -> String {
+    let numbered: Vec<String> = slots
+        .iter()
+        .filter_map(|(s, n)| {
+            s.map(|m| {
+                if counts && *n > 1 {
+                    format!("{m} ({n})")
+                } else {
+                    m.to_string()
+                }
+            })
+        })
+        .collect();
+    match numbered.len() {
+        0 => "the switch".into(),
+        1 => format!("member {}", numbered[0]),
+        _ => format!("members {}", and_list(&numbered)),
+    }
+}
+
+/// Where a PoE line's added supplies go (a stack's members), and the second supply they
+/// give where a slot had fewer than two working: those slots get no second_supply line.
+fn placed_note(sw: &SwitchResult, placed: &[(Option<u32>, u32)]) -> String {
+    let seconds: Vec<(Option<u32>, u32)> = placed
+        .iter()
+        .filter(|(s, n)| {
+            let w = working(sw, *s);
+            w < 2 && w + n >= 2
+        })
+        .copied()
+        .collect();
+    let stack = placed.iter().any(|(s, _)| s.is_some());
+    let gives = "(power.redundancy: no second_supply line for it)";
+    match (stack, seconds.is_empty()) {
+        (false, true) => String::new(),
+        (false, false) => format!("; they also give the switch its second supply {gives}"),
+        (true, true) => format!("; they go in the free bays of {}", slots_text(placed, true)),
+        (true, false) if seconds.len() == placed.len() => format!(
+            "; they go in the free bays of {} and give each its second supply {gives}",
+            slots_text(placed, true)
+        ),
+        (true, false) => format!(
+            "; they go in the free bays of {} and give {} its second supply {gives}",
+            slots_text(placed, true),
+            slots_text(&seconds, false)
+        ),
+    }
 }
 
 fn whose(sw: &SwitchResult, m: Option<u32>) -> String {
@@ -246,6 +397,17 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
     };
     let modular = sw.platform.as_ref().is_some_and(|p| p.modular);
     let stacked = sw.members.len() > 1;
+    let mut bays = Bays::default();
+    // Slots a poe_switch line replaces: no supply is bought for them.
+    let mut replaced: Vec<Option<u32>> = Vec::new();
+    let unredundant = |slot: Option<u32>| {
+        let info = on("power.redundancy").any(|f| f.severity == Severity::Info);
+        if info && working(sw, slot) < 2 {
+            "; it has no redundant supply either (power.redundancy): order the replacement with two supplies where the model takes them"
+        } else {
+            ""
+        }
+    };
     for f in on("poe.budget") {
         if sw.poe.is_empty() && f.message.starts_with("the switch has no PoE") {
             // No PSE at all: PoE line cards in a chassis, else PoE switches.
@@ -254,10 +416,14 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
                 l.sockets = Some(sw.user_ports);
                 l.quantity = Some(sw.user_ports.div_ceil(PORTS_PER_LINE_CARD));
                 l.reason = format!(
-                    "no PoE line card in the chassis ({}) for its {} sockets: {} 48-port PoE line card(s) of the chassis's family, and the power supplies they need (the chassis's PoE budget comes from its supplies)",
+                    "no PoE line card in the chassis ({}) for its {} sockets: {} of the chassis's family, and the power supplies they need (the chassis's PoE budget comes from its supplies)",
                     sw.model.as_deref().unwrap_or("model unknown"),
                     sw.user_ports,
-                    sw.user_ports.div_ceil(PORTS_PER_LINE_CARD)
+                    count(
+                        sw.user_ports.div_ceil(PORTS_PER_LINE_CARD),
+                        "48-port PoE line card",
+                        "48-port PoE line cards"
+                    )
                 );
                 l.supplies_present = present(sw, None);
                 out.push(l);
@@ -269,8 +435,10 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
                     l.quantity = Some(1);
                     let model = box_model(sw, Some(member)).unwrap_or("model unknown");
                     l.reason = format!(
-                        "stack member {member} ({model}) has no PoE and carries {sockets} sockets: replace it with a PoE model of its family"
+                        "stack member {member} ({model}) has no PoE and carries {sockets} sockets: replace it with a PoE model of its family{}",
+                        unredundant(Some(member))
                     );
+                    replaced.push(Some(member));
                     out.push(l);
                 }
             } else {
@@ -278,10 +446,12 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
                 l.sockets = Some(sw.user_ports);
                 l.quantity = Some(1);
                 l.reason = format!(
-                    "a fixed switch without PoE ({}) serving {} sockets: replace it with a PoE model (no configuration or supply adds PoE to it)",
+                    "a fixed switch without PoE ({}) serving {} sockets: replace it with a PoE model (no configuration or supply adds PoE to it){}",
                     sw.model.as_deref().unwrap_or("model unknown"),
-                    sw.user_ports
+                    sw.user_ports,
+                    unredundant(None)
                 );
+                replaced.push(None);
                 out.push(l);
             }
             continue;
@@ -325,10 +495,15 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
         l.options = options(sw, member, &l.supplies_present);
         let fixed =
             !l.supplies_present.is_empty() && l.supplies_present.iter().all(|p| p.model.is_none());
-        let free = bays_of(sw, member).map(|b| b.saturating_sub(l.supplies_present.len() as u32));
+        let free = bays.free_for(sw, member);
         let short = bar.short_w.unwrap_or(0);
         let least = fewest(short, &l.options, &l.supplies_present, free);
-        l.quantity = least.as_ref().map(|(n, _)| *n);
+        l.quantity = least.as_ref().map(|le| le.adds + le.swaps);
+        let placed = least
+            .as_ref()
+            .map(|le| bays.place(sw, member, le.adds))
+            .unwrap_or_default();
+        let placed_note = placed_note(sw, &placed);
         let failed_note = if l.supplies_present.iter().any(|p| !p.ok) {
             "; one of them has failed (see its failed_supply line): the budget may return when it is replaced"
         } else {
@@ -366,9 +541,9 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
             format!(
                 "{head}; supplies present: {had}{failed_note}; lanready knows no larger or further supply for it: verify the options with `show environment power` and the data sheet"
             )
-        } else if let Some((_, how)) = &least {
+        } else if let Some(Least { how, .. }) = &least {
             format!(
-                "{head}; supplies present: {had}{failed_note}; at least {how}, by rated output: the PoE a supply adds is less than its rating, so check the data sheet's PoE figure against the shortfall"
+                "{head}; supplies present: {had}{failed_note}; at least {how}, by rated output: the PoE a supply adds is less than its rating, so check the data sheet's PoE figure against the shortfall{placed_note}"
             )
         } else {
             format!(
@@ -422,34 +597,68 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
     }
     for f in on("power.redundancy") {
         if f.severity == Severity::Info {
-            // No redundant supply: one per member with fewer than two working supplies.
-            let members: Vec<Option<u32>> = if sw.members.is_empty() {
-                vec![None]
-            } else {
+            // No redundant supply: one per member with fewer than two working supplies,
+            // counting those a PoE line already puts in its free bays, never more than
+            // its free bays take, and none for a switch or member the bill replaces.
+            let members: Vec<Option<u32>> = if stacked {
                 sw.members.iter().map(|m| Some(m.number)).collect()
+            } else {
+                vec![None]
             };
             for m in members {
                 let here = present(sw, m);
-                if here.iter().filter(|p| p.ok).count() >= 2 {
+                let placed = bays.filled(m);
+                let working = here.iter().filter(|p| p.ok).count() as u32 + placed;
+                if working >= 2 || replaced.contains(&m) {
                     continue;
                 }
+                let need = 2 - working;
                 let mut l = line(sw, "second_supply", f);
                 l.member = m;
                 let part = here.iter().find_map(|p| p.model.clone());
-                match (part, bays_of(sw, m)) {
-                    (Some(part), Some(b)) if (here.len() as u32) < b => {
-                        l.quantity = Some(1);
+                let taken = if placed > 0 {
+                    format!(", {placed} of them taken by the poe_power line's supplies")
+                } else {
+                    String::new()
+                };
+                match (part, bays_of(sw, m), bays.free(sw, m)) {
+                    (Some(part), Some(b), Some(0)) => {
+                        l.reason = format!(
+                            "{} has {} ({part}) and no free bay ({b} bays{taken}): redundancy needs a bay freed or StackPower; verify with `show environment power`",
+                            whose(sw, m),
+                            count(working, "working supply", "working supplies")
+                        );
+                    }
+                    (Some(part), Some(_), Some(free)) => {
+                        let n = need.min(free);
+                        l.quantity = Some(n);
                         l.options = vec![SupplyOption {
                             action: "add".into(),
                             rated_w: supplies::rated_w(&part).unwrap_or(0),
                             model: part.clone(),
                         }];
-                        l.reason = format!(
-                            "{} has one working supply ({part}): a second in its free bay makes its power redundant",
-                            whose(sw, m)
-                        );
+                        l.reason = if n == 1 && working == 1 {
+                            format!(
+                                "{} has one working supply ({part}): a second in its free bay makes its power redundant",
+                                whose(sw, m)
+                            )
+                        } else if n < need {
+                            format!(
+                                "{} has {} ({part}) and {}{taken}: {n} more is all it takes, one short of redundant power: verify with `show environment power`",
+                                whose(sw, m),
+                                count(working, "working supply", "working supplies"),
+                                count(free, "free bay", "free bays")
+                            )
+                        } else {
+                            format!(
+                                "{} has {} ({part}): {n} more in its free bays make its power redundant",
+                                whose(sw, m),
+                                count(working, "working supply", "working supplies")
+                            )
+                        };
+                        bays.place(sw, m, n);
                     }
-                    (None, _) if !here.is_empty() => {
+                    (None, _, _) if !here.is_empty() => {
                         l.reason = format!(
                             "{} has a fixed supply (ENTITY-MIB gives no part): redundancy needs an external redundant power system where the model takes one; verify with `show environment power`",
                             whose(sw, m)
@@ -480,7 +689,7 @@ fn hardware_of(report: &Report, sw: &SwitchResult) -> Vec<HardwareLine> {
             let mut l = line(sw, "failed_supply", f);
             l.quantity = Some(1);
             if let Some(p) = failed.first() {
-                l.member = p.member;
+                l.member = slot(sw, p.member);
                 if let Some(m) = &p.model {
                     l.options = vec![SupplyOption {
                         action: "replace".into(),
@@ -512,6 +721,36 @@ fn global_window(head: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether an interface line changes QoS for the whole switch, and how, on the switch's
+/// platform family: the first such line on a switch puts its configuration in a window.
+/// Classic IOS (2960, 3560, 3750) and the 6500 keep QoS off until `mls qos` is on
+/// globally; auto-QoS turns it on, and `mls qos trust` does nothing without it, and once it
+/// is on every port without trust re-marks DSCP to 0. On IOS-XE auto-QoS writes global
+/// class-maps and policy-maps (Cisco's auto-QoS configuration guides for the Catalyst 2960,
+/// 3750 and 3850/9300 describe both behaviours).
+fn switch_wide_qos(family: Option<&str>, line: &str) -> Option<&'static str> {
+    let l = line.trim();
+    let auto = l.starts_with("auto qos ");
+    let trust = l.starts_with("mls qos trust");
+    if !auto && !trust {
+        return None;
+    }
+    Some(match (family, auto) {
+        (Some("ios") | Some("cat6500"), true) => {
+            "on classic IOS auto-QoS turns `mls qos` on for the whole switch, after which every port without trust re-marks DSCP to 0"
+        }
+        (Some("ios") | Some("cat6500"), false) => {
+            "port trust takes effect only with `mls qos` on globally, and with it on every port without trust re-marks DSCP to 0"
+        }
+        (Some("ios_xe"), _) => {
+            "on IOS-XE auto-QoS writes global class-maps and policy-maps (a global QoS change)"
+        }
+        _ => {
+            "a QoS command lanready cannot confine to the port on this platform: treat it as a global QoS change"
+        }
+    })
+}
+
 /// Whether a line on an access port bounces or moves what is attached to it.
 fn bounces(line: &str) -> bool {
     let l = line.trim();
@@ -527,7 +766,28 @@ fn bounces(line: &str) -> bool {
     .any(|p| l.starts_with(p))
 }
 
-fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
+/// What a switch's configuration is for when the bill replaces the switch or members.
+fn replacement_of(hw: &[HardwareLine], switch: &str) -> Option<String> {
+    let lines: Vec<&HardwareLine> = hw
+        .iter()
+        .filter(|h| h.switch == switch && h.item == "poe_switch")
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let members: Vec<(Option<u32>, u32)> = lines.iter().map(|h| (h.member, 1)).collect();
+    Some(if members.iter().all(|(m, _)| m.is_none()) {
+        "the bill replaces this switch (poe_switch): this configuration is for its replacement, to enter when it is installed, not work on the switch as read".into()
+    } else {
+        format!(
+            "the bill replaces stack {} (poe_switch): the lines on {} interfaces are for the replacement, to enter when it is installed",
+            slots_text(&members, false),
+            if members.len() > 1 { "their" } else { "its" }
+        )
+    })
+}
+
+fn configuration_of(report: &Report, switch: &str, hw: &[HardwareLine]) -> Option<SwitchWork> {
     let text = config::switch_config_by_interface(report, switch)?;
     let sw = report.switches.iter().find(|s| s.address == switch);
     let fixes = config::fixes(report, switch);
@@ -539,15 +799,30 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
                 .map(|g| g.role)
         })
     };
+    // What each check's fix writes: only a check with a line of its own in the
+    // configuration (not its `interface` head, not a comment) is fixed by it.
+    // The configuration's own lines, read the same way (a line the platform does not
+    // accept is a comment there, so not written).
+    let written = fix_lines(&text);
+    let fixed: Vec<(&str, Vec<(&str, &str)>)> = fixes
+        .iter()
+        .filter_map(|f| {
+            let r = f.remediation.as_deref()?;
+            if leaves_work_by_hand(r) {
+                return None;
+            }
+            let mine: Vec<(&str, &str)> = fix_lines(r)
+                .into_iter()
+                .filter(|pair| written.contains(pair))
+                .collect();
+            (!mine.is_empty()).then_some((f.check.as_str(), mine))
+        })
+        .collect();
     let checks_of = |head: &str| {
-        let mut c: Vec<String> = fixes
+        let mut c: Vec<String> = fixed
             .iter()
-            .filter(|f| {
-                f.remediation
-                    .as_deref()
-                    .is_some_and(|r| r.lines().any(|l| l == head))
-            })
-            .map(|f| f.check.clone())
+            .filter(|(_, mine)| mine.iter().any(|(h, _)| *h == head))
+            .map(|(check, _)| check.to_string())
             .collect();
         c.sort();
         c.dedup();
@@ -558,6 +833,11 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
     let mut reasons: Vec<String> = Vec::new();
     let mut not_written = 0u32;
     let mut in_interface = false;
+    let family = sw
+        .and_then(|s| s.platform.as_ref())
+        .map(|p| p.family.as_str());
+    // Whether a QoS line has already put the switch in a window.
+    let mut qos_window = false;
     for l in text.lines() {
         if l.starts_with("! (not written") {
             not_written += 1;
@@ -582,6 +862,14 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
             if in_interface {
                 if let Some(i) = interfaces.last_mut() {
                     i.lines += 1;
+                    if !qos_window && let Some(why) = switch_wide_qos(family, l) {
+                        qos_window = true;
+                        reasons.push(format!(
+                            "interface {}: `{}` changes QoS for the whole switch: {why}",
+                            i.interface,
+                            l.trim()
+                        ));
+                    }
                     if role_is_access(i.role) && bounces(l) {
                         i.window = true;
                         reasons.push(format!(
@@ -627,7 +915,7 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
             reasons.push(format!("interface {} is {w}", i.interface));
         }
     }
-    let mut checks: Vec<String> = fixes.iter().map(|f| f.check.clone()).collect();
+    let mut checks: Vec<String> = fixed.iter().map(|(c, _)| c.to_string()).collect();
     checks.sort();
     checks.dedup();
     let lines = global.iter().map(|g| g.lines).sum::<u32>()
@@ -635,7 +923,8 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
     if lines == 0 && not_written == 0 {
         return None;
     }
-    let window = global.iter().any(|g| g.window) || interfaces.iter().any(|i| i.window);
+    let window =
+        qos_window || global.iter().any(|g| g.window) || interfaces.iter().any(|i| i.window);
     Some(SwitchWork {
         switch: switch.to_string(),
         switch_name: sw.and_then(|s| s.name.clone()),
@@ -650,6 +939,46 @@ fn configuration_of(report: &Report, switch: &str) -> Option<SwitchWork> {
         window,
         window_reasons: reasons,
         not_written,
+        replacement: replacement_of(hw, switch),
+    })
+}
+
+/// A fix's configuration lines by the block they are in: `(head, line)` for each line of
+/// an `interface` block (the head alone is no line of the fix), and for a global block its
+/// head `(head, head)` and each of its lines. Comments are not lines. Read from a
+/// switch's configuration, the lines it writes.
+fn fix_lines(text: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut head: Option<&str> = None;
+    for l in text.lines() {
+        if l.trim().is_empty() || l.starts_with('!') || l == "end" {
+            continue;
+        }
+        if l.starts_with(' ') {
+            if let Some(h) = head {
+                out.push((h, l));
+            }
+            continue;
+        }
+        head = Some(l);
+        if !l.starts_with("interface ") {
+            out.push((l, l));
+        }
+    }
+    out
+}
+
+/// Whether a fix leaves part of itself to a person: a comment that holds a command with a
+/// value to fill in (`<data VLAN>`), or says a line is not written. Such a check is not
+/// fixed by the configuration even where its other lines are written.
+fn leaves_work_by_hand(text: &str) -> bool {
+    text.lines().filter(|l| l.starts_with('!')).any(|l| {
+        let placeholder = l
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .any(|cmd| cmd.contains('<') && cmd.contains('>'));
+        placeholder || l.contains("is not written") || l.contains("(not written")
     })
 }
 
@@ -658,12 +987,16 @@ fn role_is_access(r: Option<PortRole>) -> bool {
 }
 
 fn verify_of(report: &Report) -> Vec<Verify> {
+    let unreachable: Vec<&SwitchResult> = report.switches.iter().filter(|s| !s.reachable).collect();
+    let silent = |addr: &str| unreachable.iter().any(|s| s.address == addr);
     let mut out: Vec<Verify> = Vec::new();
-    for f in report
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Unknown && f.severity != Severity::Info)
-    {
+    let unknown = || {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Unknown && f.severity != Severity::Info)
+    };
+    for f in unknown().filter(|f| !silent(&f.switch)) {
         match out
             .iter_mut()
             .find(|v| v.switch == f.switch && v.check == f.check)
@@ -676,6 +1009,24 @@ fn verify_of(report: &Report) -> Vec<Verify> {
                 what: f.message.clone(),
             }),
         }
+    }
+    // A switch that did not answer: one entry for the switch, not one per check it left
+    // unknown (they all say only that it did not answer).
+    for sw in unreachable {
+        let findings = unknown().filter(|f| f.switch == sw.address).count() as u32;
+        let name = sw
+            .name
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        out.push(Verify {
+            switch: sw.address.clone(),
+            check: "switch.reachable".into(),
+            findings: findings.max(1),
+            what: format!(
+                "the switch{name} did not answer SNMP, so none of its {findings} other checks could be judged and the bill has nothing for it: first check from the host lanready polls from that the switch answers SNMP there (address, UDP port, community or SNMPv3 credentials, the switch's SNMP ACL) and scan again; else by hand its PoE hardware and budget (`show power inline`), its supplies (`show environment power`) and its ports' configuration (`show running-config`, `show interfaces status`)"
+            ),
+        });
     }
     out
 }

@@ -80,7 +80,12 @@ pub fn csv(w: &Works) -> String {
                 c.lines.to_string(),
                 c.checks.join(" "),
                 if c.window { "yes" } else { "no" }.into(),
-                c.window_reasons.join("; "),
+                c.replacement
+                    .iter()
+                    .chain(&c.window_reasons)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ],
         );
         for g in &c.global {
@@ -167,19 +172,19 @@ pub fn markdown(w: &Works) -> String {
     );
     let _ = writeln!(
         out,
-        "**Totals:** {} of {} switches to touch; {} power supplies, {} PoE line cards and {} switches to buy; {} stacks to cable for StackPower; {} hardware lines whose quantity only a person can say; {} interfaces and {} configuration lines on {} switches, {} of them in a maintenance window; {} things to verify by hand.\n",
+        "**Totals:** {} of {} to touch; {}, {} and {} to buy; {} to cable for StackPower; {} whose quantity only a person can say; {} and {} on {}, {} of them in a maintenance window; {} to verify by hand.\n",
         t.switches_to_touch,
-        t.switches,
-        t.supplies_to_buy,
-        t.line_cards_to_buy,
-        t.switches_to_replace,
-        t.stack_power,
-        t.hardware_unknown,
-        t.interfaces_to_configure,
-        t.lines,
-        w.configuration.len(),
+        count(t.switches, "switch", "switches"),
+        count(t.supplies_to_buy, "power supply", "power supplies"),
+        count(t.line_cards_to_buy, "PoE line card", "PoE line cards"),
+        count(t.switches_to_replace, "switch", "switches"),
+        count(t.stack_power, "stack", "stacks"),
+        count(t.hardware_unknown, "hardware line", "hardware lines"),
+        count(t.interfaces_to_configure, "interface", "interfaces"),
+        count(t.lines, "configuration line", "configuration lines"),
+        count(w.configuration.len() as u32, "switch", "switches"),
         t.windows,
-        t.verify
+        count(t.verify, "thing", "things")
     );
     out.push_str("## Hardware\n\n");
     if w.hardware.is_empty() {
@@ -190,7 +195,11 @@ pub fn markdown(w: &Works) -> String {
             let place = match (&h.pool, h.member) {
                 (Some(p), _) => p.clone(),
                 (None, Some(m)) => format!("member {m}"),
-                _ => "-".into(),
+                _ => match h.item.as_str() {
+                    "stack_power" => "the stack".into(),
+                    "poe_line_card" | "chassis_power" => "the chassis".into(),
+                    _ => "the switch".into(),
+                },
             };
             let _ = writeln!(
                 out,
@@ -221,25 +230,33 @@ pub fn markdown(w: &Works) -> String {
     for c in &w.configuration {
         let _ = writeln!(
             out,
-            "### {}{}\n\n{} interfaces, {} lines; fixes {}. Window: {}.{}\n",
+            "### {}{}\n\n{}, {}; fixes {}. Window: {}.{}\n",
             name(&c.switch, c.switch_name.as_deref()),
             c.model
                 .as_deref()
                 .map(|m| format!(" ({m})"))
                 .unwrap_or_default(),
-            c.interfaces.len(),
-            c.lines,
-            c.checks.join(", "),
+            count(c.interfaces.len() as u32, "interface", "interfaces"),
+            count(c.lines, "line", "lines"),
+            if c.checks.is_empty() {
+                "no check by itself (advice only)".to_string()
+            } else {
+                c.checks.join(", ")
+            },
             if c.window { "**yes**" } else { "no" },
             if c.not_written > 0 {
                 format!(
-                    " {} line(s) the platform does not accept are left out as comments.",
-                    c.not_written
+                    " {} the platform does not accept {} left out as comments.",
+                    count(c.not_written, "line", "lines"),
+                    if c.not_written == 1 { "is" } else { "are" }
                 )
             } else {
                 String::new()
             }
         );
+        if let Some(r) = &c.replacement {
+            let _ = writeln!(out, "**For the replacement:** {}.\n", md_cell(r));
+        }
         for r in &c.window_reasons {
             let _ = writeln!(out, "- {r}");
         }
@@ -279,15 +296,24 @@ pub fn markdown(w: &Works) -> String {
         for v in &w.verify {
             let _ = writeln!(
                 out,
-                "- {} `{}` ({} finding(s)): {}",
+                "- {} `{}` ({}): {}",
                 v.switch,
                 v.check,
-                v.findings,
+                count(v.findings, "finding", "findings"),
                 md_cell(&v.what)
             );
         }
     }
     out
+}
+
+/// `1 stack`, `3 stacks`, `0 stacks`.
+pub(crate) fn count(n: u32, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 fn name(address: &str, n: Option<&str>) -> String {

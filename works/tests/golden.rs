@@ -120,11 +120,28 @@ fn a_fixed_switch_without_poe_is_replaced_for_its_sockets() {
     let h = w.hardware.iter().find(|h| h.item == "poe_switch").unwrap();
     assert_eq!((h.quantity, h.sockets), (Some(1), Some(24)));
     assert_eq!(w.totals.switches_to_replace, 1);
-    // The unreachable switch is to verify, never a line of hardware.
-    assert!(
-        w.verify.iter().any(|v| v.what.contains("did not answer")),
-        "{:#?}",
-        w.verify
+    // The unreachable switch is to verify, never a line of hardware: one entry saying what
+    // to check by hand, not one per check it left unknown.
+    let silent = &w
+        .verify
+        .iter()
+        .find(|v| v.what.contains("did not answer"))
+        .unwrap()
+        .switch;
+    let entries: Vec<_> = w.verify.iter().filter(|v| &v.switch == silent).collect();
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0].check, "switch.reachable");
+    for what in ["SNMP", "credentials", "PoE", "supplies", "configuration"] {
+        assert!(
+            entries[0].what.contains(what),
+            "{what}: {}",
+            entries[0].what
+        );
+    }
+    assert_eq!(w.totals.verify, w.verify.len() as u32);
+    assert_eq!(
+        w.totals.verify, 5,
+        "four on the switch that answered, one for the silent one"
     );
     assert!(w.hardware.iter().all(|h| h.switch == w.hardware[0].switch));
 }
@@ -252,4 +269,192 @@ fn interface_ranges_carry_each_interfaces_own_lines() {
         }
     }
     assert!(ranged > 10, "only {ranged} ranges over the golden reports");
+}
+
+#[test]
+fn supplies_bought_for_power_are_the_second_supplies_and_never_overfill_the_bays() {
+    // stackpower3850: three members, one PWR-C1-715WAC each in two bays, the power stack
+    // 3146 W short: three PWR-C1-1100WAC fill the three free bays, and they are also each
+    // member's second supply.
+    let w = site("stackpower3850");
+    let p = w.hardware.iter().find(|h| h.item == "poe_power").unwrap();
+    assert_eq!(p.quantity, Some(3));
+    assert!(p.reason.contains("members 1, 2 and 3"), "{}", p.reason);
+    assert!(
+        w.hardware.iter().all(|h| h.item != "second_supply"),
+        "{:#?}",
+        w.hardware
+    );
+    assert_eq!(w.totals.supplies_to_buy, 3, "three free bays");
+
+    // Short by one supply's worth: it goes to member 1, and members 2 and 3 still get
+    // their second supplies; still no more than the three free bays.
+    let (_, mut r) = reports()
+        .into_iter()
+        .find(|(n, _)| n == "stackpower3850")
+        .unwrap();
+    r.switches[0].poe[0].short_w = Some(1000);
+    let w = bill::bill(&r);
+    let p = w.hardware.iter().find(|h| h.item == "poe_power").unwrap();
+    assert_eq!(p.quantity, Some(1));
+    assert!(p.reason.contains("member 1 and give each"), "{}", p.reason);
+    let seconds: Vec<Option<u32>> = w
+        .hardware
+        .iter()
+        .filter(|h| h.item == "second_supply")
+        .map(|h| h.member)
+        .collect();
+    assert_eq!(seconds, vec![Some(2), Some(3)]);
+    assert_eq!(w.totals.supplies_to_buy, 3);
+}
+
+#[test]
+fn a_switch_to_replace_gets_no_second_supply_of_its_own() {
+    let w = site("nopoe-unreachable");
+    let h = w.hardware.iter().find(|h| h.item == "poe_switch").unwrap();
+    assert!(h.reason.contains("two supplies"), "{}", h.reason);
+    assert!(
+        w.hardware
+            .iter()
+            .all(|l| l.item != "second_supply" || l.switch != h.switch),
+        "{:#?}",
+        w.hardware
+    );
+}
+
+/// The first auto-QoS or trust line on a socket puts the switch in a window, its reason
+/// naming the command and what the platform does with it; the port itself does not.
+#[test]
+fn auto_qos_and_trust_on_a_socket_put_the_switch_in_a_window() {
+    // Classic IOS (avaya2960, a 2960-X): the report as it would read had the switch
+    // exposed its port trust, with the fix `qos_trust` writes for Cisco phones on `ios`.
+    let (_, mut r) = reports()
+        .into_iter()
+        .find(|(n, _)| n == "avaya2960")
+        .unwrap();
+    assert_eq!(r.switches[0].platform.as_ref().unwrap().family, "ios");
+    let f = r
+        .findings
+        .iter_mut()
+        .find(|f| f.check == "qos.trust")
+        .unwrap();
+    f.status = lanready_schema::Status::Fail;
+    f.port = Some("Gi1/0/1".into());
+    f.remediation = Some("interface Gi1/0/1\n auto qos voip cisco-phone".into());
+    let mut second = f.clone();
+    second.port = Some("Gi1/0/2".into());
+    second.remediation = Some("interface Gi1/0/2\n auto qos voip cisco-phone".into());
+    r.findings.push(second);
+    let w = bill::bill(&r);
+    let c = &w.configuration[0];
+    assert!(c.window, "{c:#?}");
+    let qos: Vec<&String> = c
+        .window_reasons
+        .iter()
+        .filter(|r| r.contains("auto qos"))
+        .collect();
+    assert_eq!(qos.len(), 1, "once per switch: {:#?}", c.window_reasons);
+    assert!(
+        qos[0].contains("Gi1/0/1") && qos[0].contains("`mls qos`"),
+        "{}",
+        qos[0]
+    );
+    assert!(qos[0].contains("re-marks DSCP to 0"), "{}", qos[0]);
+    assert!(
+        c.interfaces.iter().all(|i| !i.window),
+        "{:#?}",
+        c.interfaces
+    );
+    assert_eq!(w.totals.windows, 1);
+
+    // IOS-XE (stack9300: `auto qos voip trust` on sockets alone).
+    let w = site("stack9300");
+    let c = &w.configuration[0];
+    assert!(c.window);
+    assert_eq!(c.window_reasons.len(), 1, "{:#?}", c.window_reasons);
+    assert!(
+        c.window_reasons[0].contains("`auto qos voip trust`")
+            && c.window_reasons[0].contains("IOS-XE")
+            && c.window_reasons[0].contains("global class-maps and policy-maps"),
+        "{}",
+        c.window_reasons[0]
+    );
+}
+
+/// A check is fixed by the configuration only when a line of its own fix is written: not
+/// its `interface` head, not a comment, and not when the fix leaves a value to fill in.
+#[test]
+fn a_check_is_fixed_only_by_lines_the_configuration_writes() {
+    // voice-qos Gi1/0/20: vlan.data's fix is a comment (`switchport access vlan <data
+    // VLAN>`, the plan names none); the port's written lines are other checks' fixes.
+    let w = site("voice-qos");
+    let c = &w.configuration[0];
+    let gi20 = c
+        .interfaces
+        .iter()
+        .find(|i| i.interface == "Gi1/0/20")
+        .unwrap();
+    assert_eq!(gi20.checks, vec!["qos.egress"], "{gi20:?}");
+    assert!(
+        !c.checks.contains(&"vlan.data".to_string()),
+        "{:?}",
+        c.checks
+    );
+    // edge9300: port.errors' fix is advice alone (clean the fibre, replace the optic).
+    let w = site("edge9300");
+    assert!(
+        !w.configuration[0]
+            .checks
+            .contains(&"port.errors".to_string()),
+        "{:?}",
+        w.configuration[0].checks
+    );
+    // poe-budget: the StackPower lines fix poe.budget; the failed supply's fix is advice.
+    let w = site("poe-budget");
+    assert_eq!(w.configuration[0].checks, vec!["poe.budget"]);
+}
+
+#[test]
+fn the_configuration_of_a_switch_to_replace_is_for_its_replacement() {
+    let w = site("nopoe-unreachable");
+    let h = w.hardware.iter().find(|h| h.item == "poe_switch").unwrap();
+    let c = w
+        .configuration
+        .iter()
+        .find(|c| c.switch == h.switch)
+        .unwrap();
+    let r = c
+        .replacement
+        .as_deref()
+        .expect("marked for the replacement");
+    assert!(r.contains("for its replacement"), "{r}");
+    assert!(render::markdown(&w).contains("**For the replacement:**"));
+    assert!(render::csv(&w).contains("this configuration is for its replacement"));
+    // Switches the bill does not replace are not marked.
+    let w = site("voice-qos");
+    assert!(w.configuration.iter().all(|c| c.replacement.is_none()));
+}
+
+#[test]
+fn markdown_counts_in_words_and_places_a_standalone_switchs_lines_on_the_switch() {
+    let md = render::markdown(&site("poe-budget"));
+    assert!(
+        md.contains("1 of 1 switch to touch; 1 power supply, ")
+            && md.contains("1 stack to cable")
+            && md.contains("on 1 switch, "),
+        "{md}"
+    );
+    for (name, _) in reports() {
+        let md = render::markdown(&site(&name));
+        assert!(!md.contains("(s)") && !md.contains("(ies)"), "{name}: {md}");
+    }
+    // edge9300 is one C9300: its second supply is the switch's, not "member 1".
+    let w = site("edge9300");
+    let h = w
+        .hardware
+        .iter()
+        .find(|h| h.item == "second_supply")
+        .unwrap();
+    assert_eq!(h.member, None);
+    assert!(render::markdown(&w).contains("| second_supply | the switch |"));
 }
