@@ -174,6 +174,8 @@ async fn the_site_page_shows_switches_findings_poe_and_downloads() {
         "{dom}"
     );
     assert!(dom.contains(">no: "), "{dom}");
+    // The switch without PoE is replaced: its configuration is for the replacement.
+    assert!(dom.contains("class=\"meta replacement\""), "{dom}");
 
     // hq: PoE per pool, member 2 short as the report's pools say, and the power to buy.
     let dom = dump_dom(format!("{}/#site=hq&token={}", c.url, viewer.expose())).await;
