@@ -241,21 +241,29 @@ fn evidence_is_in_the_walk_and_fixes_fit_the_port_and_platform() {
                 ))
                 .map(|(i, r)| (i.name.as_str(), r.role))
                 .collect();
-            let mut current: Option<&str> = None;
+            // The interfaces the last head selected: one, or an `interface range`'s.
+            let mut current: Vec<String> = Vec::new();
             for l in cfg.lines() {
-                if let Some(ifname) = l.strip_prefix("interface ") {
-                    current = Some(ifname);
+                if let Some(list) = l.strip_prefix("interface range ") {
+                    current = lanready_schema::ports::range_ports(list).unwrap_or_else(|| {
+                        problems.push(format!("{name} ({label}): `{l}` is not a range"));
+                        Vec::new()
+                    });
+                } else if let Some(ifname) = l.strip_prefix("interface ") {
+                    current = vec![ifname.to_string()];
                 } else if !l.starts_with(' ') {
-                    current = None;
-                } else if let Some(ifname) = current {
+                    current.clear();
+                } else {
                     let body = l.trim();
-                    if SOCKET_ONLY.iter().any(|s| body.starts_with(s))
-                        && roles.get(ifname) != Some(&PortRole::User)
-                    {
-                        problems.push(format!(
-                            "{name} ({label}): `{body}` on {ifname}, whose role is {:?}",
-                            roles.get(ifname)
-                        ));
+                    for ifname in &current {
+                        if SOCKET_ONLY.iter().any(|s| body.starts_with(s))
+                            && roles.get(ifname.as_str()) != Some(&PortRole::User)
+                        {
+                            problems.push(format!(
+                                "{name} ({label}): `{body}` on {ifname}, whose role is {:?}",
+                                roles.get(ifname.as_str())
+                            ));
+                        }
                     }
                 }
             }
