@@ -30,12 +30,33 @@ pub fn render(
         report.verdict.headline(),
         report.score
     );
+    let answered = report.switches.iter().filter(|s| s.reachable).count();
+    let switches = match (report.switches.len(), answered) {
+        (1, 1) => "1 switch".to_string(),
+        (n, a) if n == a => format!("{n} switches"),
+        (1, 0) => "1 switch, which did not answer".to_string(),
+        (n, a) => format!("{n} switches ({a} answered)"),
+    };
+    // A sweep that found no switch is in no switch's row: say what was probed.
+    let empty_sweeps: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.check == "switch.reachable"
+                && f.status == Status::Fail
+                && !report.switches.iter().any(|s| s.address == f.switch)
+        })
+        .map(|f| f.message.as_str())
+        .collect();
+    let sweeps = empty_sweeps
+        .iter()
+        .map(|m| format!("; {m}"))
+        .collect::<String>();
     let _ = writeln!(
         out,
-        "  {} switch(es); {} blocker(s), {} warning(s), {} unknown, {} passed; report {} at {}",
-        report.switches.len(),
-        c.blockers,
-        c.warnings,
+        "  {switches}{sweeps}; {}, {}, {} unknown, {} passed; report {} at {}",
+        count(c.blockers, "blocker"),
+        count(c.warnings, "warning"),
         c.unknown,
         c.passed,
         report.id,
@@ -130,6 +151,15 @@ pub fn render(
         let _ = writeln!(out, "\nRESULT: FAIL: {}", decision.texts().join("; "));
     }
     out
+}
+
+/// `1 blocker`, `3 blockers`.
+fn count(n: u32, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 /// The port roles of every switch that answered: which ports are sockets, and why the others

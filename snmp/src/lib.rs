@@ -189,11 +189,21 @@ pub struct PollError {
     pub failure: Failure,
 }
 
+/// `1 attempt`, `3 attempts`.
+fn attempts_text(n: &u32) -> String {
+    if *n == 1 {
+        "1 attempt".into()
+    } else {
+        format!("{n} attempts")
+    }
+}
+
 /// What went wrong, in words that need no address.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
     #[error(
-        "no answer after {attempts} attempts of {timeout:?} each (switch down, unreachable, wrong port, wrong community, or an SNMPv3 context the switch does not serve)"
+        "no answer after {} of {timeout:?} each (switch down, unreachable, wrong port, wrong community, or an SNMPv3 context the switch does not serve)",
+        attempts_text(.attempts)
     )]
     Timeout { attempts: u32, timeout: Duration },
     #[error("unreachable: {reason}")]
