@@ -194,20 +194,25 @@ fn a_site_failing_on_voice_vlan_and_qos_fails() {
         out.contains("\nBLOCKERS (9)\n  switch 127.0.0.1:SNMPSIM_PORT (hitchin-sw4)\n"),
         "{out}"
     );
-    // Grouped by port, in port order: Gi1/0/4 before Gi1/0/9, the Port-channel before its
-    // members.
+    // In port order, the five sockets without the voice VLAN as one entry (their ports, one
+    // range fix), then the Port-channel before its members (one entry for both).
     let a = out
-        .find("    Gi1/0/4      voice_vlan.port        no voice VLAN")
+        .find("    5 ports      voice_vlan.port        no voice VLAN")
         .expect(&out);
     let b = out
-        .find("    Gi1/0/9      voice_vlan.port        no voice VLAN")
+        .find("                 ports: Gi1/0/4, Gi1/0/9, Gi1/0/13, Gi1/0/17, Gi1/0/21\n")
         .expect(&out);
     let c = out.find("    Po1          voice_vlan.trunk ").expect(&out);
-    let d = out.find("    Te1/1/1      qos.uplink ").expect(&out);
+    let d = out.find("    2 ports      qos.uplink ").expect(&out);
     assert!(a < b && b < c && c < d, "{out}");
+    assert!(
+        out.contains("fix:  interface range Gi1/0/4, Gi1/0/9, Gi1/0/13, Gi1/0/17, Gi1/0/21\n"),
+        "{out}"
+    );
     for line in [
         "    Gi1/0/20     vlan.data              the data VLAN is the voice VLAN (110)",
-        "    Te1/1/1      qos.uplink             no output policy with a priority queue",
+        "    2 ports      qos.uplink             no output policy with a priority queue",
+        "                 ports: Te1/1/1-2\n",
         "    Po1          voice_vlan.trunk       the trunk does not allow voice VLAN 110",
         "read: vlanTrunkPortVlansEnabled.32 = bitmap (allowed 1,10,99)",
         "! Apply to every member of Po1 alike, not to the Port-channel.",
