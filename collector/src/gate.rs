@@ -34,6 +34,8 @@ pub struct GateOptions {
     pub timeout: Duration,
     /// Within this of the site's cutover day (and after it), an at-risk site fails too.
     pub cutover_window: Option<Duration>,
+    /// How much of each finding the text shows.
+    pub detail: lanready_gate::text::Detail,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -249,7 +251,13 @@ pub async fn run(opts: &GateOptions, out: &mut dyn std::io::Write) -> Result<u8,
     let applied = lanready_gate::waivers::apply(&fetched.report, &fetched.waivers.waivers);
     let (report, freshness) = (&applied.report, Some(&fetched.freshness));
     let decision = lanready_gate::decide(report, freshness, &criteria);
-    let text = lanready_gate::text::render(report, freshness, &decision, &applied.waived);
+    let text = lanready_gate::text::render_with(
+        report,
+        freshness,
+        &decision,
+        &applied.waived,
+        opts.detail,
+    );
     let _ = out.write_all(text.as_bytes());
     if let Some(path) = &opts.junit {
         lanready_gate::junit::junit(report, freshness, &criteria, &decision, &applied.waived)

@@ -192,6 +192,9 @@ struct GateArgs {
     /// HTTP timeout.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     timeout: Duration,
+    /// One line a finding (or a group of ports alike): no port roles, readings or fixes.
+    #[arg(long)]
+    brief: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -510,6 +513,11 @@ fn gate_cmd(args: GateArgs) -> anyhow::Result<u8> {
         allow_http: args.allow_http,
         timeout: args.timeout,
         cutover_window: args.cutover_window,
+        detail: if args.brief {
+            lanready_gate::text::Detail::Brief
+        } else {
+            lanready_gate::text::Detail::Full
+        },
     };
     let code = runtime()?.block_on(async {
         let mut out = std::io::stdout().lock();

@@ -5,6 +5,7 @@
 //! the fix), with owners. Built from the store's facts (pure), written as Markdown, HTML
 //! (one self-contained page that prints cleanly) or CSV.
 
+use lanready_schema::words;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -371,8 +372,10 @@ pub fn markdown(w: &Weekly) -> String {
             for a in &s.actions {
                 let _ = writeln!(
                     o,
-                    "- **{}**: {} port(s) on {} switch(es)",
-                    a.check, a.ports, a.switches
+                    "- **{}**: {} on {}",
+                    a.check,
+                    words::count(a.ports as u64, "port", "ports"),
+                    words::count(a.switches as u64, "switch", "switches")
                 );
                 if let (Some(fix), Some(port)) = (&a.fix, &a.fix_for) {
                     let _ = writeln!(

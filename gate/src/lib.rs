@@ -142,8 +142,8 @@ pub fn decide(report: &Report, freshness: Option<&Freshness>, c: &Criteria) -> D
         Verdict::NotReady if report.counts.blockers > 0 => add(
             SiteCase::Verdict,
             format!(
-                "the site is not ready ({} blocker(s))",
-                report.counts.blockers
+                "the site is not ready ({})",
+                lanready_schema::words::count(report.counts.blockers, "blocker", "blockers")
             ),
         ),
         Verdict::NotReady => add(

@@ -80,7 +80,7 @@ fn verdict_score_and_age_decide() {
     assert!(decide(&ready, None, &age).pass);
     let bad = golden("report-voice-qos.json");
     let d = decide(&bad, None, &none);
-    assert_eq!(d.texts(), ["the site is not ready (9 blocker(s))"]);
+    assert_eq!(d.texts(), ["the site is not ready (9 blockers)"]);
     assert_eq!(d.exit_code(), 1);
 }
 
@@ -197,7 +197,7 @@ fn the_text_ends_with_the_decision_and_shows_the_age() {
         "{t}"
     );
     assert!(t.find("BLOCKERS (9)").unwrap() < t.find("WARNINGS (24)").unwrap());
-    assert!(t.ends_with("RESULT: FAIL: the site is not ready (9 blocker(s))\n"));
+    assert!(t.ends_with("RESULT: FAIL: the site is not ready (9 blockers)\n"));
 }
 
 #[test]

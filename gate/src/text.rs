@@ -21,6 +21,29 @@ pub fn render(
     decision: &Decision,
     waived: &[Waived],
 ) -> String {
+    render_with(report, freshness, decision, waived, Detail::Full)
+}
+
+/// How much of each finding the text shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// What was read and the fix, under each entry.
+    #[default]
+    Full,
+    /// One line an entry (and its ports): for a summary on one screen. The readings and the
+    /// fixes stay in the report, the JUnit and `--config`.
+    Brief,
+}
+
+/// [`render`] with the detail asked for.
+pub fn render_with(
+    report: &Report,
+    freshness: Option<&Freshness>,
+    decision: &Decision,
+    waived: &[Waived],
+    detail: Detail,
+) -> String {
+    let brief = detail == Detail::Brief;
     let mut out = String::new();
     let c = &report.counts;
     let _ = writeln!(
@@ -55,8 +78,8 @@ pub fn render(
     let _ = writeln!(
         out,
         "  {switches}{sweeps}; {}, {}, {} unknown, {} passed; report {} at {}",
-        count(c.blockers, "blocker"),
-        count(c.warnings, "warning"),
+        lanready_schema::words::count(c.blockers, "blocker", "blockers"),
+        lanready_schema::words::count(c.warnings, "warning", "warnings"),
         c.unknown,
         c.passed,
         report.id,
@@ -82,7 +105,9 @@ pub fn render(
             sw.error.as_deref().unwrap_or("no answer")
         );
     }
-    role_table(&mut out, report);
+    if !brief {
+        role_table(&mut out, report);
+    }
     type Pick = fn(&Finding) -> bool;
     let sections: [(&str, Pick); 4] = [
         ("BLOCKERS", |f| {
@@ -130,7 +155,7 @@ pub fn render(
                 continue;
             }
             for g in group(&fs) {
-                write_group(&mut out, &g, title == "NOTES");
+                write_group(&mut out, &g, brief || title == "NOTES");
             }
         }
     }
@@ -145,21 +170,18 @@ pub fn render(
             let _ = writeln!(out, "{}{}", " ".repeat(17), describe(&w.waiver));
         }
     }
+    if brief {
+        let _ = writeln!(
+            out,
+            "\n(brief: port roles, readings and fixes left out; without --brief they are shown)"
+        );
+    }
     if decision.pass {
         let _ = writeln!(out, "\nRESULT: PASS");
     } else {
         let _ = writeln!(out, "\nRESULT: FAIL: {}", decision.texts().join("; "));
     }
     out
-}
-
-/// `1 blocker`, `3 blockers`.
-fn count(n: u32, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 /// The port roles of every switch that answered: which ports are sockets, and why the others

@@ -12,6 +12,7 @@ pub mod score;
 pub mod secret;
 pub mod snapshot;
 pub mod webhook;
+pub mod words;
 pub mod works;
 
 pub use report::*;

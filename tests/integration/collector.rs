@@ -746,6 +746,7 @@ async fn gate_against_a_running_collector() {
         allow_http: true,
         timeout: Duration::from_secs(5),
         cutover_window: None,
+        detail: Default::default(),
     };
     let run = |o: GateOptions| async move {
         let mut out = Vec::new();
@@ -996,6 +997,7 @@ async fn the_gate_refuses_an_answer_without_a_readable_age() {
             allow_http: true,
             timeout: Duration::from_secs(5),
             cutover_window: None,
+            detail: Default::default(),
         };
         let r = gate::run(&opts, &mut Vec::new()).await;
         assert!(

@@ -3,7 +3,7 @@
 
 use lanready_mibs::decode::stack::{EnvMonState, FruPowerStatus};
 use lanready_mibs::evidence as ev;
-use lanready_schema::{Finding, PowerSupply, Severity};
+use lanready_schema::{Finding, PowerSupply, Severity, words};
 
 use super::{Check, Ctx, FindingExt};
 
@@ -50,7 +50,11 @@ pub fn evaluate(ctx: &Ctx<'_>) -> Vec<Finding> {
     let members = snap.stack.len().max(snap.platform.modular as usize).max(1);
     if out.is_empty() && ok < 2 * members {
         let mut f = c
-            .fail(a, None, format!("{ok} working power supply(ies) for {members} switch(es): no redundant power"))
+            .fail(a, None, format!(
+                "{} for {}: no redundant power",
+                words::count(ok as u64, "working power supply", "working power supplies"),
+                words::count(members as u64, "switch", "switches")
+            ))
             .severity(Severity::Info)
             .fix("! Optional: add a second power supply to each member (or StackPower) so a supply failure does not drop phones.");
         for p in psus {

@@ -38,6 +38,9 @@ pub struct Args {
     /// Expiry is judged against today (UTC).
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    /// One line a finding (or a group of ports alike): no port roles, readings or fixes.
+    #[arg(long)]
+    pub brief: bool,
 }
 
 /// The waivers of a `lanready.waivers/v1` file, with expiry judged today (UTC).
@@ -112,7 +115,17 @@ pub async fn run(args: Args) -> anyhow::Result<u8> {
     }
     print!(
         "{}",
-        lanready_gate::text::render(report, freshness.as_ref(), &decision, &applied.waived)
+        lanready_gate::text::render_with(
+            report,
+            freshness.as_ref(),
+            &decision,
+            &applied.waived,
+            if args.brief {
+                lanready_gate::text::Detail::Brief
+            } else {
+                lanready_gate::text::Detail::Full
+            }
+        )
     );
     Ok(decision.exit_code())
 }
