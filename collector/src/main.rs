@@ -330,7 +330,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let cutoff = clock.now() - Duration::from_secs(u64::from(retention_days) * 86_400);
             let n = store.prune(cutoff)?;
             eprintln!(
-                "deleted {n} report(s) scanned before {}",
+                "deleted {} scanned before {}",
+                lanready_schema::words::count(n as u64, "report", "reports"),
                 lanready_collector::aggregate::rfc3339(cutoff)
             );
             Ok(0)

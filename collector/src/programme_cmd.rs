@@ -121,14 +121,18 @@ pub fn run(cmd: ProgrammeCommand) -> anyhow::Result<u8> {
                         eprintln!("{}: {e}", file.display());
                     }
                     bail!(
-                        "{}: {} bad row(s); nothing was imported",
+                        "{}: {}; nothing was imported",
                         file.display(),
-                        errors.len()
+                        lanready_schema::words::count(errors.len() as u64, "bad row", "bad rows")
                     );
                 }
             };
             open(&db)?.set_calendar(&entries, now)?;
-            eprintln!("{}: {} site(s) set", file.display(), entries.len());
+            eprintln!(
+                "{}: {} set",
+                file.display(),
+                lanready_schema::words::count(entries.len() as u64, "site", "sites")
+            );
             Ok(0)
         }
         ProgrammeCommand::List { db } => {

@@ -530,7 +530,7 @@ async fn the_calendar_is_imported_whole_or_not_at_all_and_served() {
     let err = stderr(&o);
     assert!(err.contains("line 3: cutover:"), "{err}");
     assert!(err.contains("line 4: site:"), "{err}");
-    assert!(err.contains("2 bad row(s); nothing was imported"), "{err}");
+    assert!(err.contains("2 bad rows; nothing was imported"), "{err}");
     assert_eq!(list(), "", "nothing of a bad file is kept");
 
     let good = write(

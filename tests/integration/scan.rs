@@ -400,7 +400,7 @@ fn check_config_validates_the_example_plan_without_polling() {
         .unwrap();
     let out = text(&o.stdout);
     assert!(o.status.success(), "{}{}", out, text(&o.stderr));
-    assert!(out.contains("the plan is valid (2 site(s))"), "{out}");
+    assert!(out.contains("the plan is valid (2 sites)"), "{out}");
     assert!(
         out.contains("site hitchin: voice VLAN 110, phones 9.6 W each (cisco-8865 (9.6 W))"),
         "{out}"

@@ -117,9 +117,9 @@ fn check_config(plan: &Plan, site: Option<&str>) -> anyhow::Result<u8> {
         choose_site(plan, Some(name))?;
     }
     println!(
-        "{}: the plan is valid ({} site(s))",
+        "{}: the plan is valid ({})",
         plan.path.display(),
-        plan.sites.len()
+        lanready_schema::words::count(plan.sites.len() as u64, "site", "sites")
     );
     for s in &plan.sites {
         println!(

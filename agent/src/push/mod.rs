@@ -282,8 +282,12 @@ impl Pusher {
                     // rejected/, and every report waits for a fixed token.
                     d.pending = kept + entries.len() - i;
                     let reason = format!(
-                        "the collector refused the agent's token (HTTP {status}: {message}); {} report(s) stay spooled and are resent once the token is fixed",
-                        d.pending
+                        "the collector refused the agent's token (HTTP {status}: {message}); {} spooled, resent once the token is fixed",
+                        lanready_schema::words::count(
+                            d.pending as u64,
+                            "report stays",
+                            "reports stay"
+                        )
                     );
                     tracing::error!(
                         message = "The collector refused the agent's token; reports stay spooled.",
