@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use lanready_schema::works::{EstateWorks, HardwareLine, Works};
 
-const CSV_HEAD: &str = "section,site,switch,switch_name,item,pool,member,interface,quantity,short_w,sockets,lines,checks,window,reason";
+const CSV_HEAD: &str = "section,site,switch,switch_name,item,pool,member,interface,quantity,short_w,sockets,lines,checks,window,reason,evidence";
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -20,10 +20,22 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
+/// One CSV row, padded to the header's columns (only hardware rows have evidence).
 fn row(out: &mut String, cells: &[String]) {
-    let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
+    let columns = CSV_HEAD.split(',').count();
+    let mut line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
+    line.resize(columns.max(line.len()), String::new());
     out.push_str(&line.join(","));
     out.push('\n');
+}
+
+/// What was read that the line stands on: `object = value; ...`.
+fn evidence_text(h: &HardwareLine) -> String {
+    h.evidence
+        .iter()
+        .map(|e| format!("{} = {}", e.object, e.value))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn options_text(h: &HardwareLine) -> String {
@@ -59,6 +71,7 @@ pub fn csv(w: &Works) -> String {
                 h.check.clone(),
                 String::new(),
                 reason,
+                evidence_text(h),
             ],
         );
     }
@@ -190,7 +203,7 @@ pub fn markdown(w: &Works) -> String {
     if w.hardware.is_empty() {
         out.push_str("Nothing to buy.\n\n");
     } else {
-        out.push_str("| switch | item | where | quantity | short | options | why |\n|---|---|---|---|---|---|---|\n");
+        out.push_str("| switch | item | where | quantity | short | options | why | read |\n|---|---|---|---|---|---|---|---|\n");
         for h in &w.hardware {
             let place = match (&h.pool, h.member) {
                 (Some(p), _) => p.clone(),
@@ -203,7 +216,7 @@ pub fn markdown(w: &Works) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 md_cell(&name(&h.switch, h.switch_name.as_deref())),
                 h.item,
                 place,
@@ -218,7 +231,12 @@ pub fn markdown(w: &Works) -> String {
                 } else {
                     options_text(h)
                 }),
-                md_cell(&h.reason)
+                md_cell(&h.reason),
+                md_cell(&if h.evidence.is_empty() {
+                    "-".into()
+                } else {
+                    evidence_text(h)
+                })
             );
         }
         out.push('\n');
