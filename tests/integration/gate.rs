@@ -153,7 +153,7 @@ fn a_site_short_of_poe_budget_fails() {
         "{out}"
     );
     assert!(
-        out.ends_with("RESULT: FAIL: the site is not ready (1 blocker(s))\n"),
+        out.ends_with("RESULT: FAIL: the site is not ready (1 blocker)\n"),
         "{out}"
     );
     let cases = junit_cases(&std::fs::read_to_string(&junit).unwrap());

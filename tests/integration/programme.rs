@@ -247,7 +247,7 @@ async fn the_weekly_report_from_the_cli_prints_a_page_per_site_in_chromium() {
             .collect();
         assert!(order[0] < order[1], "cutover order: {md}");
         assert!(
-            md.contains("- **voice_vlan.port**: 1 port(s) on 1 switch(es)"),
+            md.contains("- **voice_vlan.port**: 1 port on 1 switch"),
             "{md}"
         );
         let o = weekly("html");

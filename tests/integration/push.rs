@@ -263,7 +263,8 @@ async fn a_wrong_token_keeps_the_backlog_spooled_until_the_token_is_fixed() {
         match &out {
             PushOutcome::Spooled { reason, .. } => assert!(
                 reason.contains("refused the agent's token (HTTP 401: bad token)")
-                    && reason.contains("stay spooled"),
+                    && (reason.contains("report stays spooled")
+                        || reason.contains("reports stay spooled")),
                 "{reason}"
             ),
             other => panic!("{other:?}"),
