@@ -86,6 +86,32 @@ async fn the_site_page_shows_switches_findings_poe_and_downloads() {
         "{link}"
     );
 
+    // A card whose top blockers leave some out says how many more: depot's 29 blockers
+    // over more checks than its five groups show.
+    let (s, text) = get(&c.url, "/api/v1/dashboard", Some(&viewer)).await;
+    assert!(s.is_success());
+    let dash: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let depot = dash["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["site"] == "depot")
+        .unwrap();
+    let shown: u64 = depot["top_blockers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap())
+        .sum();
+    let more = depot["counts"]["blockers"].as_u64().unwrap() - shown;
+    assert!(more > 0, "depot's card shows every blocker: {depot}");
+    assert!(
+        dom.contains(&format!(
+            "data-more=\"{more}\">+{more} more blocker findings"
+        )),
+        "{dom}"
+    );
+
     // Following it (with the token, as the dashboard's own address carries it).
     let url = format!("{}/#site=annex&token={}", c.url, viewer.expose());
     let dom = dump_dom(url.clone()).await;
