@@ -106,6 +106,14 @@ struct CachedCards {
     judged: Arc<Vec<crate::model::SiteLatest>>,
 }
 
+/// Every calendar site's programme facts, with the store generation and the clock hour they
+/// were gathered at (see [`programme::document`]).
+struct CachedFacts {
+    generation: u64,
+    hour: i64,
+    facts: Arc<Vec<crate::programme::SiteFacts>>,
+}
+
 /// The compression layer gzips answers larger than this on the fly; smaller ones
 /// (ingest answers, errors) are not worth it.
 const COMPRESS_ABOVE_BYTES: u16 = 1024;
@@ -120,6 +128,9 @@ pub struct AppState {
     /// Every site's dashboard card and trend, tagged with the store generation and day it
     /// was read at; reread when a report is stored or a waiver changes, and each day.
     cards: Arc<std::sync::Mutex<Option<CachedCards>>>,
+    /// The programme's facts of every calendar site, reread when a report is stored, a
+    /// waiver or the calendar changes, and each hour.
+    programme_facts: Arc<std::sync::Mutex<Option<CachedFacts>>>,
     /// The serialised dashboard answer per token scope (see [`crate::dashcache`]).
     dash: Arc<DashCache>,
     /// Bytes of report bodies being received now, as permits (one per KiB).
@@ -140,6 +151,7 @@ impl AppState {
             settings: Arc::new(settings),
             counters: Arc::new(IngestCounters::default()),
             cards: Arc::default(),
+            programme_facts: Arc::default(),
             dash: Arc::default(),
             inflight: Arc::new(tokio::sync::Semaphore::new(permits as usize)),
             regressions_found: Arc::default(),

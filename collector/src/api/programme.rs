@@ -29,12 +29,39 @@ pub(super) async fn programme(
     Ok(Json(document(&state, caller).await?).into_response())
 }
 
-/// The programme document for what `caller` may read.
+/// The programme document for what `caller` may read: from every calendar site's facts,
+/// gathered once per store generation and clock hour (a report stored, a waiver added or
+/// revoked, the calendar changed through this process, or the hour turning, gathers them
+/// again), then cut to the caller's sites.
 pub(super) async fn document(
     state: &AppState,
     caller: Caller,
 ) -> Result<lanready_schema::programme::ProgrammeResponse, ApiError> {
     let now = state.clock.now();
+    let facts = all_facts(state, now).await?;
+    let mine: Vec<SiteFacts> = facts
+        .iter()
+        .filter(|f| caller.may_read(&f.entry.site))
+        .cloned()
+        .collect();
+    Ok(programme::document(mine, now))
+}
+
+/// Every calendar site's facts at `now`, from the cache when they are of this generation
+/// and hour.
+async fn all_facts(state: &AppState, now: OffsetDateTime) -> Result<Arc<Vec<SiteFacts>>, ApiError> {
+    // The generation is read before the facts: a report stored meanwhile makes them older.
+    let generation = state.store.generation();
+    let hour = now.unix_timestamp().div_euclid(3600);
+    if let Some(c) = state
+        .programme_facts
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .filter(|c| c.generation == generation && c.hour == hour)
+    {
+        return Ok(c.facts.clone());
+    }
     let facts = state
         .db(move |st| {
             let latest: std::collections::BTreeMap<String, _> = st
@@ -46,9 +73,6 @@ pub(super) async fn document(
             let mut regressions = regressions_by_site(st, programme::week_before(now))?;
             let mut sites = Vec::new();
             for entry in st.calendar()? {
-                if !caller.may_read(&entry.site) {
-                    continue;
-                }
                 let site_waivers = waivers.remove(&entry.site).unwrap_or_default();
                 let mut stored_blockers = None;
                 let mut last = latest.get(&entry.site).map(|m| {
@@ -99,7 +123,16 @@ pub(super) async fn document(
             Ok(out)
         })
         .await?;
-    Ok(programme::document(facts, now))
+    let facts = Arc::new(facts);
+    *state
+        .programme_facts
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some(super::CachedFacts {
+        generation,
+        hour,
+        facts: facts.clone(),
+    });
+    Ok(facts)
 }
 
 /// The longest period a weekly report covers.

@@ -386,3 +386,27 @@ async fn the_weekly_report_in_markdown_html_and_csv() {
     let (s, _, _) = send(&f, "GET", "/api/v1/programme/weekly", None, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_programme_gathered_once_is_cut_to_each_token_and_gathered_again_on_change() {
+    let f = fixture();
+    calendar(&f, &[("hq", "2026-01-22"), ("other", "2026-02-01")]);
+    let sites =
+        |p: &ProgrammeResponse| -> Vec<String> { p.sites.iter().map(|s| s.site.clone()).collect() };
+    // One gathering serves both tokens, each its own sites.
+    assert_eq!(sites(&programme_of(&f, &f.reader).await), ["hq", "other"]);
+    assert_eq!(sites(&programme_of(&f, &f.agent).await), ["hq"]);
+    assert_eq!(sites(&programme_of(&f, &f.other).await), ["other"]);
+    // A report stored, a calendar change, or the hour turning is seen at once.
+    assert_eq!(programme_of(&f, &f.reader).await.sites[0].verdict, None);
+    store(&f, &f.agent, &hq_with("h1", 0, 2)).await;
+    assert_eq!(programme_of(&f, &f.reader).await.sites[0].blockers, Some(2));
+    f.state.store.remove_from_calendar("other").unwrap();
+    assert_eq!(sites(&programme_of(&f, &f.reader).await), ["hq"]);
+    let before = programme_of(&f, &f.reader).await.sites[0].days_left;
+    f.clock.set(t(DAY + 3600));
+    assert_eq!(
+        programme_of(&f, &f.reader).await.sites[0].days_left,
+        before - 1
+    );
+}

@@ -58,7 +58,11 @@ impl Store {
                 .map_err(sql("writing a calendar row"))?;
             }
         }
-        tx.commit().map_err(sql("committing the calendar"))
+        tx.commit().map_err(sql("committing the calendar"))?;
+        // What the programme is made from has changed.
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Ok(())
     }
 
     /// Removes a site from the calendar; false when it was not in it.
@@ -66,6 +70,8 @@ impl Store {
         let n = lock(&self.writer)
             .execute("DELETE FROM programme WHERE site = ?1", params![site])
             .map_err(sql("removing a calendar row"))?;
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(n > 0)
     }
 
