@@ -29,6 +29,7 @@ pub use crate::model::{
     TrendPoint,
 };
 
+pub mod location;
 mod migrations;
 mod programme;
 mod regressions;
