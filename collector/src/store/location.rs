@@ -23,7 +23,7 @@ pub const DATABASE_URL_ENV: &str = "LANREADY_DATABASE_URL";
 pub enum Database {
     /// A SQLite file (created by `serve` and `token add` when missing).
     Sqlite(PathBuf),
-    Postgres(PgLocation),
+    Postgres(Box<PgLocation>),
 }
 
 /// A PostgreSQL database: the connection settings (with the password, never shown), how
@@ -163,7 +163,7 @@ impl Database {
                 if pg.config.get_password().is_some() {
                     return Err(LocationError::PasswordInArgument);
                 }
-                Ok(Database::Postgres(pg))
+                Ok(Database::Postgres(Box::new(pg)))
             }
         }
     }
@@ -176,7 +176,7 @@ impl Database {
         if url_scheme(url).is_none() {
             return Err(LocationError::EnvNotUrl);
         }
-        PgLocation::parse(url, Origin::Environment).map(Database::Postgres)
+        PgLocation::parse(url, Origin::Environment).map(|pg| Database::Postgres(Box::new(pg)))
     }
 }
 

@@ -31,6 +31,7 @@ pub use crate::model::{
 
 pub mod location;
 mod migrations;
+pub mod pg;
 mod programme;
 mod regressions;
 mod reports;
