@@ -1,5 +1,6 @@
 //! Test harness for lanready's integration tests: finds the workspace, its fixtures and the
-//! shared corpus, and runs snmpsim on a free loopback port for the length of a test.
+//! shared corpus, and runs snmpsim on a free loopback port for the length of a test (and,
+//! in `pg`, a throwaway PostgreSQL cluster).
 //!
 //! snmpsim comes from `.ci/setup` (a venv at `.venv-snmpsim`), or from `LANREADY_SNMPSIM`
 //! (the path of `snmpsim-command-responder`). A missing snmpsim is a failure with a message
@@ -7,6 +8,7 @@
 
 pub mod hostile;
 pub mod librenms;
+pub mod pg;
 pub mod relay;
 pub mod responder;
 

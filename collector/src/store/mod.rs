@@ -29,7 +29,9 @@ pub use crate::model::{
     TrendPoint,
 };
 
+pub mod location;
 mod migrations;
+pub mod pg;
 mod programme;
 mod regressions;
 mod reports;
