@@ -49,14 +49,60 @@ fn open(db: &std::path::Path) -> anyhow::Result<Store> {
     Ok(Store::open_existing(db)?)
 }
 
+/// What to warn of when waiver `id` covers no failed or unknown finding of its site's
+/// latest report (a switch given without its port, a glob in the wrong case, a check that
+/// passes): the waiver is kept, but as it stands it changes nothing.
+fn matches_nothing(store: &Store, id: u64, today: time::Date) -> anyhow::Result<Option<String>> {
+    let Some(stored) = store.waiver(id)? else {
+        return Ok(None);
+    };
+    let w = waiver::document(&stored, today);
+    let Some(latest) = store.latest_report(&w.site)? else {
+        return Ok(Some(format!(
+            "site {:?} has no report yet: nothing to check waiver {id} against",
+            w.site
+        )));
+    };
+    let covered = latest
+        .report
+        .findings
+        .iter()
+        .filter(|f| lanready_gate::waivers::covers(&w, &w.site, f))
+        .count();
+    if covered > 0 {
+        return Ok(None);
+    }
+    let switches: Vec<&str> = latest
+        .report
+        .switches
+        .iter()
+        .map(|s| s.address.as_str())
+        .collect();
+    let hint = match &w.switch {
+        Some(s) if !switches.contains(&s.as_str()) => format!(
+            " (its switch {s:?} is not in the report, whose switches are {})",
+            switches.join(", ")
+        ),
+        _ => String::new(),
+    };
+    Ok(Some(format!(
+        "waiver {id} covers no failed or unknown {} finding in site {:?}'s latest report {}{hint}; it is kept, and applies only when such a finding appears",
+        w.check, w.site, latest.meta.report_id
+    )))
+}
+
 pub fn run(cmd: WaiverCommand) -> anyhow::Result<u8> {
     let now = SystemClock.now();
     let today = waiver::today(now);
     match cmd {
         WaiverCommand::Add { db, waiver: new } => {
             let checked = new.check(today).map_err(|e| anyhow::anyhow!("--{e}"))?;
-            let id = open(&db)?.add_waiver(&checked, "cli", now)?;
+            let store = open(&db)?;
+            let id = store.add_waiver(&checked, "cli", now)?;
             println!("{id}");
+            if let Some(warning) = matches_nothing(&store, id, today)? {
+                eprintln!("warning: {warning}");
+            }
             eprintln!(
                 "waiver {id} added: site {:?}, check {}, until {}",
                 checked.site,

@@ -667,8 +667,14 @@ fn waiver_cli_refuses_bad_input_and_stores_nothing() {
     assert_eq!(list(), "", "nothing of a refused waiver is kept");
 
     // A good one, then revoking: an unknown id, an empty --by and a second revoke are refused.
+    // With no report of the site yet, the add says there is nothing to check it against.
     let o = run(good(&ahead(30)));
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("has no report yet: nothing to check waiver"),
+        "{}",
+        stderr(&o)
+    );
     let id = String::from_utf8(o.stdout).unwrap().trim().to_string();
     let revoke =
         |id: &str, by: &str| cli(&["waiver", "revoke", "--db", dbs, "--id", id, "--by", by]);
@@ -684,4 +690,43 @@ fn waiver_cli_refuses_bad_input_and_stores_nothing() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("revoked before"), "{}", stderr(&o));
     assert!(list().contains("\trevoked\t"), "{}", list());
+
+    // Against a stored report: a waiver naming a switch the report lacks (no :port) is kept,
+    // with a warning naming the report's switches; one that covers a finding is quiet.
+    {
+        let store = lanready_collector::store::Store::open(&db).unwrap();
+        let r = report(
+            "r1",
+            "hitchin",
+            Verdict::NotReady,
+            60,
+            Duration::from_secs(60),
+        );
+        let at = OffsetDateTime::now_utc();
+        store
+            .insert_report(lanready_collector::model::NewReport {
+                body: serde_json::to_string(&r).unwrap(),
+                report: std::sync::Arc::new(r),
+                generated_at: at,
+                received_at: at,
+                token_name: "reader".into(),
+                previous: None,
+            })
+            .unwrap();
+    }
+    let mut typo = good(&ahead(30));
+    typo.extend(["--switch".to_string(), "127.0.0.1".to_string()]);
+    let o = run(typo);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("covers no failed or unknown voice_vlan.port finding")
+            && stderr(&o).contains("127.0.0.1:16100"),
+        "{}",
+        stderr(&o)
+    );
+    let mut right = good(&ahead(30));
+    right.extend(["--switch".to_string(), "127.0.0.1:16100".to_string()]);
+    let o = run(right);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
 }
