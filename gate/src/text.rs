@@ -414,11 +414,8 @@ fn shared_reading(members: &[&Finding]) -> Option<String> {
             return None;
         } else {
             let list: Vec<String> = lanready_schema::ports::runs(&indexes)
-                .into_iter()
-                .map(|r| match r {
-                    lanready_schema::ports::Run::One(n) => n,
-                    lanready_schema::ports::Run::Span(h, a, b) => format!("{h}{a}-{b}"),
-                })
+                .iter()
+                .map(|r| r.spelled("-"))
                 .collect();
             format!("{base}.{{{}}}", list.join(","))
         };

@@ -48,10 +48,7 @@ pub fn role_row(g: &crate::RoleGroup) -> String {
 pub fn compact<S: AsRef<str>>(names: &[S]) -> String {
     runs(names)
         .iter()
-        .map(|r| match r {
-            Run::One(n) => n.clone(),
-            Run::Span(head, a, b) => format!("{head}{a}-{b}"),
-        })
+        .map(|r| r.spelled("-"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -62,6 +59,17 @@ pub fn compact<S: AsRef<str>>(names: &[S]) -> String {
 pub enum Run {
     One(String),
     Span(String, u32, u32),
+}
+
+impl Run {
+    /// The run as written, its first and last number joined by `hyphen` (`Gi1/0/1-24`, or
+    /// IOS's `Gi1/0/1 - 24`).
+    pub fn spelled(&self, hyphen: &str) -> String {
+        match self {
+            Run::One(n) => n.clone(),
+            Run::Span(head, a, b) => format!("{head}{a}{hyphen}{b}"),
+        }
+    }
 }
 
 /// Port names (sorted, deduplicated) as runs of consecutive last numbers with one prefix.
@@ -114,13 +122,7 @@ pub const RANGES_PER_COMMAND: usize = 5;
 /// IOS 12.2 requires and later releases accept), at most [`RANGES_PER_COMMAND`] ranges a
 /// command, so a long list is several commands carrying the same lines.
 pub fn interface_heads<S: AsRef<str>>(names: &[S]) -> Vec<String> {
-    let items: Vec<String> = runs(names)
-        .iter()
-        .map(|r| match r {
-            Run::One(n) => n.clone(),
-            Run::Span(head, a, b) => format!("{head}{a} - {b}"),
-        })
-        .collect();
+    let items: Vec<String> = runs(names).iter().map(|r| r.spelled(" - ")).collect();
     if items.len() == 1 && !items[0].contains(" - ") {
         return vec![format!("interface {}", items[0])];
     }

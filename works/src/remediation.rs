@@ -218,27 +218,12 @@ pub fn is_interface_name(tok: &str) -> bool {
 
 /// An `interface range` list: one to [`lanready_schema::ports::RANGES_PER_COMMAND`]
 /// comma-separated items, each an interface name or `NAME - LAST` (a space either side of
-/// the hyphen, LAST above the name's own last number).
+/// the hyphen, LAST above the name's own last number), read by
+/// [`lanready_schema::ports::range_ports`].
 pub fn is_interface_ranges(rest: &str) -> bool {
-    let items: Vec<&str> = rest.split(',').map(str::trim).collect();
-    !rest.trim().is_empty()
-        && items.len() <= lanready_schema::ports::RANGES_PER_COMMAND
-        && items.iter().all(|item| {
-            let toks: Vec<&str> = item.split_whitespace().collect();
-            match toks.as_slice() {
-                [name] => is_interface_name(name),
-                [name, "-", last] => {
-                    let first = name.rsplit(['/', '.']).next().and_then(|n| {
-                        n.trim_start_matches(|c: char| c.is_ascii_alphabetic())
-                            .parse::<u32>()
-                            .ok()
-                    });
-                    is_interface_name(name)
-                        && matches!((first, last.parse::<u32>()), (Some(a), Ok(b)) if b > a)
-                }
-                _ => false,
-            }
-        })
+    rest.split(',').count() <= lanready_schema::ports::RANGES_PER_COMMAND
+        && lanready_schema::ports::range_ports(rest)
+            .is_some_and(|ports| ports.iter().all(|p| is_interface_name(p)))
 }
 
 /// The row accepting `line` in `mode` on this platform.

@@ -2,6 +2,7 @@
 //! and its interfaces, then what to verify) and as Markdown for a project call. JSON is the
 //! document itself.
 
+pub(crate) use lanready_schema::words::count;
 use std::fmt::Write as _;
 
 use lanready_schema::works::{EstateWorks, HardwareLine, Works};
@@ -326,14 +327,6 @@ pub fn markdown(w: &Works) -> String {
 }
 
 /// `1 stack`, `3 stacks`, `0 stacks`.
-pub(crate) fn count(n: u32, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 fn name(address: &str, n: Option<&str>) -> String {
     match n {
         Some(n) => format!("{n} ({address})"),

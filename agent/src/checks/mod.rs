@@ -431,11 +431,7 @@ pub(crate) fn table(snap: &Snapshot, name: &str) -> Option<bool> {
 
 /// A count in words: `1 port` / `3 ports`.
 pub(crate) fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
+    lanready_schema::words::count(n as u64, what, &format!("{what}s"))
 }
 
 /// Port names in a compact form: `Gi1/0/1-4, Gi1/0/7, Te1/1/1`.
