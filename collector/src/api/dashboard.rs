@@ -24,9 +24,12 @@ pub(super) async fn cards(
     // waiver in force are read whole.
     let (stored, judged) = state
         .db(move |s| {
-            let stored = s.latest_cards_reusing(&previous)?;
-            let judged = super::judged::cards(s, &stored, now)?;
-            Ok((Arc::new(stored), Arc::new(judged)))
+            let stored = Arc::new(s.latest_cards_reusing(&previous)?);
+            let judged = match super::judged::cards(s, &stored, now)? {
+                Some(rows) => Arc::new(rows),
+                None => stored.clone(),
+            };
+            Ok((stored, judged))
         })
         .await?;
     *state.cards.lock().unwrap_or_else(|p| p.into_inner()) = Some(super::CachedCards {

@@ -26,17 +26,17 @@ pub(super) fn waivers_by_site(
     Ok(out)
 }
 
-/// `summary` (a site's latest report's columns) judged with the site's waivers, and the
-/// report as judged; None when the site has none in force or its latest report is not the
-/// one the summary names.
-fn judge(
+/// `summary` (a site's latest report's columns) judged with `ws`, the site's waivers in
+/// force, and the report as judged; None (the summary unchanged) when they waive nothing or
+/// its latest report is not the one the summary names.
+pub(super) fn judge(
     st: &Store,
     summary: &mut SiteSummary,
-    waivers: &BySite<Waiver>,
+    ws: &[Waiver],
 ) -> Result<Option<Report>, StoreError> {
-    let Some(ws) = waivers.get(&summary.meta.site).filter(|w| !w.is_empty()) else {
+    if ws.is_empty() {
         return Ok(None);
-    };
+    }
     let Some(stored) = st.latest_report(&summary.meta.site)? else {
         return Ok(None);
     };
@@ -48,11 +48,16 @@ fn judge(
         return Ok(None);
     }
     let r = applied.report;
-    summary.meta.verdict = r.verdict;
-    summary.meta.score = r.score;
-    summary.meta.blockers = r.counts.blockers;
+    judged_meta(&mut summary.meta, &r);
     summary.warnings = r.counts.warnings;
     Ok(Some(r))
+}
+
+/// A stored report's columns as `judged` gives them.
+fn judged_meta(meta: &mut crate::model::ReportMeta, judged: &Report) {
+    meta.verdict = judged.verdict;
+    meta.score = judged.score;
+    meta.blockers = judged.counts.blockers;
 }
 
 /// Summaries judged with the waivers in force on `now`'s day.
@@ -66,29 +71,35 @@ pub(super) fn summaries(
         return Ok(rows);
     }
     for s in &mut rows {
-        judge(st, s, &waivers)?;
+        if let Some(ws) = waivers.get(&s.meta.site) {
+            judge(st, s, ws)?;
+        }
     }
     Ok(rows)
 }
 
 /// Dashboard rows judged with the waivers in force on `now`'s day: a waived site's card is
-/// made again from its report as judged. Rows without waivers are shared as they are.
+/// made again from its report as judged. None when no waiver is in force: the rows as
+/// stored are the rows as judged, and need no copy.
 pub(super) fn cards(
     st: &Store,
     rows: &[SiteLatest],
     now: OffsetDateTime,
-) -> Result<Vec<SiteLatest>, StoreError> {
+) -> Result<Option<Vec<SiteLatest>>, StoreError> {
     let waivers = waivers_by_site(st, now, true)?;
-    let mut out = rows.to_vec();
     if waivers.is_empty() {
-        return Ok(out);
+        return Ok(None);
     }
+    let mut out = rows.to_vec();
     for row in &mut out {
-        if let Some(r) = judge(st, &mut row.summary, &waivers)? {
+        let Some(ws) = waivers.get(&row.summary.meta.site) else {
+            continue;
+        };
+        if let Some(r) = judge(st, &mut row.summary, ws)? {
             row.card = Arc::new(SiteCard::of(&r));
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// A site's latest report judged with its waivers in force on `now`'s day: its verdict,
@@ -103,9 +114,7 @@ pub(super) fn report(
     if let Some(ws) = waivers.get(&stored.meta.site) {
         let applied = lanready_gate::waivers::apply(&stored.report, ws);
         if !applied.waived.is_empty() {
-            stored.meta.verdict = applied.report.verdict;
-            stored.meta.score = applied.report.score;
-            stored.meta.blockers = applied.report.counts.blockers;
+            judged_meta(&mut stored.meta, &applied.report);
             let findings = std::mem::take(&mut stored.report.findings);
             stored.report = Report {
                 findings,

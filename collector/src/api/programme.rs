@@ -64,36 +64,31 @@ async fn all_facts(state: &AppState, now: OffsetDateTime) -> Result<Arc<Vec<Site
     }
     let facts = state
         .db(move |st| {
-            let latest: std::collections::BTreeMap<String, _> = st
+            let mut latest: std::collections::BTreeMap<String, _> = st
                 .latest_summaries()?
                 .into_iter()
-                .map(|s| (s.meta.site.clone(), s.meta))
+                .map(|s| (s.meta.site.clone(), s))
                 .collect();
             let mut waivers = waivers_by_site(st, now, true)?;
             let mut regressions = regressions_by_site(st, programme::week_before(now))?;
             let mut sites = Vec::new();
             for entry in st.calendar()? {
                 let site_waivers = waivers.remove(&entry.site).unwrap_or_default();
-                let mut stored_blockers = None;
-                let mut last = latest.get(&entry.site).map(|m| {
-                    let p = programme::Point {
-                        at: m.generated_at,
-                        blockers: m.blockers,
-                    };
-                    (p, m.verdict, m.score)
-                });
                 // Waivers in force take their findings out of the verdict here as in the
-                // gate: the latest report is judged again with them (only for a site that
-                // has any).
-                if let (Some((p, verdict, score)), false) = (&mut last, site_waivers.is_empty())
-                    && let Some(stored) = st.latest_report(&entry.site)?
-                {
-                    let applied =
-                        lanready_gate::waivers::apply(&stored.report, &site_waivers).report;
-                    stored_blockers = Some(p.blockers);
-                    (p.blockers, *verdict, *score) =
-                        (applied.counts.blockers, applied.verdict, applied.score);
-                }
+                // gate (see `judged`); the blockers as stored are kept for the burn-down rate.
+                let (last, stored_blockers) = match latest.remove(&entry.site) {
+                    Some(mut s) => {
+                        let stored = s.meta.blockers;
+                        let waived = super::judged::judge(st, &mut s, &site_waivers)?.is_some();
+                        let m = &s.meta;
+                        let p = programme::Point {
+                            at: m.generated_at,
+                            blockers: m.blockers,
+                        };
+                        (Some((p, m.verdict, m.score)), waived.then_some(stored))
+                    }
+                    None => (None, None),
+                };
                 sites.push((entry, site_waivers, last, stored_blockers));
             }
             let asked: Vec<(&str, Option<OffsetDateTime>)> = sites

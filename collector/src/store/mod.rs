@@ -162,6 +162,23 @@ fn from_unix(secs: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// What either backend says of a report it has just stored (times to the second, as
+/// stored).
+fn stored_meta(new: &NewReport) -> ReportMeta {
+    let r = &new.report;
+    ReportMeta {
+        report_id: r.id.clone(),
+        site: r.site.clone(),
+        generated_at: from_unix(new.generated_at.unix_timestamp()),
+        received_at: from_unix(new.received_at.unix_timestamp()),
+        agent: r.agent.clone(),
+        token_name: new.token_name.clone(),
+        score: r.score,
+        verdict: r.verdict,
+        blockers: r.counts.blockers,
+    }
+}
+
 fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     // A panic while holding the lock leaves the connection usable (SQLite rolls back an
     // unfinished transaction when the next one begins), so a poisoned lock is taken anyway.

@@ -23,6 +23,29 @@ pub struct StoredRegression {
     pub found_at: OffsetDateTime,
 }
 
+/// The phase a report's regressions are found in: `after` the site's cutover day (an
+/// incident), `before` it, or `none` for a site outside the calendar. The scan's day counts,
+/// not the arrival's: a scan made before the cutover and delivered after it (a spooled
+/// report) is not an incident.
+pub(super) fn phase(cutover: Option<&str>, generated_at: OffsetDateTime) -> &'static str {
+    let today = generated_at.to_offset(time::UtcOffset::UTC).date();
+    match cutover.map(parse_day) {
+        Some(Ok(day)) if today > day => "after",
+        Some(Ok(_)) => "before",
+        _ => "none",
+    }
+}
+
+/// A regression's severity as its column holds it (`blocker`, `warning`).
+pub(super) fn severity_text(g: &regression::Regression) -> Option<String> {
+    g.severity.map(|s| {
+        serde_json::to_value(s)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    })
+}
+
 /// Stores the regressions the ingest layer found for the report just stored as `pk`.
 pub(super) fn record(conn: &Connection, pk: i64, new: &NewReport) -> Result<(), StoreError> {
     let r = &new.report;
@@ -37,14 +60,7 @@ pub(super) fn record(conn: &Connection, pk: i64, new: &NewReport) -> Result<(), 
         )
         .optional()
         .map_err(sql("reading the site's cutover"))?;
-    // The phase of the scan, not of its arrival: a scan made before the cutover and
-    // delivered after it (a spooled report) is not an incident.
-    let today = new.generated_at.to_offset(time::UtcOffset::UTC).date();
-    let phase = match cutover.as_deref().map(parse_day) {
-        Some(Ok(day)) if today > day => "after",
-        Some(Ok(_)) => "before",
-        _ => "none",
-    };
+    let phase = phase(cutover.as_deref(), new.generated_at);
     let mut st = conn
         .prepare_cached(
             "INSERT INTO regressions (site, report_pk, report_id, previous_id, kind, check_id,
@@ -53,12 +69,7 @@ pub(super) fn record(conn: &Connection, pk: i64, new: &NewReport) -> Result<(), 
         )
         .map_err(sql("storing regressions"))?;
     for g in found {
-        let severity = g.severity.map(|s| {
-            serde_json::to_value(s)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        });
+        let severity = severity_text(g);
         st.execute(params![
             r.site,
             pk,

@@ -204,20 +204,7 @@ pub(super) fn insert_report_row(
     conn.prepare_cached("INSERT INTO report_basis (pk, passed) VALUES (?1, ?2)")
         .and_then(|mut st| st.execute(params![pk, crate::regression::Basis::of(r).judged_json()]))
         .map_err(sql("storing the report's regression basis"))?;
-    Ok((
-        Inserted::New(ReportMeta {
-            report_id: r.id.clone(),
-            site: r.site.clone(),
-            generated_at: from_unix(new.generated_at.unix_timestamp()),
-            received_at: from_unix(new.received_at.unix_timestamp()),
-            agent: r.agent.clone(),
-            token_name: new.token_name.clone(),
-            score: r.score,
-            verdict: r.verdict,
-            blockers: r.counts.blockers,
-        }),
-        Some(pk),
-    ))
+    Ok((Inserted::New(stored_meta(new)), Some(pk)))
 }
 
 /// Makes the report just stored as `pk` its site's day in `site_days` when it is the day's

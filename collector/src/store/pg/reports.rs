@@ -10,21 +10,17 @@
 //! every stored report, never from a snapshot missing one.
 
 use lanready_schema::{Report, Verdict};
-use time::OffsetDateTime;
 use tokio_postgres::Row;
 
 use super::{PgError, PgStore, SITE_LOCK, fit, sql};
 use crate::model::{Inserted, NewReport, ReportMeta, SiteCard, StoredReport};
-use crate::programme::parse_day;
 use crate::store::TREND_KEPT;
 use crate::store::reports::StoredPoint;
 
 const META_COLUMNS: &str =
     "report_id, site, generated_at, received_at, agent, token_name, score, verdict, blockers";
 
-fn from_unix(secs: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
+use crate::store::from_unix;
 
 /// A stored verdict; one this build does not know is an error naming it, never a guess.
 fn verdict_of(text: &str) -> Result<Verdict, PgError> {
@@ -140,17 +136,7 @@ impl PgStore {
         record_regressions(&tx, pk, new).await?;
         refresh_site(&tx, &r.site, Some((pk, r))).await?;
         tx.commit().await.map_err(sql("committing the report"))?;
-        Ok(Inserted::New(ReportMeta {
-            report_id: r.id.clone(),
-            site: r.site.clone(),
-            generated_at: from_unix(new.generated_at.unix_timestamp()),
-            received_at: from_unix(new.received_at.unix_timestamp()),
-            agent: r.agent.clone(),
-            token_name: new.token_name.clone(),
-            score: r.score,
-            verdict: r.verdict,
-            blockers: r.counts.blockers,
-        }))
+        Ok(Inserted::New(crate::store::stored_meta(new)))
     }
 
     /// The latest report (by scan time) of one site.
@@ -240,13 +226,7 @@ async fn record_regressions(
         .await
         .map_err(sql("reading the site's cutover"))?
         .map(|row| row.get(0));
-    // The phase of the scan, not of its arrival (a spooled report is not an incident).
-    let today = new.generated_at.to_offset(time::UtcOffset::UTC).date();
-    let phase = match cutover.as_deref().map(parse_day) {
-        Some(Ok(day)) if today > day => "after",
-        Some(Ok(_)) => "before",
-        _ => "none",
-    };
+    let phase = crate::store::regressions::phase(cutover.as_deref(), new.generated_at);
     let insert = tx
         .prepare(
             "INSERT INTO regressions (site, report_pk, report_id, previous_id, kind, check_id,
@@ -256,12 +236,7 @@ async fn record_regressions(
         .await
         .map_err(sql("storing regressions"))?;
     for g in found {
-        let severity = g.severity.map(|s| {
-            serde_json::to_value(s)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        });
+        let severity = crate::store::regressions::severity_text(g);
         tx.execute(
             &insert,
             &[

@@ -17,9 +17,7 @@ const TOKEN_COLUMNS: &str = "pk, name, kind, all_sites, hash";
 /// The unique index that keeps active names unique.
 const ACTIVE_NAME_INDEX: &str = "tokens_active_name";
 
-fn from_unix(secs: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
+use crate::store::from_unix;
 
 /// A stored token kind; one this build does not know is an error naming it.
 fn kind_of(text: &str) -> Result<TokenKind, PgError> {
